@@ -1,0 +1,5 @@
+import sys
+
+from gametheory.cli import main
+
+sys.exit(main())

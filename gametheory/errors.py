@@ -1,0 +1,43 @@
+"""Named errors. Every failure the toolkit reports is one of these, with the field and value in the text."""
+
+from __future__ import annotations
+
+
+class GameTheoryError(Exception):
+    """Base class of every error raised by :mod:`gametheory`."""
+
+
+class InvalidInputError(GameTheoryError, ValueError):
+    """An argument is malformed: NaN, negative where it must not be, wrong shape, not monotone, ...
+
+    The message names the field and the offending value.
+    """
+
+
+class CapacityExceededError(InvalidInputError):
+    """A latency curve was evaluated at or beyond its capacity (the pole of M/M/1 or Pole curves)."""
+
+    def __init__(self, load: float, capacity: float, what: str = "latency curve"):
+        self.load = float(load)
+        self.capacity = float(capacity)
+        super().__init__(
+            f"{what}: load {self.load:.6g} is at or beyond capacity {self.capacity:.6g}; "
+            "latency is infinite there"
+        )
+
+
+class ConvergenceError(GameTheoryError, RuntimeError):
+    """A solver stopped before meeting its tolerance. ``gap`` holds the best gap it reached."""
+
+    def __init__(self, message: str, gap: float | None = None, tolerance: float | None = None):
+        self.gap = gap
+        self.tolerance = tolerance
+        if gap is not None:
+            message = f"{message} (reached gap {gap:.3e}" + (
+                f", tolerance {tolerance:.3e})" if tolerance is not None else ")"
+            )
+        super().__init__(message)
+
+
+class CertificateError(GameTheoryError, RuntimeError):
+    """A solver produced a point whose certificate (equilibrium gap, KKT residual) does not hold."""
