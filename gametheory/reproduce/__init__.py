@@ -1,0 +1,42 @@
+"""Sections of ``gametheory reproduce``: each module here computes one part of the paper's analysis.
+
+A section module defines ``TITLE`` (str) and ``run(out_dir: pathlib.Path, full: bool = False) -> Section``.
+It computes everything it prints (no typed-in numbers), writes its figures (PNG) into ``out_dir`` and
+returns its tables and a JSON-serializable summary. Default runs take a few seconds; ``full=True`` runs
+the large grids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Table:
+    """A printed table: a name, column headers and rows of cells (numbers or strings)."""
+
+    name: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+    def render(self, float_format: str = "{:.4g}") -> str:
+        """The table as aligned plain text."""
+        cells = [[float_format.format(c) if isinstance(c, float) else str(c) for c in row] for row in self.rows]
+        widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(self.columns)]
+        line = "  ".join(h.rjust(w) for h, w in zip(self.columns, widths, strict=True))
+        out = [self.name, line, "-" * len(line)]
+        out += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+        return "\n".join(out)
+
+
+@dataclass
+class Section:
+    """The result of one reproduce section."""
+
+    title: str
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
