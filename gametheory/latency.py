@@ -22,8 +22,8 @@ Families whose Beckmann term and total cost ``x l(x)`` are convex and DCP-repres
 from __future__ import annotations
 
 import math
-from functools import cached_property
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator

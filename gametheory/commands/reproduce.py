@@ -1,0 +1,113 @@
+"""``gametheory reproduce``: the paper's analytical section on the shipped B200 profiles.
+
+Runs every section module of :mod:`gametheory.reproduce` in order, prints its tables, writes its figures
+(PNG) and a machine-readable ``summary.json`` into the output folder. Nothing printed is typed in: each
+number is computed by the section that prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gametheory.errors import InvalidInputError
+
+NAME = "reproduce"
+HELP = "Reproduce the paper's analytical results on the shipped B200 profiles (tables, figures, JSON)."
+
+#: section modules under gametheory.reproduce, in the order they run and print
+SECTIONS = ("latency", "resource", "caching", "routing", "regimes", "coupled", "dynamo", "paper")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="out", help="output folder for figures and summary.json (default: out)")
+    parser.add_argument("--full", action="store_true", help="run the large grids (minutes instead of seconds)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="SECTION",
+        help=f"run only these sections (of: {', '.join(SECTIONS)})",
+    )
+
+
+def available_sections() -> list[str]:
+    """Section names whose module exists in this installation, in run order."""
+    found = []
+    for name in SECTIONS:
+        try:
+            importlib.import_module(f"gametheory.reproduce.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"gametheory.reproduce.{name}":
+                continue
+            raise
+        found.append(name)
+    return found
+
+
+def _jsonable(value):
+    """Convert numpy scalars/arrays and non-finite floats so json.dump writes valid JSON."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=sys.stdout) -> dict:
+    """Run the named sections, print them to ``stream`` and return the combined summary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary: dict = {}
+    for i, name in enumerate(names, 1):
+        module = importlib.import_module(f"gametheory.reproduce.{name}")
+        print(f"[{i}/{len(names)}] {module.TITLE} ...", file=stream, flush=True)
+        start = time.perf_counter()
+        section = module.run(out_dir, full=full)
+        seconds = time.perf_counter() - start
+        print(f"\n== {section.title} ({seconds:.1f} s) ==", file=stream)
+        for table in section.tables:
+            print("\n" + table.render(), file=stream)
+        for note in section.notes:
+            print(f"note: {note}", file=stream)
+        for fig in section.figures:
+            print(f"figure: {fig}", file=stream)
+        print("", file=stream, flush=True)
+        summary[name] = {
+            "title": section.title,
+            "seconds": seconds,
+            "summary": section.summary,
+            "tables": [{"name": t.name, "columns": t.columns, "rows": t.rows} for t in section.tables],
+            "figures": [str(f) for f in section.figures],
+            "notes": section.notes,
+        }
+    with open(out_dir / "summary.json", "w") as fh:
+        json.dump(_jsonable(summary), fh, indent=2)
+    return summary
+
+
+def run(args: argparse.Namespace) -> int:
+    names = available_sections()
+    if args.only:
+        unknown = [n for n in args.only if n not in SECTIONS]
+        if unknown:
+            raise InvalidInputError(f"--only: unknown section(s) {unknown}; choose from {list(SECTIONS)}")
+        names = [n for n in names if n in args.only]
+    out_dir = Path(args.out)
+    start = time.perf_counter()
+    run_sections(names, out_dir, full=args.full)
+    print(f"wrote {out_dir / 'summary.json'} ({len(names)} sections, {time.perf_counter() - start:.1f} s)")
+    return 0
