@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DYNAMO_STAMP := $(VENV)/.dynamo-1.6.1
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench clean dynamo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,10 +15,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# NVIDIA Dynamo 1.6.1 (real KV router + mocker workers, CPU only; see docs/dynamo.md). The plain install
+# needs `aisimulate`, which downloads from an unreachable host, so: --no-deps plus the deps it uses, pinned.
+$(DYNAMO_STAMP): $(STAMP)
+	$(PY) -m pip install -q --no-deps ai-dynamo==1.6.1 ai-dynamo-runtime==1.6.1
+	$(PY) -m pip install -q pydantic==2.13.5 uvloop==0.23.0 msgspec==0.22.0 packaging==26.3 pyyaml==6.0.3 pyzmq==27.3.0
+	touch $(DYNAMO_STAMP)
+
+dynamo: $(DYNAMO_STAMP)
+
 demo: $(STAMP)
 	$(PY) -m gametheory reproduce --out out
 
-test: $(STAMP)
+test: $(STAMP) $(DYNAMO_STAMP)
 	$(PY) -m ruff check gametheory tests benchmarks models
 	$(PY) -m pytest -q
 

@@ -55,13 +55,16 @@ __all__ = [
     "CoupledOptimum",
     "CoupledSystem",
     "RoutingState",
+    "SplitDecomposition",
     "cache_best_response",
+    "decompose_fixed_split",
     "coupled_equilibrium",
     "decode_itl_ms",
     "joint_optimum",
     "planner_dynamics",
     "price_of_anarchy",
     "route",
+    "split_optima",
 ]
 
 #: routing solutions must meet this relative Wardrop gap / KKT residual
@@ -101,6 +104,34 @@ class CoupledSystem:
             )
         if int(self.cache_slots) != self.cache_slots or self.cache_slots < 0:
             raise InvalidInputError(f"cache_slots must be an integer >= 0, got {self.cache_slots!r}")
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile,
+        workers: int,
+        rates: Sequence[float],
+        prefill_batch: int = 4,
+        **kwargs,
+    ) -> CoupledSystem:
+        """A system on a measured profile (:func:`gametheory.serving.profiles.load_profile`).
+
+        Prefill work per request of ``t`` uncached tokens is the batched pass amortized over
+        ``prefill_batch`` requests, ``prefill_ms(prefill_batch * t) / prefill_batch`` (the affine
+        a + b * tokens fit: the fixed cost a is shared by the batch); decode steps come from the fitted
+        decode-step curves; ``max_decode_batch`` from the worker's KV-cache budget at the mean context.
+        """
+        positive_scalar(prefill_batch, "prefill_batch")
+        input_tokens = kwargs.get("input_tokens", 128)
+        output_tokens = kwargs.get("output_tokens", 128)
+        kwargs.setdefault("max_decode_batch", profile.max_decode_batch(input_tokens + output_tokens))
+        return cls(
+            workers=workers,
+            rates=tuple(rates),
+            prefill_ms=lambda t: float(profile.prefill_ms(prefill_batch * t)) / prefill_batch,
+            decode_step_ms=lambda b, c: float(profile.decode_step_ms(b, c)),
+            **kwargs,
+        )
 
     @property
     def classes(self) -> int:
@@ -513,47 +544,86 @@ class CoupledOptimum:
 
 
 def cache_placements(system: CoupledSystem, n_prefill: int):
-    """Every cache placement up to a permutation of the (identical) prefill workers.
+    """Every cache placement up to symmetry: a permutation of the (identical) prefill workers, and a
+    relabelling of classes with equal rates (which leaves every cost unchanged).
 
-    A worker holds a set of at most ``cache_slots`` classes; holding fewer is never better, so sets of
-    exactly ``min(cache_slots, K)`` classes are enumerated, as multisets over the workers.
+    A worker holds a set of at most ``cache_slots`` classes; holding fewer is never better (a cached
+    prefix only lowers work), so sets of exactly ``min(cache_slots, K)`` classes are enumerated.
     """
     k = system.classes
     size = min(system.cache_slots, k)
     subsets = list(itertools.combinations(range(k), size))
+    groups: dict[float, list[int]] = {}
+    for c, r in enumerate(system.rates):
+        groups.setdefault(r, []).append(c)
+    relabels = [
+        dict(zip(itertools.chain(*groups.values()), itertools.chain(*perm), strict=True))
+        for perm in itertools.product(*(itertools.permutations(g) for g in groups.values()))
+    ]
+    seen = set()
     for combo in itertools.combinations_with_replacement(range(len(subsets)), n_prefill):
+        sets = [subsets[s] for s in combo]
+        key = min(tuple(sorted(tuple(sorted(m[c] for c in st)) for st in sets)) for m in relabels)
+        if key in seen:
+            continue
+        seen.add(key)
         cache = np.zeros((k, n_prefill), bool)
-        for w, s in enumerate(combo):
-            cache[list(subsets[s]), w] = True
+        for w, st in enumerate(sets):
+            cache[list(st), w] = True
         yield cache
 
 
-def joint_optimum(system: CoupledSystem) -> CoupledOptimum:
-    """Minimize TTFT + output_tokens * ITL over the split, the cache placement and the routing.
+@dataclass(frozen=True)
+class SplitOptimum:
+    """Best cache placement and routing at one split (``ttft_ms`` is ``inf`` when it cannot carry the load)."""
 
-    Exact: every split and every cache placement (up to worker symmetry) is enumerated and the routing
-    for each is the convex optimum of :func:`route`, certified by its KKT residual.
-    """
-    best = None
-    evaluated = 0
+    n_prefill: int
+    cache: np.ndarray | None
+    routing: RoutingState | None
+    ttft_ms: float
+    itl_ms: float
+    evaluated: int
+
+
+def split_optima(system: CoupledSystem) -> dict[int, SplitOptimum]:
+    """For every split, the cache placement and routing of least mean TTFT (exact enumeration; each
+    routing is the convex optimum of :func:`route`, certified by its KKT residual)."""
+    out = {}
     for n_prefill in range(1, system.workers):
         itl = decode_itl_ms(system, system.workers - n_prefill)
-        if not math.isfinite(itl):
-            continue
+        best, evaluated = None, 0
         for cache in cache_placements(system, n_prefill):
             evaluated += 1
             try:
                 state = route(system, cache, "optimum")
             except ConvergenceError:
                 continue
-            cost = social_cost_ms(system, state.mean_ttft_ms, itl)
-            if best is None or cost < best.cost_ms:
-                best = CoupledOptimum(n_prefill, cache, state, state.mean_ttft_ms, itl, cost, 0)
-    if best is None:
+            if best is None or state.mean_ttft_ms < best[1].mean_ttft_ms:
+                best = (cache, state)
+        if best is None:
+            out[n_prefill] = SplitOptimum(n_prefill, None, None, math.inf, itl, evaluated)
+        else:
+            out[n_prefill] = SplitOptimum(n_prefill, best[0], best[1], best[1].mean_ttft_ms, itl, evaluated)
+    return out
+
+
+def joint_optimum(system: CoupledSystem, optima: dict[int, SplitOptimum] | None = None) -> CoupledOptimum:
+    """Minimize TTFT + output_tokens * ITL over the split, the cache placement and the routing.
+
+    Exact: the best of :func:`split_optima` (every split, every cache placement up to symmetry, the
+    convex routing optimum for each).
+    """
+    optima = split_optima(system) if optima is None else optima
+    feasible = [o for o in optima.values() if math.isfinite(o.ttft_ms) and math.isfinite(o.itl_ms)]
+    if not feasible:
         raise ConvergenceError(
             f"no feasible configuration: the load {system.total_rate:.4g} req/s saturates every split"
         )
-    return CoupledOptimum(best.n_prefill, best.cache, best.routing, best.ttft_ms, best.itl_ms, best.cost_ms, evaluated)
+    best = min(feasible, key=lambda o: social_cost_ms(system, o.ttft_ms, o.itl_ms))
+    return CoupledOptimum(
+        best.n_prefill, best.cache, best.routing, best.ttft_ms, best.itl_ms,
+        social_cost_ms(system, best.ttft_ms, best.itl_ms), sum(o.evaluated for o in optima.values()),
+    )
 
 
 @dataclass(frozen=True)
@@ -569,47 +639,79 @@ class SystemPoA:
     game3: float  # routing selfish, split and caches at the optimum
 
 
-def _best_split_cost(system, cost_of_split) -> tuple[int, float]:
-    values = {n: cost_of_split(n) for n in range(1, system.workers)}
-    n = min(values, key=values.get)
-    return n, values[n]
-
-
 def price_of_anarchy(system: CoupledSystem, starts: Sequence[int] | None = None) -> SystemPoA:
-    """PoA of the coupled system (from several start splits, cold caches) and of each game alone."""
-    opt = joint_optimum(system)
+    """PoA of the coupled system (equilibria reached from several start splits with cold caches) and of
+    each game alone, the other two held at the joint optimum:
+
+    - Game 1 alone: the Planner's split minimizes TTFT + ITL (equal shadow prices), with the best caches
+      and routing at every split;
+    - Game 2 alone: each worker's cache best-responds to the optimal routing (split and routing optimal);
+    - Game 3 alone: Wardrop routing under the optimal split and caches.
+    """
+    optima = split_optima(system)
+    opt = joint_optimum(system, optima)
     starts = range(1, system.workers) if starts is None else starts
     eqs = tuple(coupled_equilibrium(system, n) for n in starts)
     costs = [e.cost_ms for e in eqs if e.converged and math.isfinite(e.cost_ms)]
     whole = max(costs) / opt.cost_ms if costs else math.inf
     best = min(costs) / opt.cost_ms if costs else math.inf
 
-    # Game 3 alone: selfish routing under the optimal split and cache
     g3 = route(system, opt.cache, "equilibrium")
     game3 = social_cost_ms(system, g3.mean_ttft_ms, opt.itl_ms) / opt.cost_ms
 
-    # Game 2 alone: each worker best-responds to the optimal routing; routing and split stay optimal
     cache2 = cache_best_response(system, opt.routing.flows, opt.cache)
-    work2 = system.work(cache2)
-    rho, ttft = _routing_costs(work2, opt.routing.flows)
+    _, ttft = _routing_costs(system.work(cache2), opt.routing.flows)
     ttft2 = 1000.0 * float((opt.routing.flows * ttft).sum()) / system.total_rate
     game2 = social_cost_ms(system, ttft2, opt.itl_ms) / opt.cost_ms
 
-    # Game 1 alone: the Planner minimizes TTFT + ITL with the best cache and routing at each split
-    def split_costs(n):
-        itl = decode_itl_ms(system, system.workers - n)
-        best_ttft = math.inf
-        for cache in cache_placements(system, n):
-            try:
-                best_ttft = min(best_ttft, route(system, cache, "optimum").mean_ttft_ms)
-            except ConvergenceError:
-                continue
-        return best_ttft, itl
-
-    per_split = {n: split_costs(n) for n in range(1, system.workers)}
-    n1 = min(per_split, key=lambda n: sum(per_split[n]))
-    game1 = social_cost_ms(system, *per_split[n1]) / opt.cost_ms
+    n1 = min(optima, key=lambda n: optima[n].ttft_ms + optima[n].itl_ms)
+    game1 = social_cost_ms(system, optima[n1].ttft_ms, optima[n1].itl_ms) / opt.cost_ms
     return SystemPoA(opt, eqs, whole, best, game1, game2, game3)
+
+
+@dataclass(frozen=True)
+class SplitDecomposition:
+    """Where the loss of a fixed P/D split comes from (:func:`decompose_fixed_split`).
+
+    ``selfish_cost_ms``: coupled routing/caching equilibrium at the fixed split (cold caches);
+    ``split_optimum_ms``: best caches and routing at that split; ``joint_optimum_ms``: best over all.
+    ``routing_caching`` = selfish / split optimum (Games 2 and 3), ``split`` = split optimum / joint
+    optimum (Game 1); their product is the PoA of the fixed layout.
+    """
+
+    n_prefill: int
+    selfish_cost_ms: float
+    split_optimum_ms: float
+    joint_optimum_ms: float
+
+    @property
+    def routing_caching(self) -> float:
+        return self.selfish_cost_ms / self.split_optimum_ms
+
+    @property
+    def split(self) -> float:
+        return self.split_optimum_ms / self.joint_optimum_ms
+
+    @property
+    def total(self) -> float:
+        return self.selfish_cost_ms / self.joint_optimum_ms
+
+
+def decompose_fixed_split(
+    system: CoupledSystem, n_prefill: int, optima: dict[int, SplitOptimum] | None = None
+) -> SplitDecomposition:
+    """PoA of a fixed layout (e.g. the paper's 1P/5D) split into a Game 1 and a Games 2+3 factor."""
+    if not 1 <= n_prefill <= system.workers - 1:
+        raise InvalidInputError(f"n_prefill must be in [1, {system.workers - 1}], got {n_prefill!r}")
+    optima = split_optima(system) if optima is None else optima
+    ttft, itl, _, _, _ = _pool_costs(system, n_prefill, np.zeros((system.classes, n_prefill), bool), 200)
+    at_split = optima[n_prefill]
+    return SplitDecomposition(
+        n_prefill,
+        social_cost_ms(system, ttft, itl),
+        social_cost_ms(system, at_split.ttft_ms, at_split.itl_ms),
+        joint_optimum(system, optima).cost_ms,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------

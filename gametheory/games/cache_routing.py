@@ -1,0 +1,191 @@
+"""Nonatomic routing with cache-affinity externalities (omega > 0): costs, projection dynamics, global optimum.
+
+Cache benefit (documented form, per unit of class-k flow on worker w, in the latency unit):
+
+    h_k(x_kw) = H_k * (1 - exp(-x_kw / s_k))
+
+concave, increasing, saturating at H_k (the latency a fully warm prefix cache saves) with s_k the class-k
+rate (requests/s) at which the prefix is ~63% warm. A class-k request's cost on w is
+
+    c_kw(x) = l_w(X_w) - omega * h_k(x_kw),      X_w = sum_k x_kw,
+
+and the social cost is sum_w X_w l_w(X_w) - omega * sum_kw x_kw h_k(x_kw).
+
+Why the potential breaks: with omega = 0 the cost is the gradient of Beckmann's convex potential. With
+omega > 0 c_kw is still the gradient of Phi(x) = sum_w int_0^{X_w} l_w - omega sum_kw int_0^{x_kw} h_k, but
+Phi is no longer convex (the cache term is concave), so it has several local minima = several stable
+equilibria, and first-order methods need multiple starts. In the atomic game with identity-dependent
+(asymmetric) overlaps no potential exists at all (see :mod:`gametheory.games.atomic`).
+
+Equilibria: projection dynamics x_k <- Proj_{simplex r_k}(x_k - gamma c_k(x)) (Dafermos 1980; Nagurney &
+Zhang 1996) from several starts; a fixed point is a Wardrop equilibrium. Certificate: max over classes of
+(max used cost - min cost), relative to the mean latency.
+
+Global social optimum (small instances): a MILP over piecewise-linear pieces solved by HiGHS through cvxpy
+(convex X l(X) by tangent cuts -> under-estimate; the nonconvex cache term by SOS2 interpolation with its
+interpolation error bounded by max|f''| delta^2 / 8), giving a certified lower bound; the upper bound is the
+true cost of the MILP point polished by local descent. Gap = (upper - lower) / (sum_w X_w l_w(X_w)) at the
+upper point (the latency part; the cache term can make the social cost itself near zero or negative).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gametheory.certificates import Certificate
+from gametheory.errors import ConvergenceError, InvalidInputError
+
+__all__ = ["cache_benefit", "class_costs", "milp_optimum", "project_rows", "projection_equilibrium", "social_cost"]
+
+
+def cache_benefit(x: np.ndarray, H: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """h_k(x_kw) = H_k (1 - exp(-x_kw / s_k)) for a K x m flow matrix (latency unit)."""
+    return H[:, None] * (1.0 - np.exp(-x / s[:, None]))
+
+
+def class_costs(curves, x: np.ndarray, omega: float, H: np.ndarray, s: np.ndarray, bank=None) -> np.ndarray:
+    """K x m matrix of c_kw = l_w(X_w) - omega h_k(x_kw)."""
+    X = x.sum(axis=0)
+    lat = bank.eval(X)[0] if bank is not None else np.array([c(float(v)) for c, v in zip(curves, X, strict=True)])
+    return lat[None, :] - omega * cache_benefit(x, H, s)
+
+
+def social_cost(curves, x: np.ndarray, omega: float, H: np.ndarray, s: np.ndarray, bank=None) -> float:
+    """sum_w X_w l_w(X_w) - omega sum_kw x_kw h_k(x_kw)."""
+    X = x.sum(axis=0)
+    lat = bank.eval(X)[0] if bank is not None else np.array([c(float(v)) for c, v in zip(curves, X, strict=True)])
+    return float(X @ lat - omega * np.sum(x * cache_benefit(x, H, s)))
+
+
+def project_rows(v: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Euclidean projection of each row v_k onto {y >= 0, sum y = r_k} (sort-based; Held et al. 1974)."""
+    K, m = v.shape
+    u = -np.sort(-v, axis=1)
+    css = np.cumsum(u, axis=1) - r[:, None]
+    idx = np.arange(1, m + 1)
+    cond = u - css / idx > 0
+    rho = m - 1 - np.argmax(cond[:, ::-1], axis=1)
+    theta = css[np.arange(K), rho] / (rho + 1)
+    return np.maximum(v - theta[:, None], 0.0)
+
+
+def equilibrium_gap(curves, x, omega, H, s, r, bank=None) -> tuple[float, float]:
+    """(absolute, relative) Wardrop gap: max_k (max_{w: x_kw > 0} c_kw - min_w c_kw), and the flow-weighted
+    sum_kw x_kw (c_kw - min_w c_kw) over sum_w X_w l_w(X_w)."""
+    c = class_costs(curves, x, omega, H, s, bank)
+    cmin = c.min(axis=1)
+    used = x > 1e-12 * np.maximum(r[:, None], 1e-300)
+    spread = np.where(used, c - cmin[:, None], 0.0)
+    X = x.sum(axis=0)
+    lat = c + omega * cache_benefit(x, H, s)
+    denom = float(X @ lat[0]) if X.sum() > 0 else 1.0
+    return float(spread.max(initial=0.0)), float(np.sum(x * (c - cmin[:, None])) / max(denom, 1e-300))
+
+
+def projection_equilibrium(curves, r: np.ndarray, omega: float, H: np.ndarray, s: np.ndarray, x0: np.ndarray,
+                           *, rgap: float = 1e-8, max_iter: int = 50000, bank=None):
+    """Projection dynamics from ``x0`` (K x m) to a point with relative gap <= ``rgap``.
+
+    Returns (x, abs_gap, rel_gap, nit). The step is 1 / L with L estimated from the curves' slopes and the
+    cache term's Lipschitz constant omega H / s, halved whenever a step would leave the capacity region.
+    """
+    caps = np.array([c.capacity for c in curves])
+    x = x0.copy()
+    gamma = None
+    nit = 0
+    rel = np.inf
+    for nit in range(1, max_iter + 1):  # noqa: B007
+        X = x.sum(axis=0)
+        if bank is not None:
+            lat, d1, _ = bank.eval(X)
+        else:
+            lat = np.array([c(float(v)) for c, v in zip(curves, X, strict=True)])
+            d1 = np.array([c.derivative(float(v)) for c, v in zip(curves, X, strict=True)])
+        c = lat[None, :] - omega * cache_benefit(x, H, s)
+        cmin = c.min(axis=1)
+        rel = float(np.sum(x * (c - cmin[:, None]))) / max(float(X @ lat), 1e-300)
+        if rel <= rgap:
+            break
+        L = float(x.shape[0] * d1.max() + omega * np.max(H / s)) + 1e-12
+        g = 1.0 / L if gamma is None else gamma
+        while True:
+            xn = project_rows(x - g * c, r)
+            if (xn.sum(axis=0) < caps).all():
+                break
+            g *= 0.5
+            if g < 1e-18:
+                raise ConvergenceError("projection dynamics: step underflow near capacity", rel, rgap)
+        gamma = min(2 * g, 1.0 / L) if gamma is not None else g
+        x = xn
+    a, rel = equilibrium_gap(curves, x, omega, H, s, r, bank)
+    return x, a, rel, nit
+
+
+def milp_optimum(curves, r: np.ndarray, omega: float, H: np.ndarray, s: np.ndarray, *, pieces: int = 32,
+                 cuts: int = 80, rgap: float = 1e-2):
+    """Global social optimum of a small instance by a MILP (HiGHS via cvxpy). Returns (x, cost, lower, gap).
+
+    Lower bound: tangent cuts under-estimate X l(X) (convex), SOS2 interpolation of f(y) = -omega y h(y)
+    minus its interpolation error bound. Upper bound: the true cost at the MILP point after local descent.
+    """
+    import cvxpy as cp
+
+    K, m = len(r), len(curves)
+    if K * m * pieces > 6000:
+        raise InvalidInputError(f"milp_optimum is for small instances; K*m*pieces = {K * m * pieces} > 6000")
+    R = float(r.sum())
+    caps = np.array([c.capacity for c in curves])
+    top = np.minimum(R, caps * (1 - 1e-6))
+    x = cp.Variable((K, m), nonneg=True)
+    t = cp.Variable(m)
+    cons = [cp.sum(x, axis=1) == r]
+    for w, c in enumerate(curves):
+        Xw = cp.sum(x[:, w])
+        cons.append(Xw <= top[w])
+        pts = top[w] * (1 - (1 - np.linspace(0, 1, cuts)) ** 2)  # denser near capacity
+        tv = c.total(pts)
+        mg = c.marginal(pts)
+        cons += [t[w] >= tv[i] + mg[i] * (Xw - pts[i]) for i in range(cuts)]
+    obj_cache = 0
+    err = 0.0
+    for k in range(K):
+        b = np.linspace(0.0, float(r[k]), pieces + 1)
+        f = -omega * b * H[k] * (1 - np.exp(-b / s[k]))
+        # |f''| = omega H e^{-y/s} |2/s - y/s^2| <= 2 omega H / s
+        err += m * (2 * omega * H[k] / s[k]) * (b[1] - b[0]) ** 2 / 8
+        for w in range(m):
+            lam = cp.Variable(pieces + 1, nonneg=True)
+            z = cp.Variable(pieces, boolean=True)
+            cons += [cp.sum(lam) == 1, cp.sum(z) == 1, x[k, w] == b @ lam, lam[0] <= z[0], lam[-1] <= z[-1]]
+            cons += [lam[i] <= z[i - 1] + z[i] for i in range(1, pieces)]
+            obj_cache = obj_cache + f @ lam
+    prob = cp.Problem(cp.Minimize(cp.sum(t) + obj_cache), cons)
+    prob.solve(solver="HIGHS")
+    if prob.status not in ("optimal", "optimal_inaccurate") or x.value is None:
+        raise ConvergenceError(f"milp_optimum: HiGHS status {prob.status}")
+    lower = float(prob.value) - err
+    xv = project_rows(np.maximum(np.asarray(x.value), 0.0), r)
+    # polish: projected gradient descent on the true social cost
+    best = social_cost(curves, xv, omega, H, s)
+    for _ in range(2000):
+        X = xv.sum(axis=0)
+        mg = np.array([c.marginal(float(v)) for c, v in zip(curves, X, strict=True)])
+        e = np.exp(-xv / s[:, None])
+        grad = mg[None, :] - omega * H[:, None] * (1 - e + xv / s[:, None] * e)
+        step = 1e-2 * R / max(float(np.abs(grad).max()), 1e-12)
+        improved = False
+        while step > 1e-14 * R:
+            cand = project_rows(xv - step * grad, r)
+            if (cand.sum(axis=0) < caps).all():
+                val = social_cost(curves, cand, omega, H, s)
+                if val < best - 1e-15 * abs(best):
+                    xv, best, improved = cand, val, True
+                    break
+            step *= 0.5
+        if not improved:
+            break
+    X = xv.sum(axis=0)
+    scale = float(X @ np.array([c(float(v)) for c, v in zip(curves, X, strict=True)]))
+    gap = (best - lower) / max(scale, 1e-300)
+    Certificate("milp_gap", max(gap, 0.0), rgap).check("milp_optimum")
+    return xv, best, lower, gap

@@ -1,0 +1,220 @@
+"""Game 3: request routing over parallel workers as a nonatomic congestion game with cache affinity.
+
+Workers w = 1..m have latency curves l_w (ms at load X_w requests/s); classes k = 1..K (a shared prompt
+prefix) have demand r_k (requests/s). A class-k request on w costs
+
+    c_kw = l_w(X_w) - omega * h_k(x_kw),     h_k(y) = H_k (1 - exp(-y / s_k))
+
+(see :mod:`gametheory.games.cache_routing` for the form and why the potential is no longer convex).
+
+- omega = 0: a plain parallel-link congestion game. Equilibrium and optimum by the exact water-filling
+  fast path (:mod:`gametheory.games.wardrop`); the cvxpy Beckmann program is in
+  :mod:`gametheory.games.routing_cvx` (``method="cvxpy"``). Only worker totals are unique; per-class flows
+  are reported proportional to demand.
+- omega > 0: equilibria by projection dynamics from several starts (distinct equilibria are returned by
+  :meth:`RoutingGame.equilibria`); the social optimum by a MILP with a certified gap (small instances).
+
+Results (:class:`RoutingResult`) carry the flows, social cost, gap and a checked certificate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gametheory._validate import nonnegative_array, nonnegative_scalar
+from gametheory.certificates import Certificate
+from gametheory.errors import InvalidInputError
+from gametheory.games import cache_routing as cr
+from gametheory.games.routing_cvx import beckmann_cvx, optimum_cvx
+from gametheory.games.wardrop import CurveBank, water_fill
+from gametheory.latency import LatencyCurve
+
+__all__ = ["RoutingGame", "RoutingResult"]
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    """A routing solution. ``flows`` is per worker (m,) for one class, worker x class (m, K) otherwise;
+    ``worker_flows`` always (m,). ``cost`` is the social cost sum_w X_w l_w(X_w) - omega * sum x h;
+    ``gap`` the certificate's value."""
+
+    flows: np.ndarray
+    worker_flows: np.ndarray
+    cost: float
+    gap: float
+    certificate: Certificate
+    success: bool = True
+    message: str = ""
+    nit: int = 0
+    lower_bound: float | None = None
+
+
+@dataclass(frozen=True)
+class RoutingGame:
+    """Parallel-worker routing game (nonatomic). ``demands``: a total rate or one rate per class (requests/s).
+    ``cache_benefit`` H_k (latency unit) and ``cache_scale`` s_k (requests/s): scalars or one per class."""
+
+    latencies: tuple
+    demands: np.ndarray
+    omega: float = 0.0
+    cache_benefit: np.ndarray = field(default=None)  # type: ignore[assignment]
+    cache_scale: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self):
+        curves = tuple(self.latencies)
+        if not curves:
+            raise InvalidInputError("latencies must hold one curve per worker, got none")
+        for i, c in enumerate(curves):
+            if not isinstance(c, LatencyCurve):
+                raise InvalidInputError(f"latencies[{i}] is not a LatencyCurve: {c!r}")
+        d = nonnegative_array(np.atleast_1d(self.demands), "demands", ndim=1, min_size=1)
+        K = d.size
+        H = nonnegative_array(np.broadcast_to(1.0 if self.cache_benefit is None else self.cache_benefit, (K,)),
+                              "cache_benefit")
+        s = nonnegative_array(np.broadcast_to(1.0 if self.cache_scale is None else self.cache_scale, (K,)),
+                              "cache_scale")
+        if (s <= 0).any():
+            raise InvalidInputError(f"cache_scale must be > 0, got {s.tolist()}")
+        cap = float(sum(c.capacity for c in curves))
+        if d.sum() >= cap:
+            raise InvalidInputError(f"total demand {d.sum():.6g} is at or beyond the total capacity {cap:.6g}")
+        object.__setattr__(self, "latencies", curves)
+        object.__setattr__(self, "demands", d)
+        object.__setattr__(self, "omega", nonnegative_scalar(self.omega, "omega"))
+        object.__setattr__(self, "cache_benefit", H)
+        object.__setattr__(self, "cache_scale", s)
+
+    # ---- helpers ---------------------------------------------------------------------------------
+    @property
+    def n_workers(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.demands.size)
+
+    @property
+    def total_demand(self) -> float:
+        return float(self.demands.sum())
+
+    def _bank(self) -> CurveBank:
+        return CurveBank(self.latencies)
+
+    def social_cost(self, flows) -> float:
+        """Social cost of worker x class flows (m, K) or worker flows (m,) (split proportionally)."""
+        x = self._class_matrix(np.asarray(flows, dtype=float))
+        return cr.social_cost(self.latencies, x, self.omega, self.cache_benefit, self.cache_scale, self._bank())
+
+    def _class_matrix(self, flows: np.ndarray) -> np.ndarray:
+        """K x m matrix from (m,) worker flows (proportional split) or (m, K) flows."""
+        if flows.ndim == 1:
+            return np.outer(self.demands / max(self.total_demand, 1e-300), flows)
+        return flows.T
+
+    def _result(self, x: np.ndarray, cert: Certificate, nit: int, message: str, lower=None) -> RoutingResult:
+        X = x.sum(axis=0)
+        flows = X if self.n_classes == 1 else x.T.copy()
+        cost = cr.social_cost(self.latencies, x, self.omega, self.cache_benefit, self.cache_scale, self._bank())
+        return RoutingResult(flows, X, cost, cert.value, cert, True, message, nit, lower)
+
+    # ---- solvers ---------------------------------------------------------------------------------
+    def equilibrium(self, *, rgap: float = 1e-9, method: str = "fast", starts: int = 4,
+                    seed: int | None = 0) -> RoutingResult:
+        """Wardrop equilibrium. omega = 0: ``method`` "fast" (water-filling) or "cvxpy" (Beckmann program);
+        certificate = relative gap. omega > 0: projection dynamics from ``starts`` starts; returns the
+        lowest-cost equilibrium found (see :meth:`equilibria` for all)."""
+        if self.omega == 0:
+            R = self.total_demand
+            if method == "fast":
+                res = water_fill(self.latencies, R, rgap=rgap, bank=self._bank())
+                X, nit = res.flows, res.nit
+            elif method == "cvxpy":
+                X, _ = beckmann_cvx(self.latencies, R)
+                nit = 0
+            else:
+                raise InvalidInputError(f"method must be 'fast' or 'cvxpy', got {method!r}")
+            x = self._class_matrix(X)
+            _, rel = cr.equilibrium_gap(self.latencies, x, 0.0, self.cache_benefit, self.cache_scale,
+                                        self.demands, self._bank())
+            tol = max(rgap, 1e-9) if method == "fast" else 1e-6
+            cert = Certificate("relative_gap", rel, tol).check("RoutingGame.equilibrium")
+            return self._result(x, cert, nit, f"Wardrop equilibrium by {method}")
+        eqs = self.equilibria(starts=starts, rgap=max(rgap, 1e-8), seed=seed)
+        return min(eqs, key=lambda e: e.cost)
+
+    def equilibria(self, *, starts: int = 8, rgap: float = 1e-8, seed: int | None = 0,
+                   max_iter: int = 50000) -> list[RoutingResult]:
+        """Distinct equilibria found by projection dynamics from ``starts`` starts: the proportional split,
+        each class concentrated on one worker (round robin), and random simplex points. Certificate: the
+        relative Wardrop gap (flow-weighted cost spread over total latency)."""
+        rng = np.random.default_rng(seed)
+        K, m = self.n_classes, self.n_workers
+        caps = np.array([c.capacity for c in self.latencies])
+        starts_x = [np.outer(self.demands, np.ones(m) / m)]
+        for j in range(max(starts - 1, 0)):
+            if j < m:
+                x0 = np.zeros((K, m))
+                for k in range(K):
+                    x0[k, (j + k) % m] = self.demands[k]
+            else:
+                x0 = rng.dirichlet(np.ones(m), size=K) * self.demands[:, None]
+            if (x0.sum(axis=0) < caps).all():
+                starts_x.append(x0)
+        found: list[RoutingResult] = []
+        bank = self._bank()
+        for x0 in starts_x:
+            x, _, rel, nit = cr.projection_equilibrium(self.latencies, self.demands, self.omega,
+                                                       self.cache_benefit, self.cache_scale, x0, rgap=rgap,
+                                                       max_iter=max_iter, bank=bank)
+            cert = Certificate("relative_gap", rel, rgap)
+            if not cert.ok:
+                continue
+            if any(np.abs(x.sum(axis=0) - e.worker_flows).max() <= 1e-4 * max(self.total_demand, 1)
+                   and np.abs(x.T - (e.flows if e.flows.ndim == 2 else e.flows[:, None])).max()
+                   <= 1e-4 * max(self.total_demand, 1) for e in found):
+                continue
+            found.append(self._result(x, cert.check("RoutingGame.equilibria"), nit, "projection dynamics"))
+        if not found:
+            Certificate("relative_gap", math.inf, rgap).check("RoutingGame.equilibria: no start converged")
+        return found
+
+    def optimum(self, *, rgap: float = 1e-9, method: str = "fast", milp_gap: float = 1e-2,
+                pieces: int = 32) -> RoutingResult:
+        """Social optimum. omega = 0: water-filling on marginal costs ("fast") or cvxpy; certificate = KKT
+        residual (relative gap of marginal costs). omega > 0: MILP over piecewise-linear pieces (HiGHS) with
+        the certified relative optimality gap (``lower_bound`` on the result)."""
+        if self.omega == 0:
+            R = self.total_demand
+            if method == "fast":
+                res = water_fill(self.latencies, R, marginal=True, rgap=rgap, bank=self._bank())
+                X, nit = res.flows, res.nit
+            elif method == "cvxpy":
+                X, _ = optimum_cvx(self.latencies, R)
+                nit = 0
+            else:
+                raise InvalidInputError(f"method must be 'fast' or 'cvxpy', got {method!r}")
+            mg = np.array([c.marginal(float(v)) for c, v in zip(self.latencies, X, strict=True)])
+            total = float(X @ mg)
+            kkt = (total - R * float(mg.min())) / total if total > 0 else 0.0
+            tol = max(rgap, 1e-9) if method == "fast" else 1e-6
+            cert = Certificate("kkt_residual", max(kkt, 0.0), tol).check("RoutingGame.optimum")
+            return self._result(self._class_matrix(X), cert, nit, f"social optimum by {method}")
+        x, best, lower, gap = cr.milp_optimum(self.latencies, self.demands, self.omega, self.cache_benefit,
+                                              self.cache_scale, pieces=pieces, rgap=milp_gap)
+        cert = Certificate("milp_gap", max(gap, 0.0), milp_gap).check("RoutingGame.optimum")
+        return self._result(x, cert, 0, "MILP (HiGHS) over piecewise-linear pieces", lower)
+
+    def price_of_anarchy(self, **kwargs) -> float:
+        """Equilibrium cost / optimum cost (worst equilibrium found when omega > 0). With omega > 0 social
+        costs can approach zero or turn negative; the ratio is then not meaningful and an error is raised."""
+        opt = self.optimum()
+        if self.omega == 0:
+            eq_cost = self.equilibrium().cost
+        else:
+            eq_cost = max(e.cost for e in self.equilibria(**kwargs))
+        if opt.cost <= 0:
+            raise InvalidInputError(f"optimum social cost {opt.cost:.6g} <= 0: the PoA ratio is undefined")
+        return eq_cost / opt.cost

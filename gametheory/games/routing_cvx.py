@@ -1,0 +1,50 @@
+"""cvxpy formulations of the parallel-worker routing game with omega = 0 (the reference the fast path is
+checked against).
+
+- Equilibrium: Beckmann's program min sum_w int_0^{X_w} l_w(s) ds over x_kw >= 0, sum_w x_kw = r_k,
+  X_w = sum_k x_kw (Beckmann, McGuire & Winsten 1956).
+- Optimum: min sum_w X_w l_w(X_w) over the same set.
+
+Both need curves with a DCP form (Polynomial, Affine, Pole, MM1, BPR). Per-class flows are not unique at
+omega = 0 (only the worker totals are), so the programs are posed on worker totals X_w with sum_w X_w = R.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gametheory.errors import ConvergenceError
+
+__all__ = ["beckmann_cvx", "optimum_cvx"]
+
+
+def _solve(curves, demand: float, total: bool, solver: str | None):
+    import cvxpy as cp
+
+    m = len(curves)
+    x = cp.Variable(m, nonneg=True)
+    terms = [(c.cvxpy_total(x[i]) if total else c.cvxpy_integral(x[i])) for i, c in enumerate(curves)]
+    cons = [cp.sum(x) == float(demand)]
+    caps = np.array([c.capacity for c in curves])
+    fin = np.flatnonzero(np.isfinite(caps))
+    if fin.size:
+        cons.append(x[fin] <= caps[fin])
+    prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), cons)
+    if solver in (None, "CLARABEL"):
+        opts = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11, "max_iter": 500}
+        prob.solve(solver="CLARABEL", **opts)
+    else:
+        prob.solve(solver=solver)
+    if prob.status not in ("optimal", "optimal_inaccurate") or x.value is None:
+        raise ConvergenceError(f"cvxpy {'optimum' if total else 'Beckmann'} program: status {prob.status}")
+    return np.maximum(np.asarray(x.value, dtype=float), 0.0), float(prob.value)
+
+
+def beckmann_cvx(curves, demand: float, solver: str | None = None) -> tuple[np.ndarray, float]:
+    """(worker flows, Beckmann potential) of the Wardrop equilibrium, by cvxpy (Clarabel by default)."""
+    return _solve(curves, demand, False, solver)
+
+
+def optimum_cvx(curves, demand: float, solver: str | None = None) -> tuple[np.ndarray, float]:
+    """(worker flows, total cost sum X l(X)) of the social optimum, by cvxpy (Clarabel by default)."""
+    return _solve(curves, demand, True, solver)

@@ -1,0 +1,143 @@
+"""Reproduce section: fitted latency curves and knees of the shipped measured profiles.
+
+For every profile in ``gametheory/data/profiles`` it fits (``gametheory.fitting.fit``) prefill latency
+against tokens per batch (affine; all points, and the batch sweep at the paper's 128-token inputs) and the
+decode step against batch at a fixed context, and finds the knee of the decode curve
+(``gametheory.regimes.find_knee``): the batch where the step stops being flat (weight-read bound) and
+starts rising (compute and KV-read bound). Numbers are computed here, never typed in.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from gametheory.reproduce import Section, Table
+from gametheory.serving.profiles import list_profiles, load_profile
+
+TITLE = "Latency curves of the shipped measured profiles (B200, H100, H200)"
+
+#: decode context (tokens) at which the curves and knees are reported: the paper's 128-token prompts plus
+#: a short generation fall below 256; 2048 is the reference point of references.md
+DECODE_CONTEXTS = (256, 2048)
+
+
+def summarize(name: str) -> dict:
+    """Fitted numbers of one profile: prefill intercept/slope/R^2, decode fits and knees."""
+    from gametheory.regimes import find_knee
+
+    p = load_profile(name)
+    pre = p.prefill_fit
+    x, y = p.prefill_points()
+    pre128 = p.prefill_fit_at(128)
+    out = {
+        "name": name,
+        "system": p.provenance.system,
+        "backend": p.provenance.backend,
+        "dtype": p.provenance.dtype,
+        "model": p.model.name,
+        "tp": p.tp,
+        "prefill_family": pre.family,
+        "prefill_intercept_ms": float(pre.curve(0.0)),
+        "prefill_ms_per_1k_tokens": float(pre.curve.derivative(4096.0)) * 1000.0,
+        "prefill_r2": float(pre.r2),
+        "prefill_max_rel_err": float(np.max(np.abs(pre.curve(x) - y) / y)),
+        "prefill128_intercept_ms": float(pre128.curve(0.0)),
+        "prefill128_ms_per_1k_tokens": float(pre128.curve.derivative(1024.0)) * 1000.0,
+        "prefill128_r2": float(pre128.r2),
+        "max_kv_tokens": p.max_kv_tokens,
+        "non_monotone_decode_points": len(p.non_monotone_decode(min_drop_pct=1.0)),
+        "decode": {},
+    }
+    for ctx in DECODE_CONTEXTS:
+        if ctx not in p.decode_context:
+            continue
+        b, lat = p.decode_points(ctx)
+        f = p.decode_fits[int(np.nonzero(p.decode_context == ctx)[0][0])]
+        knee = find_knee(b, lat)
+        lo, hi = knee.interval
+        out["decode"][ctx] = {
+            "family": f.family,
+            "r2": float(f.r2),
+            "fit_b1_ms": float(f.curve(1.0)),
+            "fit_b64_ms": float(f.curve(64.0)),
+            "fit_b256_ms": float(f.curve(256.0)),
+            "knee_batch": float(knee.load),
+            "knee_interval": (float(lo), float(hi)),
+            "max_batch_in_memory": p.max_decode_batch(ctx),
+        }
+    return out
+
+
+def _figure(summaries: list[dict], out_dir: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for s in summaries:
+        p = load_profile(s["name"])
+        label = s["name"].replace("_llama31_70b", " 70B").replace("_nemotron4_340b", " 340B")
+        x, y = p.prefill_points(128)
+        (line,) = axes[0].plot(x, y, "o", ms=3, label=label)
+        xs = np.linspace(0, x.max(), 50)
+        axes[0].plot(xs, p.prefill_ms(xs, isl=128), "-", color=line.get_color(), lw=1)
+        b, lat = p.decode_points(2048) if 2048 in p.decode_context else p.decode_points(p.decode_context[-1])
+        axes[1].plot(b, lat, "o", ms=3, color=line.get_color())
+        bs = np.linspace(1, b.max(), 100)
+        axes[1].plot(bs, p.decode_step_ms(bs, 2048), "-", color=line.get_color(), lw=1)
+    axes[0].set(xlabel="tokens per prefill batch (128-token prompts)", ylabel="prefill latency (ms)",
+                title="Prefill: measured points and affine fits")
+    axes[1].set(xlabel="decode batch (sequences)", ylabel="decode step latency (ms)",
+                title="Decode step at context 2048: points and fits")
+    axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    path = out_dir / "latency_profiles.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def run(out_dir: Path, full: bool = False) -> Section:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summaries = [summarize(n) for n in list_profiles()]
+    prefill = Table(
+        "Prefill latency vs tokens per batch (affine fits; all points, and 128-token prompts)",
+        ["profile", "a (ms)", "b (ms/1k tok)", "R^2", "max rel err", "a@128 (ms)", "b@128 (ms/1k tok)", "R^2@128"],
+        [
+            [s["name"], s["prefill_intercept_ms"], s["prefill_ms_per_1k_tokens"], s["prefill_r2"],
+             s["prefill_max_rel_err"], s["prefill128_intercept_ms"], s["prefill128_ms_per_1k_tokens"],
+             s["prefill128_r2"]]
+            for s in summaries
+        ],
+    )
+    rows = []
+    for s in summaries:
+        for ctx, d in s["decode"].items():
+            lo, hi = d["knee_interval"]
+            rows.append([
+                s["name"], ctx, d["family"], d["r2"], d["fit_b1_ms"], d["fit_b64_ms"], d["fit_b256_ms"],
+                d["knee_batch"], f"[{lo:.0f}, {hi:.0f}]", d["max_batch_in_memory"],
+            ])
+    decode = Table(
+        "Decode step latency vs batch (fitted) and its knee",
+        ["profile", "context", "family", "R^2", "b=1 (ms)", "b=64 (ms)", "b=256 (ms)", "knee batch", "interval",
+         "max batch (KV)"],
+        rows,
+    )
+    noisy = [s["name"] for s in summaries if s["non_monotone_decode_points"] > 0]
+    notes = [
+        "decode curves are fitted, not interpolated: "
+        + ", ".join(f"{s['name']} has {s['non_monotone_decode_points']} table points where the step falls "
+                    "by more than 1 % as batch grows" for s in summaries if s["name"] in noisy),
+    ]
+    figures = [_figure([s for s in summaries if s["system"] == "b200_sxm"], out_dir)]
+    summary = {
+        s["name"]: {k: (v if not isinstance(v, float) or math.isfinite(v) else str(v)) for k, v in s.items()}
+        for s in summaries
+    }
+    return Section(TITLE, tables=[prefill, decode], figures=figures, summary=summary, notes=notes)

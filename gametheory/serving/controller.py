@@ -1,0 +1,295 @@
+"""The paper's adaptive router controller (section 6) and the actuators it drives.
+
+State machine (:class:`AdaptiveController`): every poll (5 s in the paper) it reads TTFT P99 (ms), updates
+an exponentially weighted moving average ``e <- alpha * x + (1 - alpha) * e`` and maps ``e`` to a regime
+with thresholds ``theta1 < theta2`` (ms, or fractions of a baseline TTFT via :meth:`from_baseline`):
+
+====================  =====================  =====  =====
+regime                trigger                tau    omega
+====================  =====================  =====  =====
+0 below saturation    e < theta1             0      1
+1 transition          theta1 <= e < theta2   0.7    1.0
+2 saturated           e >= theta2            0.8    0.1
+====================  =====================  =====  =====
+
+Anti-flapping: **hysteresis**, not a dwell time. The controller escalates as soon as the EWMA crosses a
+threshold (overload hurts at once, so a dwell time would only delay the fix), and de-escalates from regime k
+only when the EWMA falls below ``(1 - hysteresis) * theta_k``. Noise of relative size below the band cannot
+move it back and forth; a dwell time would still flap at its own period under a signal that sits on a
+threshold. The EWMA filters single-poll spikes before either rule sees them.
+
+Actuators (:class:`Actuator`): ``run_interval(tau, omega) -> IntervalReport`` serves one poll interval of
+traffic with the given router setting and returns what a Prometheus poll would report.
+:class:`ReplayActuator` drives NVIDIA Dynamo's real KV router on the replay's virtual clock
+(:mod:`gametheory.serving.dynamo`). The live stack reads TTFT from the frontend's ``/metrics`` histogram:
+:func:`histogram_quantile` is the parser it uses (Prometheus' ``histogram_quantile`` on bucket deltas).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from gametheory._validate import finite_scalar, positive_scalar
+from gametheory.errors import InvalidInputError
+
+__all__ = [
+    "PAPER_TABLE",
+    "AdaptiveController",
+    "Decision",
+    "Actuator",
+    "IntervalReport",
+    "ReplayActuator",
+    "run_controller",
+    "run_trace",
+    "RampOutcome",
+    "static_vs_adaptive",
+    "histogram_quantile",
+    "parse_histogram",
+]
+
+# regime -> (tau = router temperature, omega = overlap_score_weight); the paper's Table 2.
+PAPER_TABLE = ((0.0, 1.0), (0.7, 1.0), (0.8, 0.1))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One poll's outcome: the observed TTFT P99 (ms), its EWMA (ms), the regime and its router setting."""
+
+    ttft_p99_ms: float
+    ewma_ms: float
+    regime: int
+    tau: float
+    omega: float
+
+
+@dataclass
+class AdaptiveController:
+    """EWMA-of-TTFT-P99 controller with two thresholds and hysteresis (see module docstring).
+
+    ``theta1_ms < theta2_ms`` are absolute thresholds; ``alpha`` in (0, 1] the EWMA weight of the newest
+    poll; ``hysteresis`` in [0, 1) the relative band below a threshold that must be crossed to de-escalate.
+    """
+
+    theta1_ms: float
+    theta2_ms: float
+    alpha: float = 0.5
+    hysteresis: float = 0.2
+    table: tuple = PAPER_TABLE
+    poll_s: float = 5.0
+    ewma_ms: float | None = field(default=None, init=False)
+    regime: int = field(default=0, init=False)
+
+    def __post_init__(self):
+        t1 = positive_scalar(self.theta1_ms, "theta1_ms")
+        t2 = positive_scalar(self.theta2_ms, "theta2_ms")
+        if not t1 < t2:
+            raise InvalidInputError(f"theta1_ms must be < theta2_ms, got {t1} >= {t2}")
+        a = finite_scalar(self.alpha, "alpha")
+        if not 0 < a <= 1:
+            raise InvalidInputError(f"alpha must be in (0, 1], got {a}")
+        h = finite_scalar(self.hysteresis, "hysteresis")
+        if not 0 <= h < 1:
+            raise InvalidInputError(f"hysteresis must be in [0, 1), got {h}")
+        if len(self.table) != 3:
+            raise InvalidInputError(f"table must have 3 (tau, omega) rows, got {len(self.table)}")
+
+    @classmethod
+    def from_baseline(cls, baseline_ttft_ms: float, f1: float = 2.0, f2: float = 10.0, **kw) -> AdaptiveController:
+        """Thresholds as multiples of a baseline (unloaded) TTFT, as the paper advises: theta_k = f_k x base."""
+        b = positive_scalar(baseline_ttft_ms, "baseline_ttft_ms")
+        return cls(f1 * b, f2 * b, **kw)
+
+    @property
+    def setting(self) -> tuple[float, float]:
+        """Current (tau, omega)."""
+        return tuple(self.table[self.regime])
+
+    def reset(self) -> None:
+        self.ewma_ms, self.regime = None, 0
+
+    def step(self, ttft_p99_ms: float) -> Decision:
+        """Feed one poll's TTFT P99 (ms); return the decision for the next interval."""
+        x = finite_scalar(ttft_p99_ms, "ttft_p99_ms")
+        if x < 0:
+            raise InvalidInputError(f"ttft_p99_ms must be >= 0, got {x}")
+        self.ewma_ms = x if self.ewma_ms is None else self.alpha * x + (1 - self.alpha) * self.ewma_ms
+        e = self.ewma_ms
+        thresholds = (self.theta1_ms, self.theta2_ms)
+        target = sum(e >= t for t in thresholds)  # the regime without hysteresis
+        if target > self.regime:
+            self.regime = target
+        else:
+            while self.regime > 0 and e < (1 - self.hysteresis) * thresholds[self.regime - 1]:
+                self.regime -= 1
+        tau, omega = self.table[self.regime]
+        return Decision(x, e, self.regime, float(tau), float(omega))
+
+
+def run_trace(controller: AdaptiveController, ttft_p99_ms) -> np.ndarray:
+    """Regime after each poll of a TTFT P99 trace (ms); the controller is reset first."""
+    controller.reset()
+    return np.array([controller.step(x).regime for x in np.asarray(ttft_p99_ms, dtype=float)], dtype=int)
+
+
+# --------------------------------------------------------------------------------------------------
+# actuators
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IntervalReport:
+    """What one poll interval produced: TTFT P99 (ms), throughput (requests/s), PoA-hat (None when the
+    interval cannot compute it), load."""
+
+    ttft_p99_ms: float
+    throughput_rps: float
+    poa_hat: float | None
+    concurrency: int
+    duration_s: float
+
+
+class Actuator(Protocol):
+    """Serves one poll interval under a router setting and reports what Prometheus would see."""
+
+    def run_interval(self, index: int, tau: float, omega: float) -> IntervalReport: ...
+
+
+@dataclass
+class ReplayActuator:
+    """Dynamo's real KV router on the replay's virtual clock, one replay segment per poll interval.
+
+    ``ramp`` gives the closed-loop concurrency of each interval. Router settings are global per replay
+    call in Dynamo 1.6.1, so each interval is its own replay with the current (tau, omega) and
+    ``requests_per_interval(C)`` requests (default 4 C, at least 400); each segment starts with cold caches,
+    which is the price of switching settings on the replay.
+    """
+
+    setup: str
+    ramp: tuple
+    seed: int = 0
+    min_requests: int = 400
+
+    def run_interval(self, index: int, tau: float, omega: float) -> IntervalReport:
+        from gametheory.serving.dynamo import replay_run
+
+        c = int(self.ramp[index])
+        r = replay_run(self.setup, c, tau, omega, n_requests=max(self.min_requests, 4 * c),
+                       seed=self.seed * 1000 + index)
+        return IntervalReport(r.ttft_p99_ms, r.throughput_rps, r.poa_hat, c, r.duration_ms / 1e3)
+
+
+def run_controller(controller: AdaptiveController | None, actuator: Actuator, n_intervals: int,
+                   static: tuple[float, float] = PAPER_TABLE[0]) -> list[tuple[IntervalReport, Decision | None]]:
+    """Closed loop: interval k runs with the setting decided after interval k-1.
+
+    ``controller=None`` runs the static setting ``static`` throughout (the paper's baseline: defaults).
+    Returns (report, decision) per interval.
+    """
+    out = []
+    if controller is not None:
+        controller.reset()
+    tau, omega = static if controller is None else controller.setting
+    for k in range(int(n_intervals)):
+        rep = actuator.run_interval(k, tau, omega)
+        dec = None
+        if controller is not None:
+            dec = controller.step(rep.ttft_p99_ms)
+            tau, omega = dec.tau, dec.omega
+        out.append((rep, dec))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Prometheus histogram -> TTFT quantile (the live actuator's signal)
+# --------------------------------------------------------------------------------------------------
+_BUCKET = re.compile(r'^(?P<name>[a-zA-Z_:][\w:]*)_bucket\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)')
+
+
+def parse_histogram(text: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative bucket counts of histogram ``metric`` in Prometheus text format, summed over label sets.
+
+    Returns (upper bounds ``le`` in the metric's unit, cumulative counts), sorted by bound, +Inf last.
+    """
+    acc: dict[float, float] = {}
+    for line in text.splitlines():
+        m = _BUCKET.match(line.strip())
+        if not m or m.group("name") != metric:
+            continue
+        le = re.search(r'le="([^"]+)"', m.group("labels"))
+        if le is None:
+            continue
+        bound = math.inf if le.group(1) in ("+Inf", "Inf") else float(le.group(1))
+        acc[bound] = acc.get(bound, 0.0) + float(m.group("value"))
+    if not acc:
+        raise InvalidInputError(f"no buckets of histogram {metric!r} in the scraped text")
+    les = np.array(sorted(acc))
+    return les, np.array([acc[b] for b in les])
+
+
+def histogram_quantile(q: float, before: str, after: str, metric: str) -> float:
+    """Quantile ``q`` of the observations between two scrapes, as Prometheus' ``histogram_quantile``
+    computes it on ``increase(metric_bucket)``: linear interpolation inside the bucket that holds rank q x n.
+
+    Returns NaN-free values: raises InvalidInputError when no observation fell between the scrapes.
+    """
+    if not 0 < q < 1:
+        raise InvalidInputError(f"quantile must be in (0, 1), got {q}")
+    les1, c1 = parse_histogram(after, metric)
+    les0, c0 = parse_histogram(before, metric) if before else (les1, np.zeros_like(c1))
+    if les0.shape != les1.shape or not np.array_equal(les0, les1):
+        raise InvalidInputError(f"histogram {metric!r}: bucket bounds changed between scrapes")
+    d = c1 - c0
+    n = d[-1]
+    if n <= 0:
+        raise InvalidInputError(f"histogram {metric!r}: no observations between the two scrapes")
+    rank = q * n
+    i = int(np.searchsorted(d, rank, side="left"))
+    if math.isinf(les1[i]):
+        return float(les1[i - 1]) if i > 0 else 0.0
+    lo = 0.0 if i == 0 else float(les1[i - 1])
+    below = 0.0 if i == 0 else float(d[i - 1])
+    inside = float(d[i]) - below
+    return lo + (float(les1[i]) - lo) * ((rank - below) / inside if inside > 0 else 1.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# experiment 3: static defaults vs adaptive under a ramp past the knee
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RampOutcome:
+    """One trial of one arm: saturated-phase means (PoA-hat, TTFT P99 ms, throughput requests/s) and the
+    per-interval regimes (static arm: all 0)."""
+
+    arm: str
+    trial: int
+    poa_hat: float
+    ttft_p99_ms: float
+    throughput_rps: float
+    regimes: tuple
+    reports: tuple = field(repr=False, compare=False, default=())
+
+
+def static_vs_adaptive(make_actuator, make_controller, n_intervals: int, saturated, trials: int = 3) -> list:
+    """Paper experiment 3: for each trial run the static defaults and the adaptive controller on the same
+    ramp; report means over the saturated intervals (indices in ``saturated``).
+
+    ``make_actuator(trial)`` returns a fresh :class:`Actuator`; ``make_controller()`` a fresh controller.
+    """
+    sat = np.asarray(list(saturated), dtype=int)
+    if sat.size == 0:
+        raise InvalidInputError("saturated must name at least one interval")
+    out = []
+    for trial in range(int(trials)):
+        for arm, ctl in (("static", None), ("adaptive", make_controller())):
+            res = run_controller(ctl, make_actuator(trial), n_intervals)
+            reps = [r for r, _ in res]
+            regimes = tuple(0 if d is None else d.regime for _, d in res)
+            out.append(RampOutcome(arm, trial,
+                                   float(np.mean([reps[i].poa_hat for i in sat])),
+                                   float(np.mean([reps[i].ttft_p99_ms for i in sat])),
+                                   float(np.mean([reps[i].throughput_rps for i in sat])),
+                                   regimes, tuple(reps)))
+    return out

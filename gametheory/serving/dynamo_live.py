@@ -1,0 +1,352 @@
+"""The live Dynamo 1.6.1 stack on 127.0.0.1: frontends + mocker prefill/decode workers, closed-loop load.
+
+Everything binds to loopback: file discovery (``DYN_FILE_KV`` = a fresh directory), TCP request plane on
+127.0.0.1, and a pyzmq XSUB/XPUB broker bound to 127.0.0.1 for the workers' KV events
+(``DYN_ZMQ_BROKER_URL``), so no worker binds its event socket to 0.0.0.0 (../shared/dynamo.md). Workers run
+on B200 timing from our profiles (:func:`gametheory.serving.dynamo.write_timing_file`), in real time.
+
+Router settings are global per frontend process in 1.6.1 (per-request overrides are rejected), so
+:class:`LiveStack` starts one frontend per (tau, omega) setting over the same workers;
+:class:`LiveActuator` sends each interval's requests to the frontend of the current regime and reads TTFT
+P99 from that frontend's Prometheus ``/metrics`` histogram (bucket deltas between two scrapes), as a real
+deployment would. omega is passed as ``--router-kv-overlap-score-weight`` (the classic
+``cost = omega * prefill_blocks + decode_blocks`` weight; a deprecated alias of ``prefill_load_scale`` in 1.6.1)
+and tau as ``--router-temperature``.
+
+Every process is started in its own session and stopped by its PID (its process group), also on failure.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gametheory.errors import GameTheoryError, InvalidInputError
+
+__all__ = ["LiveStack", "LiveActuator", "RequestRecord", "closed_loop", "scrape", "write_model_dir",
+           "TTFT_METRIC"]
+
+TTFT_METRIC = "dynamo_frontend_time_to_first_token_seconds"
+_BROKER = (
+    "import sys, zmq\n"
+    "c = zmq.Context()\n"
+    "a = c.socket(zmq.XSUB); a.bind(sys.argv[1])\n"
+    "b = c.socket(zmq.XPUB); b.bind(sys.argv[2])\n"
+    "zmq.proxy(a, b)\n"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_model_dir(path) -> Path:
+    """A weightless Llama-shaped model directory: byte-level BPE tokenizer (256 byte tokens, no merges, so one
+    token per ASCII character), config, chat template and eos ids. Tens of KB."""
+    d = Path(path)
+    d.mkdir(parents=True, exist_ok=True)
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    vocab = {chr(c): i for i, c in enumerate(cs)}
+    vocab.update({"<|eos|>": 256, "<|bos|>": 257})
+    special = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False,
+                "special": True} for t, i in (("<|eos|>", 256), ("<|bos|>", 257))]
+    byte_level = {"add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    tok = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": special, "normalizer": None,
+           "pre_tokenizer": {"type": "ByteLevel", **byte_level}, "post_processor": None,
+           "decoder": {"type": "ByteLevel", **byte_level},
+           "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                     "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                     "vocab": vocab, "merges": []}}
+    (d / "tokenizer.json").write_text(json.dumps(tok))
+    (d / "tokenizer_config.json").write_text(json.dumps({
+        "bos_token": "<|bos|>", "eos_token": "<|eos|>", "model_max_length": 8192,
+        "tokenizer_class": "PreTrainedTokenizerFast", "chat_template": "{% for m in messages %}{{ m['content'] }}{% endfor %}"}))
+    (d / "config.json").write_text(json.dumps({
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 256, "intermediate_size": 512,
+        "num_attention_heads": 4, "num_key_value_heads": 4, "num_hidden_layers": 2, "vocab_size": 258,
+        "max_position_embeddings": 8192, "bos_token_id": 257, "eos_token_id": 256, "torch_dtype": "bfloat16"}))
+    (d / "generation_config.json").write_text(json.dumps({"bos_token_id": 257, "eos_token_id": 256}))
+    return d
+
+
+@dataclass
+class LiveStack:
+    """Broker + 1 prefill mocker process + 1 decode mocker process (``n_prefill`` / ``n_decode`` workers) +
+    one frontend per router setting, all on 127.0.0.1. Use as a context manager; :meth:`stop` kills every
+    started process by PID (process group) and removes the working directory."""
+
+    timing_file: Path
+    n_prefill: int = 1
+    n_decode: int = 2
+    settings: tuple = ((0.0, 1.0),)
+    startup_timeout_s: float = 60.0
+    workdir: Path | None = None
+    procs: list = field(default_factory=list, init=False)
+    ports: list = field(default_factory=list, init=False)
+
+    def _env(self) -> dict:
+        env = dict(os.environ)
+        env.update({
+            "DYN_FILE_KV": str(self.workdir / "kv"), "DYN_TCP_RPC_HOST": "127.0.0.1",
+            "DYN_TCP_RESPONSE_STREAM_HOST": "127.0.0.1", "DYN_SYSTEM_HOST": "127.0.0.1", "HF_HUB_OFFLINE": "1",
+            "DYN_LOG": "warn", "DYN_SELF_HOST_METADATA": "0",
+            "DYN_ZMQ_BROKER_URL": f"xsub=tcp://127.0.0.1:{self._xsub} , xpub=tcp://127.0.0.1:{self._xpub}",
+        })
+        return env
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115  (closed in stop)
+        p = subprocess.Popen([sys.executable, *args], env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True, cwd=self.workdir)
+        self.procs.append((name, p, log))
+
+    def start(self) -> LiveStack:
+        self.workdir = Path(tempfile.mkdtemp(prefix="gametheory-live-"))
+        (self.workdir / "kv").mkdir()
+        model = write_model_dir(self.workdir / "model")
+        self._xsub, self._xpub = _free_port(), _free_port()
+        try:
+            self._spawn("broker", ["-c", _BROKER, f"tcp://127.0.0.1:{self._xsub}", f"tcp://127.0.0.1:{self._xpub}"])
+            common = ["--model-path", str(model), "--model-name", "tiny", "--block-size", "16",
+                      "--discovery-backend", "file", "--planner-profile-data", str(self.timing_file)]
+            self._spawn("prefill", ["-m", "dynamo.mocker", *common, "--disaggregation-mode", "prefill",
+                                    "--num-workers", str(self.n_prefill)])
+            self._spawn("decode", ["-m", "dynamo.mocker", *common, "--disaggregation-mode", "decode",
+                                   "--num-workers", str(self.n_decode)])
+            for k, (tau, omega) in enumerate(self.settings):
+                port = _free_port()
+                self.ports.append(port)
+                self._spawn(f"frontend{k}", ["-m", "dynamo.frontend", "--http-host", "127.0.0.1", "--http-port",
+                                             str(port), "--router-mode", "kv", "--discovery-backend", "file",
+                                             "--router-temperature", str(tau),
+                                             "--router-kv-overlap-score-weight", str(omega)])
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        pending = set(range(len(self.ports)))
+        while pending and time.monotonic() < deadline:
+            for name, p, _ in self.procs:
+                if p.poll() is not None:
+                    raise GameTheoryError(f"live stack: {name} exited with {p.returncode}; see {self.workdir}/{name}.log")
+            for k in list(pending):
+                try:
+                    # Ready when a warm-up request completes through this frontend (model and workers known).
+                    recs = closed_loop(self.url(k), 1, 0.0, n_requests=1, osl=2, timeout_s=5.0)
+                    if recs and recs[0].error is None:
+                        pending.discard(k)
+                except OSError:
+                    pass
+            time.sleep(0.5)
+        if pending:
+            raise GameTheoryError(f"live stack: frontends {sorted(pending)} not ready in {self.startup_timeout_s} s")
+
+    def url(self, k: int = 0) -> str:
+        return f"http://127.0.0.1:{self.ports[k]}"
+
+    def pids(self) -> list[int]:
+        return [p.pid for _, p, _ in self.procs]
+
+    def stop(self) -> None:
+        """SIGTERM each started process group, wait up to 5 s, then SIGKILL; close logs."""
+        for _, p, _ in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 5.0
+        for _, p, log in self.procs:
+            try:
+                p.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait(timeout=5.0)
+            log.close()
+        self.procs = []
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> LiveStack:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@dataclass
+class RequestRecord:
+    """One streamed completion: times in ms since the load's start, worker ids, tokens."""
+
+    start_ms: float
+    ttft_ms: float = float("nan")
+    end_ms: float = float("nan")
+    chunks: int = 0
+    prefill_worker: int | None = None
+    decode_worker: int | None = None
+    input_length: int = 0
+    error: str | None = None
+
+
+def _prompt(rng: random.Random, template: int, isl: int, shared: float) -> str:
+    """ASCII prompt of ``isl`` tokens (one per byte): a shared template prefix, then a random suffix."""
+    k = int(round(shared * isl))
+    prefix = (f"T{template}" * isl)[:k]
+    return prefix + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(isl - k))
+
+
+def _one(url: str, prompt: str, osl: int, t0: float, timeout_s: float) -> RequestRecord:
+    host, port = url.removeprefix("http://").split(":")
+    rec = RequestRecord(start_ms=(time.monotonic() - t0) * 1e3, input_length=len(prompt))
+    body = json.dumps({"model": "tiny", "prompt": prompt, "max_tokens": osl, "stream": True,
+                       "nvext": {"ignore_eos": True, "extra_fields": ["worker_id", "timing"]}})
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout_s)
+    try:
+        conn.request("POST", "/v1/completions", body, {"content-type": "application/json"})
+        resp = conn.getresponse()
+        if resp.status != 200:
+            rec.error = f"HTTP {resp.status}: {resp.read()[:200]!r}"
+            return rec
+        for raw in resp:
+            line = raw.strip()
+            if not line.startswith(b"data:") or line == b"data: [DONE]":
+                continue
+            now = (time.monotonic() - t0) * 1e3
+            msg = json.loads(line[5:])
+            if not msg.get("choices"):
+                continue
+            if rec.chunks == 0:
+                rec.ttft_ms = now - rec.start_ms
+            rec.chunks += 1
+            rec.end_ms = now
+            wid = (msg.get("nvext") or {}).get("worker_id") or {}
+            rec.prefill_worker = wid.get("prefill_worker_id", rec.prefill_worker)
+            rec.decode_worker = wid.get("decode_worker_id", rec.decode_worker)
+    except (OSError, http.client.HTTPException, json.JSONDecodeError) as exc:
+        rec.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        conn.close()
+    return rec
+
+
+def closed_loop(url: str, concurrency: int, duration_s: float, *, n_requests: int | None = None, isl: int = 128,
+                osl: int = 128, templates: int = 5, shared: float = 0.5, seed: int = 0,
+                timeout_s: float = 60.0) -> list[RequestRecord]:
+    """Closed-loop load: ``concurrency`` clients each send a streaming completion, wait for it, send the next,
+    until ``duration_s`` has passed (or ``n_requests`` were started). Returns one record per request."""
+    if int(concurrency) < 1:
+        raise InvalidInputError(f"concurrency must be >= 1, got {concurrency}")
+    t0 = time.monotonic()
+    lock = threading.Lock()
+    out: list[RequestRecord] = []
+    started = [0]
+
+    def client(i: int) -> None:
+        rng = random.Random(seed * 10007 + i)
+        while True:
+            with lock:
+                if n_requests is not None and started[0] >= n_requests:
+                    return
+                if n_requests is None and time.monotonic() - t0 >= duration_s:
+                    return
+                started[0] += 1
+            rec = _one(url, _prompt(rng, rng.randrange(templates), isl, shared), osl, t0, timeout_s)
+            with lock:
+                out.append(rec)
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(int(concurrency))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=duration_s + timeout_s + 5)
+    return out
+
+
+def scrape(url: str, timeout_s: float = 5.0) -> str:
+    """The frontend's Prometheus text (``/metrics``)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=timeout_s) as r:  # noqa: S310 (loopback only)
+        return r.read().decode()
+
+
+def records_for_log(recs: list[RequestRecord], decode_ids: list) -> list[dict]:
+    """Live records in the replay's per-request shape for :func:`gametheory.serving.dynamo.request_log`:
+    decode admission = first token time, terminal = last token time, decode worker as an index."""
+    index = {w: i for i, w in enumerate(sorted(decode_ids))}
+    return [{"decode_admit_ms": r.start_ms + r.ttft_ms, "terminal_time_ms": r.end_ms,
+             "decode_worker_idx": index[r.decode_worker], "input_length": r.input_length, "output_length": r.chunks}
+            for r in recs if r.error is None and r.decode_worker in index]
+
+
+@dataclass
+class LiveActuator:
+    """Controller actuator on the live stack: interval k runs closed-loop load at ``ramp[k]`` for ``poll_s``
+    seconds against the frontend whose setting is (tau, omega), and reports TTFT P99 from that frontend's
+    ``/metrics`` histogram, throughput, and PoA-hat of the interval's requests."""
+
+    stack: LiveStack
+    ramp: tuple
+    profile_name: str
+    poll_s: float = 5.0
+    osl: int = 128
+    records: list = field(default_factory=list, init=False)
+
+    def run_interval(self, index: int, tau: float, omega: float):
+        from gametheory.serving.controller import IntervalReport, histogram_quantile
+        from gametheory.serving.dynamo import poa_hat_of_log, request_log
+        from gametheory.serving.profiles import load_profile
+
+        k = list(map(tuple, self.stack.settings)).index((tau, omega))
+        url = self.stack.url(k)
+        before = scrape(url)
+        t = time.monotonic()
+        recs = closed_loop(url, int(self.ramp[index]), self.poll_s, osl=self.osl, seed=index)
+        dur = time.monotonic() - t
+        after = scrape(url)
+        self.records.append(recs)
+        ok = [r for r in recs if r.error is None]
+        p99_ms = 1e3 * histogram_quantile(0.99, before, after, TTFT_METRIC)
+        self._ids = getattr(self, "_ids", set()) | {r.decode_worker for r in ok if r.decode_worker is not None}
+        ids = sorted(self._ids)
+        poa = None  # unknown until every decode worker has been seen (its id is learned from responses)
+        if len(ids) == self.stack.n_decode:
+            log = request_log(records_for_log(ok, ids), load_profile(self.profile_name), self.stack.n_decode, self.osl)
+            poa = poa_hat_of_log(log)
+        return IntervalReport(p99_ms, len(ok) / dur, poa, int(self.ramp[index]), dur)
+
+
+def client_ttft_p99_ms(recs: list[RequestRecord]) -> float:
+    """TTFT P99 (ms) measured by the client, to compare with the frontend's histogram."""
+    x = np.array([r.ttft_ms for r in recs if r.error is None])
+    if x.size == 0:
+        raise InvalidInputError("no successful requests")
+    return float(np.percentile(x, 99))

@@ -1,0 +1,142 @@
+"""Routing game (Game 3): closed forms, fast path vs cvxpy, cache-affinity equilibria and MILP optimum."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gametheory.errors import CapacityExceededError, InvalidInputError
+from gametheory.games import cache_routing as cr
+from gametheory.games.routing import RoutingGame
+from gametheory.games.routing_cvx import beckmann_cvx, optimum_cvx
+from gametheory.games.wardrop import water_fill
+from gametheory.latency import MM1, Affine, Pole, Polynomial
+
+
+def test_pigou_closed_form():
+    g = RoutingGame([Affine(1, 0), Affine(0, 1)], 1.0)
+    eq, opt = g.equilibrium(), g.optimum()
+    np.testing.assert_allclose(eq.flows, [0, 1], atol=1e-12)
+    np.testing.assert_allclose(opt.flows, [0.5, 0.5], atol=1e-12)
+    assert eq.cost == pytest.approx(1.0) and opt.cost == pytest.approx(0.75)
+    assert g.price_of_anarchy() == pytest.approx(4 / 3, rel=1e-12)
+    assert eq.certificate.ok and opt.certificate.kind == "kkt_residual"
+
+
+def test_nonlinear_pigou_degree_p():
+    # Pigou with x^p: equilibrium all on x^p (cost 1), optimum x = (p+1)^(-1/p)
+    for p in (2, 4):
+        g = RoutingGame([Affine(1, 0), Polynomial([0] * p + [1])], 1.0)
+        x = (p + 1) ** (-1 / p)
+        assert g.optimum().cost == pytest.approx(x ** (p + 1) + 1 - x, rel=1e-10)
+        assert g.equilibrium().cost == pytest.approx(1.0, rel=1e-10)
+
+
+def test_mm1_equal_split_and_closed_form():
+    g = RoutingGame([MM1(2.0), MM1(2.0)], 3.0)
+    eq = g.equilibrium()
+    np.testing.assert_allclose(eq.flows, [1.5, 1.5], atol=1e-10)
+    assert eq.cost == pytest.approx(3.0 / 0.5)
+
+
+def _random_curves(rng, m):
+    out = []
+    for _ in range(m):
+        kind = rng.integers(3)
+        if kind == 0:
+            out.append(Affine(rng.uniform(0, 3), rng.uniform(0.1, 2)))
+        elif kind == 1:
+            out.append(Polynomial([rng.uniform(0, 2), 0.0, rng.uniform(0.1, 1), rng.uniform(0, 0.5)]))
+        else:
+            out.append(Pole(rng.uniform(0, 2), rng.uniform(0, 1), rng.uniform(0.1, 2), rng.uniform(3, 10)))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fast_path_matches_cvxpy(seed):
+    rng = np.random.default_rng(seed)
+    curves = _random_curves(rng, 12)
+    R = 10.0
+    eq = water_fill(curves, R)
+    x, _ = beckmann_cvx(curves, R)
+    np.testing.assert_allclose(eq.flows, x, atol=2e-5)
+    g = RoutingGame(curves, R)
+    assert g.equilibrium().cost == pytest.approx(g.equilibrium(method="cvxpy").cost, rel=1e-6)
+    assert g.optimum().cost == pytest.approx(optimum_cvx(curves, R)[1], rel=1e-6)
+    assert g.optimum().cost == pytest.approx(g.optimum(method="cvxpy").cost, rel=1e-6)
+    assert eq.certificate.value <= 1e-9
+
+
+def test_multiclass_omega_zero_reduces_to_totals():
+    curves = [Affine(1, 1), Affine(0.5, 2), Pole(0.2, 0.1, 0.5, 8)]
+    g = RoutingGame(curves, [1.0, 2.0, 0.5])
+    eq = g.equilibrium()
+    assert eq.flows.shape == (3, 3)
+    np.testing.assert_allclose(eq.flows.sum(axis=1), water_fill(curves, 3.5).flows)
+    np.testing.assert_allclose(eq.flows.sum(axis=0), [1.0, 2.0, 0.5])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10**6), st.integers(2, 6), st.floats(0.1, 5.0))
+def test_poa_at_least_one_and_below_class_bound(seed, m, R):
+    from gametheory.bounds import class_bound
+
+    rng = np.random.default_rng(seed)
+    curves = _random_curves(rng, m)
+    caps = sum(min(c.capacity, 1e9) for c in curves)
+    R = min(R, 0.9 * caps)
+    g = RoutingGame(curves, R)
+    poa = g.price_of_anarchy()
+    bound, _ = class_bound(curves, R, loads=g.equilibrium().worker_flows)
+    assert poa >= 1 - 1e-9
+    assert poa <= bound * (1 + 1e-9)
+
+
+def test_cache_affinity_multiple_equilibria():
+    # two identical workers, one class, strong cache benefit: the symmetric split and both "all on one
+    # worker" points are equilibria; the dynamics find all three from different starts
+    g = RoutingGame([Affine(0.2, 1), Affine(0.2, 1)], 1.0, omega=1.0, cache_benefit=2.0, cache_scale=0.2)
+    eqs = g.equilibria(starts=4)
+    tops = sorted(tuple(np.round(e.worker_flows, 6)) for e in eqs)
+    assert tops == [(0.0, 1.0), (0.5, 0.5), (1.0, 0.0)]
+    for e in eqs:
+        c = cr.class_costs(g.latencies, e.flows[:, None].T, 1.0, g.cache_benefit, g.cache_scale)
+        used = e.flows > 0
+        assert c[0, used].max() - c[0].min() <= 1e-6
+
+
+def test_cache_affinity_milp_optimum_is_global():
+    curves = [Affine(0.2, 1), Affine(0.3, 2), Pole(0.1, 0.5, 0.2, 3)]
+    g = RoutingGame(curves, [1.0, 0.5], omega=0.5, cache_benefit=[1.0, 0.5], cache_scale=0.3)
+    opt = g.optimum()
+    assert opt.certificate.kind == "milp_gap" and opt.gap <= 1e-2
+    assert opt.lower_bound <= opt.cost
+    # brute force on a grid of the 4-dimensional flow simplex product: nothing beats the lower bound
+    n = 24
+    best = np.inf
+    for a in range(n + 1):
+        for b in range(n + 1 - a):
+            for c in range(n + 1):
+                for d in range(n + 1 - c):
+                    x = np.array([[a, b, n - a - b], [c, d, n - c - d]]) / n * np.array([[1.0], [0.5]])
+                    if (x.sum(axis=0) >= 3).any():
+                        continue
+                    best = min(best, g.social_cost(x.T))
+    assert opt.lower_bound <= best + 1e-12
+    assert opt.cost <= best + 1e-9
+    eq = g.equilibrium()
+    assert eq.cost >= opt.lower_bound
+
+
+def test_bad_inputs():
+    with pytest.raises(InvalidInputError):
+        RoutingGame([Affine(1, 1)], -1.0)
+    with pytest.raises(InvalidInputError):
+        RoutingGame([MM1(1.0)], 1.5)
+    with pytest.raises(InvalidInputError):
+        RoutingGame([Affine(1, 1)], [float("nan")])
+    with pytest.raises(InvalidInputError):
+        RoutingGame(["not a curve"], 1.0)
+    with pytest.raises(InvalidInputError):
+        RoutingGame([Affine(1, 1)], 1.0, omega=-1)
+    assert issubclass(CapacityExceededError, InvalidInputError)
