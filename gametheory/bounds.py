@@ -154,8 +154,9 @@ def poa_across_load(curves, loads, *, n_classes: int = 1, omega: float = 0.0, ca
     equilibrium cost, optimum cost, PoA and the class bound (:func:`class_bound`, a bound for omega = 0
     only; ``nan`` is reported for omega > 0, where no classical bound applies). With ``omega > 0`` the
     worst equilibrium found from several starts is used and the optimum is the MILP's. When
-    :func:`gametheory.regimes.classify` is available and ``regimes`` is true, each row also carries the
-    regime of the equilibrium (classify(curves, worker loads))."""
+    :func:`gametheory.regimes.classify` is available, ``regimes`` is true and a knee is found, each row also
+    carries the regime ("below", "transition", "saturated") of its load, from the knee of the mean
+    equilibrium latency against total demand."""
     from gametheory.games.routing import RoutingGame
 
     try:  # optional: the regime classifier is written elsewhere in the package
@@ -177,10 +178,16 @@ def poa_across_load(curves, loads, *, n_classes: int = 1, omega: float = 0.0, ca
         row = {"load": float(R), "equilibrium_cost": eq.cost, "optimum_cost": opt.cost,
                "poa": eq.cost / opt.cost if opt.cost > 0 else math.nan, "bound": bound, "bound_kind": how,
                "equilibrium_flows": eq.worker_flows}
-        if classify is not None and regimes:
-            try:
-                row["regime"] = classify(curves, eq.worker_flows)
-            except Exception as exc:  # noqa: BLE001 - classifier signature is another module's
-                row["regime"] = f"unavailable ({type(exc).__name__})"
         rows.append(row)
+    if classify is not None and regimes and len(rows) >= 4:
+        # regime of each load from the knee of the mean equilibrium latency (ms) against total demand
+        x = np.array([r["load"] for r in rows])
+        y = np.array([r["equilibrium_cost"] / r["load"] if r["load"] > 0 else 0.0 for r in rows])
+        try:
+            labels = classify(x, y)
+        except InvalidInputError:
+            labels = None
+        if labels is not None:
+            for row, lab in zip(rows, labels, strict=True):
+                row["regime"] = lab
     return rows

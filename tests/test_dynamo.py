@@ -72,3 +72,37 @@ def test_replay_poa_hat_small_grid():
     # Closed loop: more concurrency -> more throughput and longer TTFT tails (single prefill worker queue).
     assert by_c[256]["throughput_rps"] > by_c[16]["throughput_rps"]
     assert by_c[256]["ttft_p99_ms"] > by_c[16]["ttft_p99_ms"]
+
+
+@needs_dynamo
+def test_live_stack_on_loopback_bounded():
+    """ONE bounded live run (~20 s): 1P/2D mocker workers on 70B B200 timing, two frontends (two router
+    settings) over the same workers, closed-loop streaming load, /metrics TTFT vs the client's, all PIDs gone."""
+    import os
+
+    from gametheory.serving import dynamo_live as live
+    from gametheory.serving.controller import histogram_quantile
+
+    p = load_profile("b200_llama31_70b_tp4_fp8_trtllm")
+    stack = live.LiveStack(d.timing_file_for(p), 1, 2, ((0.0, 1.0), (0.7, 1.0)), startup_timeout_s=60.0)
+    with stack:
+        pids = stack.pids()
+        for k in (0, 1):
+            before = live.scrape(stack.url(k))
+            recs = live.closed_loop(stack.url(k), 6, 4.0, osl=32, seed=k)
+            after = live.scrape(stack.url(k))
+            ok = [r for r in recs if r.error is None]
+            assert len(ok) == len(recs) >= 12, [r.error for r in recs if r.error][:3]
+            # Every request went through 1 prefill and one of 2 decode workers, with >= osl streamed chunks.
+            assert len({r.prefill_worker for r in ok}) == 1 and len({r.decode_worker for r in ok}) <= 2
+            assert all(r.chunks >= 32 for r in ok)
+            # ITL near the profile's decode step at small batch (real time on this loaded 2-core box: loose).
+            itl = np.median([(r.end_ms - r.start_ms - r.ttft_ms) / (r.chunks - 1) for r in ok])
+            assert 0.8 * p.decode_latency_ms[0, 0] < itl < 3.0 * p.decode_latency_ms[0, 5]
+            # The frontend's histogram P99 agrees with the client's to within bucket resolution and HTTP overhead.
+            server = 1e3 * histogram_quantile(0.99, before, after, live.TTFT_METRIC)
+            client = live.client_ttft_p99_ms(recs)
+            assert 0.3 * client < server < 2.0 * client, (server, client)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

@@ -2,7 +2,8 @@
 
     python docs/figures/make_dynamo.py
 
-needs ai-dynamo 1.6.1 (``make dynamo``). Writes docs/figures/dynamo_load.png (PoA-hat and TTFT P99 against
+needs ai-dynamo 1.6.1 (``make dynamo``). ``--live`` instead runs experiment 3 on the live loopback stack
+(about 4 minutes). Writes docs/figures/dynamo_load.png (PoA-hat and TTFT P99 against
 closed-loop concurrency, three setups, 3 repeats each) and docs/figures/dynamo_controller.png (experiment 3:
 the controller's regime and TTFT P99 per interval of the ramp), and prints every number the doc quotes.
 About a minute on 2 cores.
@@ -108,7 +109,36 @@ def experiment3(axes) -> None:
         ax.legend(fontsize=7, loc="upper left")
 
 
+LIVE_RAMP = (2, 4, 8, 16, 32, 32)
+
+
+def live_experiment3(trials: int = 3) -> None:
+    """Experiment 3 on the live stack (70B 1P/2D, one frontend per regime, 32 output tokens, 5 s polls)."""
+    from gametheory.serving import dynamo_live as live
+    from gametheory.serving.controller import PAPER_TABLE
+
+    p = load_profile(d.SETUPS["70b_1p2d"].profile)
+    print(f"\n== live experiment 3: 70B 1P/2D, ramp C = {LIVE_RAMP}, osl 32, 5 s polls, {trials} trials ==")
+    with live.LiveStack(d.timing_file_for(p), 1, 2, PAPER_TABLE) as stack:
+        base = live.client_ttft_p99_ms(live.closed_loop(stack.url(0), 1, 3.0, osl=32))
+        sat = tuple(i for i, c in enumerate(LIVE_RAMP) if c >= 32)
+        out = static_vs_adaptive(lambda trial: live.LiveActuator(stack, LIVE_RAMP, p.name, osl=32),
+                                 lambda: AdaptiveController.from_baseline(base, 3.0, 10.0), len(LIVE_RAMP), sat, trials)
+    print(f"baseline TTFT P99 {base:.1f} ms -> theta1 {3 * base:.1f} ms, theta2 {10 * base:.1f} ms")
+    for arm in ("static", "adaptive"):
+        rows = [o for o in out if o.arm == arm]
+        m = {k: d.interval([getattr(o, k) for o in rows]) for k in ("poa_hat", "ttft_p99_ms", "throughput_rps")}
+        print(f"  {arm:8s} PoA-hat {m['poa_hat'][0]:.4f} [{m['poa_hat'][1]:.4f}, {m['poa_hat'][2]:.4f}]  TTFT P99 "
+              f"{m['ttft_p99_ms'][0]:.1f} [{m['ttft_p99_ms'][1]:.1f}, {m['ttft_p99_ms'][2]:.1f}] ms  throughput "
+              f"{m['throughput_rps'][0]:.1f} req/s  regimes (trial 0): {rows[0].regimes}")
+
+
 def main() -> None:
+    import sys
+
+    if "--live" in sys.argv:
+        live_experiment3()
+        return
     timing_checks()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
     load_sweep(a1, a2)

@@ -26,7 +26,7 @@ import numpy as np
 
 from gametheory._validate import nonnegative_array, nonnegative_scalar
 from gametheory.certificates import Certificate
-from gametheory.errors import InvalidInputError
+from gametheory.errors import ConvergenceError, InvalidInputError
 from gametheory.games import cache_routing as cr
 from gametheory.games.routing_cvx import beckmann_cvx, optimum_cvx
 from gametheory.games.wardrop import CurveBank, water_fill
@@ -147,13 +147,15 @@ class RoutingGame:
 
     def equilibria(self, *, starts: int = 8, rgap: float = 1e-8, seed: int | None = 0,
                    max_iter: int = 50000) -> list[RoutingResult]:
-        """Distinct equilibria found by projection dynamics from ``starts`` starts: the proportional split,
-        each class concentrated on one worker (round robin), and random simplex points. Certificate: the
+        """Distinct equilibria found by projection dynamics from ``starts`` starts: the omega = 0 equilibrium,
+        each class concentrated on one worker (round robin), and random simplex points (infeasible starts, past
+        a worker's capacity, are skipped). Certificate: the
         relative Wardrop gap (flow-weighted cost spread over total latency)."""
         rng = np.random.default_rng(seed)
         K, m = self.n_classes, self.n_workers
         caps = np.array([c.capacity for c in self.latencies])
-        starts_x = [np.outer(self.demands, np.ones(m) / m)]
+        # first start: the omega = 0 Wardrop equilibrium, split across classes in proportion to demand
+        starts_x = [self._class_matrix(water_fill(self.latencies, self.total_demand, bank=self._bank()).flows)]
         for j in range(max(starts - 1, 0)):
             if j < m:
                 x0 = np.zeros((K, m))
@@ -166,9 +168,12 @@ class RoutingGame:
         found: list[RoutingResult] = []
         bank = self._bank()
         for x0 in starts_x:
-            x, _, rel, nit = cr.projection_equilibrium(self.latencies, self.demands, self.omega,
-                                                       self.cache_benefit, self.cache_scale, x0, rgap=rgap,
-                                                       max_iter=max_iter, bank=bank)
+            try:
+                x, _, rel, nit = cr.projection_equilibrium(self.latencies, self.demands, self.omega,
+                                                           self.cache_benefit, self.cache_scale, x0, rgap=rgap,
+                                                           max_iter=max_iter, bank=bank)
+            except ConvergenceError:
+                continue  # this start did not converge; others may (an error is raised if none does)
             cert = Certificate("relative_gap", rel, rgap)
             if not cert.ok:
                 continue

@@ -23,13 +23,16 @@ def _solve(curves, demand: float, total: bool, solver: str | None):
 
     m = len(curves)
     x = cp.Variable(m, nonneg=True)
-    terms = [(c.cvxpy_total(x[i]) if total else c.cvxpy_integral(x[i])) for i, c in enumerate(curves)]
+    objective = _vectorized(curves, x, total)
+    if objective is None:
+        terms = [(c.cvxpy_total(x[i]) if total else c.cvxpy_integral(x[i])) for i, c in enumerate(curves)]
+        objective = cp.sum(cp.hstack(terms))
     cons = [cp.sum(x) == float(demand)]
     caps = np.array([c.capacity for c in curves])
     fin = np.flatnonzero(np.isfinite(caps))
     if fin.size:
         cons.append(x[fin] <= caps[fin])
-    prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), cons)
+    prob = cp.Problem(cp.Minimize(objective), cons)
     if solver in (None, "CLARABEL"):
         opts = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11, "max_iter": 500}
         prob.solve(solver="CLARABEL", **opts)
@@ -38,6 +41,25 @@ def _solve(curves, demand: float, total: bool, solver: str | None):
     if prob.status not in ("optimal", "optimal_inaccurate") or x.value is None:
         raise ConvergenceError(f"cvxpy {'optimum' if total else 'Beckmann'} program: status {prob.status}")
     return np.maximum(np.asarray(x.value, dtype=float), 0.0), float(prob.value)
+
+
+def _vectorized(curves, x, total: bool):
+    """One vectorized expression when every curve is a Pole (incl. MM1) or an affine Polynomial, else None
+    (cvxpy compiles m scalar terms slowly)."""
+    import cvxpy as cp
+
+    from gametheory.latency import Pole, Polynomial
+
+    if all(isinstance(c, Pole) for c in curves):
+        a, b, c, k = (np.array([getattr(cv, f) for cv in curves]) for f in ("a", "b", "c", "kappa"))
+        if total:
+            return a @ x + b @ cp.square(x) + (c * k) @ cp.inv_pos(k - x) - c.sum()
+        return a @ x + 0.5 * b @ cp.square(x) - c @ cp.log(k - x) + float(c @ np.log(k))
+    if all(isinstance(cv, Polynomial) and len(cv.coeffs) <= 2 for cv in curves):
+        a = np.array([cv.coeffs[0] for cv in curves])
+        b = np.array([cv.coeffs[1] if len(cv.coeffs) > 1 else 0.0 for cv in curves])
+        return a @ x + (1.0 if total else 0.5) * b @ cp.square(x)
+    return None
 
 
 def beckmann_cvx(curves, demand: float, solver: str | None = None) -> tuple[np.ndarray, float]:

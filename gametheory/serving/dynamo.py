@@ -51,6 +51,7 @@ __all__ = [
     "dynamo_available",
     "timing_tables",
     "write_timing_file",
+    "timing_file_for",
     "read_timing_file",
     "lookup_prefill_ms",
     "lookup_decode_ms",
@@ -292,7 +293,8 @@ def request_log(per_request: list[dict], profile, n_decode: int, osl: int) -> Re
 
     Requests are taken in decode-admission order and cut into windows of m = ``n_decode``. Each worker's
     state is frozen at the window's first admission: its active decode requests (admitted earlier in
-    dispatch order, not finished; batches admitted at the same instant count in order) and their KV tokens. The modeled cost of request i on worker w is the decode time it would see there:
+    dispatch order, not finished; batches admitted at the same instant count in order) and their KV
+    tokens. The modeled cost of request i on worker w is the decode time it would see there:
     ``osl x step_ms(batch_w + 1, context)`` from the profile's decode table, with context the mean KV length
     of w's batch (including i). This is the paper's "frozen latencies" form (section 6.4).
     """
@@ -322,8 +324,7 @@ def poa_hat_of_log(log: RequestLog) -> float:
     """PoA-hat of a request log through the toolkit's estimator (:func:`gametheory.serving.estimator.poa_hat`)."""
     from gametheory.serving.estimator import poa_hat
 
-    res = poa_hat(log.costs, log.choices, log.window)
-    return float(getattr(res, "value", getattr(res, "poa_hat", res)))
+    return float(poa_hat(log.costs, log.choices, log.window).value)
 
 
 # --------------------------------------------------------------------------------------------------

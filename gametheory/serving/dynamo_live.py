@@ -83,7 +83,8 @@ def write_model_dir(path) -> Path:
     (d / "tokenizer.json").write_text(json.dumps(tok))
     (d / "tokenizer_config.json").write_text(json.dumps({
         "bos_token": "<|bos|>", "eos_token": "<|eos|>", "model_max_length": 8192,
-        "tokenizer_class": "PreTrainedTokenizerFast", "chat_template": "{% for m in messages %}{{ m['content'] }}{% endfor %}"}))
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "chat_template": "{% for m in messages %}{{ m['content'] }}{% endfor %}"}))
     (d / "config.json").write_text(json.dumps({
         "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 256, "intermediate_size": 512,
         "num_attention_heads": 4, "num_key_value_heads": 4, "num_hidden_layers": 2, "vocab_size": 258,
@@ -145,7 +146,7 @@ class LiveStack:
                                              "--router-kv-overlap-score-weight", str(omega)])
             self._wait_ready()
         except BaseException:
-            self.stop()
+            self.stop(remove=False)  # keep the logs the error message points to
             raise
         return self
 
@@ -155,7 +156,8 @@ class LiveStack:
         while pending and time.monotonic() < deadline:
             for name, p, _ in self.procs:
                 if p.poll() is not None:
-                    raise GameTheoryError(f"live stack: {name} exited with {p.returncode}; see {self.workdir}/{name}.log")
+                    raise GameTheoryError(
+                        f"live stack: {name} exited with {p.returncode}; see {self.workdir}/{name}.log")
             for k in list(pending):
                 try:
                     # Ready when a warm-up request completes through this frontend (model and workers known).
@@ -174,8 +176,9 @@ class LiveStack:
     def pids(self) -> list[int]:
         return [p.pid for _, p, _ in self.procs]
 
-    def stop(self) -> None:
-        """SIGTERM each started process group, wait up to 5 s, then SIGKILL; close logs."""
+    def stop(self, remove: bool = True) -> None:
+        """SIGTERM each started process group, wait up to 5 s, then SIGKILL; close logs; remove the working
+        directory unless ``remove`` is False."""
         for _, p, _ in self.procs:
             if p.poll() is None:
                 try:
@@ -194,7 +197,7 @@ class LiveStack:
                 p.wait(timeout=5.0)
             log.close()
         self.procs = []
-        if self.workdir is not None:
+        if remove and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> LiveStack:
@@ -229,7 +232,7 @@ def _one(url: str, prompt: str, osl: int, t0: float, timeout_s: float) -> Reques
     host, port = url.removeprefix("http://").split(":")
     rec = RequestRecord(start_ms=(time.monotonic() - t0) * 1e3, input_length=len(prompt))
     body = json.dumps({"model": "tiny", "prompt": prompt, "max_tokens": osl, "stream": True,
-                       "nvext": {"ignore_eos": True, "extra_fields": ["worker_id", "timing"]}})
+                       "ignore_eos": True, "nvext": {"extra_fields": ["worker_id", "timing"]}})
     conn = http.client.HTTPConnection(host, int(port), timeout=timeout_s)
     try:
         conn.request("POST", "/v1/completions", body, {"content-type": "application/json"})
@@ -298,12 +301,13 @@ def scrape(url: str, timeout_s: float = 5.0) -> str:
         return r.read().decode()
 
 
-def records_for_log(recs: list[RequestRecord], decode_ids: list) -> list[dict]:
+def records_for_log(recs: list[RequestRecord], decode_ids: list, osl: int) -> list[dict]:
     """Live records in the replay's per-request shape for :func:`gametheory.serving.dynamo.request_log`:
     decode admission = first token time, terminal = last token time, decode worker as an index."""
     index = {w: i for i, w in enumerate(sorted(decode_ids))}
     return [{"decode_admit_ms": r.start_ms + r.ttft_ms, "terminal_time_ms": r.end_ms,
-             "decode_worker_idx": index[r.decode_worker], "input_length": r.input_length, "output_length": r.chunks}
+             "decode_worker_idx": index[r.decode_worker], "input_length": r.input_length,
+             "output_length": min(r.chunks, osl)}
             for r in recs if r.error is None and r.decode_worker in index]
 
 
@@ -339,7 +343,8 @@ class LiveActuator:
         ids = sorted(self._ids)
         poa = None  # unknown until every decode worker has been seen (its id is learned from responses)
         if len(ids) == self.stack.n_decode:
-            log = request_log(records_for_log(ok, ids), load_profile(self.profile_name), self.stack.n_decode, self.osl)
+            log = request_log(records_for_log(ok, ids, self.osl), load_profile(self.profile_name),
+                              self.stack.n_decode, self.osl)
             poa = poa_hat_of_log(log)
         return IntervalReport(p99_ms, len(ok) / dur, poa, int(self.ramp[index]), dur)
 

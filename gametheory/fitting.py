@@ -1,0 +1,451 @@
+"""Fit latency curves (:mod:`gametheory.latency`) to measured (load, latency) points.
+
+``fit(x, y, family=...)`` returns a frozen :class:`FitResult` holding the fitted curve, its parameters with
+standard errors, residuals, R^2 and the information criteria AIC and BIC. Every family respects the
+constraints of its :mod:`gametheory.latency` class, so the fitted curve is nondecreasing even when a few
+measured points are not (the vLLM-backend tables have such points):
+
+=============  ============================================  =========================================
+family         model (load x, latency y)                      method
+=============  ============================================  =========================================
+``affine``     a + b x, a, b >= 0                             nonnegative least squares (NNLS)
+``polynomial`` sum_i c_i x^i, c_i >= 0, degree ``degree``     NNLS on a scaled Vandermonde matrix
+``bpr``        t0 (1 + alpha (x / cap)^beta), cap = max x     bounded nonlinear least squares (TRF)
+``mm1``        1 / (mu - x), mu > max x                       1-D bounded search on log(mu - max x)
+``pole``       a + b x + c / (kappa - x), kappa > max x       variable projection: NNLS in (a, b, c)
+                                                              for each kappa, 1-D search over kappa
+``piecewise``  continuous 2-segment convex hinge              NNLS in (a, b1, b2 - b1) for each break,
+               a + b1 x + (b2 - b1) max(x - t, 0)             grid plus bounded search over the break t
+``tabulated``  monotone smoothing                             weighted isotonic regression (PAVA), then
+                                                              PCHIP through the block means
+=============  ============================================  =========================================
+
+``family="auto"`` fits every parametric family (not ``tabulated``) and picks the one with the lowest
+information criterion (``criterion="aic"``, the default, small-sample corrected AICc; or ``"bic"``); the
+result's ``ranking`` lists every candidate with both criteria and its Akaike/Schwarz weight and
+``explanation`` says in words why the winner won (Burnham & Anderson 2002, ch. 2).
+
+Gaussian errors with per-point weights w_i (inverse variances up to a common factor) are assumed:
+SSR = sum w_i r_i^2, AIC = n ln(SSR/n) + 2k (+ 2k(k+1)/(n-k-1) for AICc), BIC = n ln(SSR/n) + k ln n.
+Parameter uncertainty is the asymptotic covariance s^2 (J^T W J)^-1 with s^2 = SSR/(n-k) (``uncertainty=
+"covariance"``, the default), or the standard deviation over a residual bootstrap (``"bootstrap"``,
+``n_boot`` refits, seeded).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import isotonic_regression, least_squares, minimize_scalar, nnls
+
+from gametheory._validate import finite_array, nonnegative_array
+from gametheory.errors import InvalidInputError
+from gametheory.latency import BPR, MM1, Affine, LatencyCurve, PiecewiseLinear, Pole, Polynomial, Tabulated
+
+__all__ = ["FAMILIES", "PARAMETRIC_FAMILIES", "FitResult", "fit", "n_params"]
+
+#: every family name accepted by :func:`fit` (besides ``"auto"``)
+FAMILIES = ("affine", "polynomial", "bpr", "mm1", "pole", "piecewise", "tabulated")
+#: the candidates of ``family="auto"``
+PARAMETRIC_FAMILIES = ("affine", "polynomial", "bpr", "mm1", "pole", "piecewise")
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted latency curve.
+
+    ``params``/``stderr`` map parameter names to values and standard errors (``inf`` where a parameter
+    is not identified, e.g. kappa when the pole coefficient c is 0). ``residuals`` are y - curve(x) in the
+    data's latency unit. ``ranking`` (``family="auto"`` only) is a tuple of dicts, best first, with keys
+    family, k, aic, bic, weight, r2; ``explanation`` says why the chosen family won.
+    """
+
+    curve: LatencyCurve
+    family: str
+    params: dict
+    stderr: dict
+    r2: float
+    aic: float
+    bic: float
+    residuals: np.ndarray = field(repr=False)
+    n: int = 0
+    k: int = 0
+    criterion: str = "aic"
+    uncertainty: str = "covariance"
+    ranking: tuple = ()
+    explanation: str = ""
+
+    @property
+    def sigma(self) -> float:
+        """Residual standard deviation sqrt(SSR / (n - k)) (weighted; ``inf`` when n == k)."""
+        return _sigma(self)
+
+    def summary(self) -> dict:
+        """JSON-friendly summary (no curve object)."""
+        return {
+            "family": self.family,
+            "params": {k: float(v) for k, v in self.params.items()},
+            "stderr": {k: float(v) for k, v in self.stderr.items()},
+            "r2": float(self.r2),
+            "aic": float(self.aic),
+            "bic": float(self.bic),
+            "n": self.n,
+            "k": self.k,
+            "criterion": self.criterion,
+            "uncertainty": self.uncertainty,
+            "ranking": [dict(r) for r in self.ranking],
+            "explanation": self.explanation,
+        }
+
+
+def _sigma(res: FitResult) -> float:
+    dof = res.n - res.k
+    return math.inf if dof <= 0 else float(np.sqrt(np.sum(res.residuals**2) / dof))
+
+
+# --------------------------------------------------------------------------------------------------
+# validation
+
+
+def n_params(family: str, degree: int = 2) -> int:
+    """Number of free parameters of ``family`` (for the information criteria and the minimum point count)."""
+    return {"affine": 2, "polynomial": degree + 1, "bpr": 3, "mm1": 1, "pole": 4, "piecewise": 4,
+            "tabulated": 2}[family]
+
+
+def _check_inputs(x, y, weights):
+    xs = nonnegative_array(x, "x (load)", ndim=1)
+    ys = finite_array(y, "y (latency)", ndim=1)
+    if xs.size != ys.size:
+        raise InvalidInputError(f"x (load) and y (latency) must have the same length, got {xs.size} and {ys.size}")
+    if (ys < 0).any():
+        i = int(np.argmax(ys < 0))
+        raise InvalidInputError(f"y (latency) must be >= 0; entry {i} is {ys[i]!r}")
+    if weights is None:
+        w = np.ones_like(xs)
+    else:
+        w = finite_array(weights, "weights", ndim=1)
+        if w.size != xs.size:
+            raise InvalidInputError(f"weights must have the same length as x (load), got {w.size} and {xs.size}")
+        if (w <= 0).any():
+            i = int(np.argmax(w <= 0))
+            raise InvalidInputError(f"weights must be > 0; entry {i} is {w[i]!r}")
+    order = np.argsort(xs, kind="stable")
+    return xs[order], ys[order], w[order]
+
+
+def _need(family: str, n: int, k: int) -> None:
+    if n < k:
+        raise InvalidInputError(
+            f"x (load): family {family!r} has {k} parameters and needs at least {k} points, got {n}"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# statistics
+
+
+def _criteria(ssr: float, n: int, k: int, sst: float) -> tuple[float, float, float]:
+    """(AICc, BIC, R^2) of a Gaussian fit with weighted residual sum of squares ``ssr``."""
+    floor = 1e-300 + 1e-24 * max(sst, 1e-300)
+    ll = n * math.log(max(ssr, floor) / n)
+    # AICc; its correction is undefined for n <= k + 1: a large finite penalty keeps the ranking total
+    aic = ll + 2 * k + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else 1e6)
+    bic = ll + k * math.log(n)
+    r2 = 1.0 - ssr / sst if sst > 0 else (1.0 if ssr <= floor else 0.0)
+    return aic, bic, r2
+
+
+def _cov_stderr(jac: np.ndarray, w: np.ndarray, resid: np.ndarray, names) -> dict:
+    """Asymptotic standard errors sqrt(diag(s^2 (J^T W J)^-1)), s^2 = SSR_w / (n - k)."""
+    n, k = jac.shape
+    dof = n - k
+    ssr = float(np.sum(w * resid**2))
+    if dof <= 0:
+        return {name: math.inf for name in names}
+    s2 = ssr / dof
+    jw = jac * np.sqrt(w)[:, None]
+    try:
+        cov = s2 * np.linalg.pinv(jw.T @ jw, rcond=1e-12)
+        diag = np.diag(cov)
+    except np.linalg.LinAlgError:
+        diag = np.full(k, math.inf)
+    out = {}
+    for j, name in enumerate(names):
+        col_zero = not np.any(jw[:, j])
+        out[name] = math.inf if col_zero else float(np.sqrt(max(diag[j], 0.0)))
+    return out
+
+
+def _wnnls(a: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weighted nonnegative least squares min ||sqrt(w)(A beta - y)||, beta >= 0 (Lawson-Hanson)."""
+    sw = np.sqrt(w)
+    scale = np.linalg.norm(a, axis=0)
+    scale[scale == 0] = 1.0
+    beta, _ = nnls((a * sw[:, None]) / scale, y * sw, maxiter=50 * a.shape[1] + 100)
+    beta = beta / scale
+    r = y - a @ beta
+    return beta, float(np.sum(w * r**2))
+
+
+# --------------------------------------------------------------------------------------------------
+# families: each returns (curve, params, jacobian or None, param names for the jacobian, k)
+
+
+def _fit_affine(x, y, w, **_):
+    a = np.column_stack([np.ones_like(x), x])
+    beta, _ = _wnnls(a, y, w)
+    curve = Affine(beta[0], beta[1])
+    return curve, {"a": beta[0], "b": beta[1]}, a, ("a", "b"), 2
+
+
+def _fit_polynomial(x, y, w, degree=2, **_):
+    if int(degree) != degree or degree < 0:
+        raise InvalidInputError(f"degree must be a nonnegative integer, got {degree!r}")
+    degree = int(degree)
+    s = float(x.max()) if x.max() > 0 else 1.0
+    a = np.vander(x / s, degree + 1, increasing=True)
+    beta, _ = _wnnls(a, y, w)
+    coeffs = beta / s ** np.arange(degree + 1)
+    curve = Polynomial(coeffs)
+    jac = np.vander(x, degree + 1, increasing=True)
+    names = tuple(f"c{i}" for i in range(degree + 1))
+    return curve, dict(zip(names, coeffs, strict=True)), jac, names, degree + 1
+
+
+def _fit_bpr(x, y, w, **_):
+    cap = float(x.max()) if x.max() > 0 else 1.0
+    u = x / cap
+    sw = np.sqrt(w)
+
+    def resid(p):
+        t0, alpha, beta = p
+        return sw * (t0 * (1 + alpha * u**beta) - y)
+
+    t0_0 = max(float(np.min(y)), 1e-9)
+    alpha_0 = max(float(np.max(y)) / t0_0 - 1.0, 1e-3)
+    best = None
+    for beta0 in (1.0, 2.0, 4.0, 8.0):
+        sol = least_squares(resid, [t0_0, alpha_0, beta0], bounds=([0, 0, 1.0], [np.inf, np.inf, 16.0]),
+                            method="trf", x_scale="jac")
+        if best is None or sol.cost < best.cost:
+            best = sol
+    t0, alpha, beta = (float(v) for v in best.x)
+    curve = BPR(t0, cap, alpha, beta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logu = np.where(u > 0, np.log(np.where(u > 0, u, 1.0)), 0.0)
+    jac = np.column_stack([1 + alpha * u**beta, t0 * u**beta, t0 * alpha * u**beta * logu])
+    return curve, {"t0": t0, "alpha": alpha, "beta": beta, "capacity": cap}, jac, ("t0", "alpha", "beta"), 3
+
+
+def _log_gap_search(obj, xmax: float, span: float):
+    """Minimize obj(kappa) over kappa = xmax + g, g in [1e-6 span, 1e4 span], on a log grid then refined."""
+    lo, hi = math.log(max(span, 1e-9) * 1e-6), math.log(max(span, 1e-9) * 1e4)
+    grid = np.linspace(lo, hi, 61)
+    vals = np.array([obj(xmax + math.exp(g)) for g in grid])
+    i = int(np.argmin(vals))
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    if b > a:
+        sol = minimize_scalar(lambda g: obj(xmax + math.exp(g)), bounds=(a, b), method="bounded",
+                              options={"xatol": 1e-6})
+        if sol.fun <= vals[i]:
+            return xmax + math.exp(float(sol.x))
+    return xmax + math.exp(float(grid[i]))
+
+
+def _fit_mm1(x, y, w, **_):
+    xmax = float(x.max())
+    span = max(xmax, float(np.ptp(x)), 1.0)
+    mu = _log_gap_search(lambda m: float(np.sum(w * (1.0 / (m - x) - y) ** 2)), xmax, span)
+    jac = (-1.0 / (mu - x) ** 2)[:, None]
+    return MM1(mu), {"mu": mu}, jac, ("mu",), 1
+
+
+def _pole_design(x, kappa):
+    return np.column_stack([np.ones_like(x), x, 1.0 / (kappa - x)])
+
+
+def _fit_pole(x, y, w, **_):
+    xmax = float(x.max())
+    span = max(float(np.ptp(x)), xmax, 1e-9)
+    kappa = _log_gap_search(lambda k: _wnnls(_pole_design(x, k), y, w)[1], xmax, span)
+    (a, b, c), _ = _wnnls(_pole_design(x, kappa), y, w)
+    curve = Pole(a, b, c, kappa)
+    jac = np.column_stack([np.ones_like(x), x, 1.0 / (kappa - x), -c / (kappa - x) ** 2])
+    return curve, {"a": a, "b": b, "c": c, "kappa": kappa}, jac, ("a", "b", "c", "kappa"), 4
+
+
+def _hinge_design(x, t):
+    return np.column_stack([np.ones_like(x), x, np.maximum(x - t, 0.0)])
+
+
+def _fit_piecewise(x, y, w, **_):
+    xu = np.unique(x)
+    if xu.size < 3:
+        raise InvalidInputError(f"x (load): family 'piecewise' needs at least 3 distinct loads, got {xu.size}")
+
+    def obj(t):
+        return _wnnls(_hinge_design(x, t), y, w)[1]
+
+    cands = np.unique(np.concatenate([xu[1:-1], 0.5 * (xu[1:] + xu[:-1])]))
+    vals = np.array([obj(t) for t in cands])
+    i = int(np.argmin(vals))
+    lo = cands[max(i - 1, 0)]
+    hi = cands[min(i + 1, cands.size - 1)]
+    t = float(cands[i])
+    if hi > lo:
+        sol = minimize_scalar(obj, bounds=(lo, hi), method="bounded", options={"xatol": 1e-9 * max(1.0, hi)})
+        if sol.fun <= vals[i]:
+            t = float(sol.x)
+    (a, b1, d), _ = _wnnls(_hinge_design(x, t), y, w)
+    b2 = b1 + d
+    xmax = float(x.max())
+    if t <= 0:
+        bx, by = [0.0, xmax], [a, a + b2 * xmax]
+    else:
+        bx, by = [0.0, t, xmax], [a, a + b1 * t, a + b1 * t + b2 * (xmax - t)]
+        if t >= xmax:
+            bx, by = [0.0, t], [a, a + b1 * t]
+    curve = PiecewiseLinear(bx, by)
+    jac = np.column_stack([np.ones_like(x), x, np.maximum(x - t, 0.0), -d * (x > t)])
+    names = ("a", "b1", "d", "t")
+    params = {"a": a, "b1": b1, "b2": b2, "t": t}
+    return curve, params, jac, names, 4
+
+
+def _fit_tabulated(x, y, w, **_):
+    xu, inv = np.unique(x, return_inverse=True)
+    if xu.size < 2:
+        raise InvalidInputError(f"x (load): family 'tabulated' needs at least 2 distinct loads, got {xu.size}")
+    wsum = np.bincount(inv, weights=w)
+    ymean = np.bincount(inv, weights=w * y) / wsum
+    iso = isotonic_regression(ymean, weights=wsum, increasing=True).x
+    iso = np.maximum(iso, 0.0)
+    curve = Tabulated(xu, iso)
+    k = int(np.unique(np.round(iso, 12)).size)
+    return curve, {"n_knots": float(xu.size), "n_levels": float(k)}, None, (), max(k, 1)
+
+
+_FITTERS = {
+    "affine": _fit_affine,
+    "polynomial": _fit_polynomial,
+    "bpr": _fit_bpr,
+    "mm1": _fit_mm1,
+    "pole": _fit_pole,
+    "piecewise": _fit_piecewise,
+    "tabulated": _fit_tabulated,
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# public
+
+
+def _fit_one(family, x, y, w, *, degree, criterion, uncertainty, n_boot, seed) -> FitResult:
+    n = x.size
+    k_needed = n_params(family, degree)
+    _need(family, n, k_needed)
+    curve, params, jac, names, k = _FITTERS[family](x, y, w, degree=degree)
+    params = {p: float(v) for p, v in params.items()}
+    fitted = np.asarray(curve(x), dtype=float)
+    resid = y - fitted
+    ssr = float(np.sum(w * resid**2))
+    ybar = float(np.sum(w * y) / np.sum(w))
+    sst = float(np.sum(w * (y - ybar) ** 2))
+    aic, bic, r2 = _criteria(ssr, n, k, sst)
+    if uncertainty == "bootstrap":
+        stderr = _bootstrap_stderr(family, x, fitted, resid, w, degree, n_boot, seed)
+    elif jac is not None:
+        stderr = _cov_stderr(jac, w, resid, names)
+        if family == "piecewise":
+            stderr["b2"] = float(np.hypot(stderr["b1"], stderr["d"])) if math.isfinite(stderr["d"]) else math.inf
+            stderr = {p: stderr[p] for p in ("a", "b1", "b2", "t")}
+    else:
+        stderr = {}
+    return FitResult(curve=curve, family=family, params=params, stderr=stderr, r2=float(r2), aic=float(aic),
+                     bic=float(bic), residuals=resid, n=n, k=k, criterion=criterion, uncertainty=uncertainty)
+
+
+def _bootstrap_stderr(family, x, fitted, resid, w, degree, n_boot, seed) -> dict:
+    """Residual bootstrap (Efron & Tibshirani 1993, sec. 9.5): refit on fitted + resampled scaled residuals."""
+    rng = np.random.default_rng(seed)
+    r = resid * np.sqrt(w)
+    samples: dict[str, list[float]] = {}
+    for _ in range(int(n_boot)):
+        yb = np.maximum(fitted + rng.choice(r, size=r.size, replace=True) / np.sqrt(w), 0.0)
+        try:
+            _, p, _, _, _ = _FITTERS[family](x, yb, w, degree=degree)
+        except InvalidInputError:
+            continue
+        for name, v in p.items():
+            samples.setdefault(name, []).append(float(v))
+    return {name: float(np.std(v, ddof=1)) if len(v) > 1 else math.inf for name, v in samples.items()}
+
+
+def fit(x, y, family: str = "auto", weights=None, *, degree: int = 2, criterion: str = "aic",
+        uncertainty: str = "covariance", n_boot: int = 200, seed: int = 0,
+        candidates=PARAMETRIC_FAMILIES) -> FitResult:
+    """Fit a latency curve of ``family`` to loads ``x`` (>= 0) and latencies ``y`` (>= 0).
+
+    ``weights`` are per-point weights (> 0; inverse variances up to a factor). ``degree`` is the
+    polynomial degree. ``family="auto"`` fits ``candidates`` and returns the best by ``criterion``
+    ("aic": AICc, or "bic"), with ``ranking`` and ``explanation`` filled in; candidates with more
+    parameters than points are skipped. ``uncertainty`` is "covariance" or "bootstrap" (``n_boot`` refits,
+    ``seed``). Raises :class:`~gametheory.errors.InvalidInputError` naming the field on NaN, negative
+    loads or latencies, mismatched lengths, nonpositive weights, an unknown family, or too few points.
+    """
+    xs, ys, w = _check_inputs(x, y, weights)
+    if criterion not in ("aic", "bic"):
+        raise InvalidInputError(f"criterion must be 'aic' or 'bic', got {criterion!r}")
+    if uncertainty not in ("covariance", "bootstrap"):
+        raise InvalidInputError(f"uncertainty must be 'covariance' or 'bootstrap', got {uncertainty!r}")
+    opts = dict(degree=degree, criterion=criterion, uncertainty=uncertainty, n_boot=n_boot, seed=seed)
+    if family != "auto":
+        if family not in _FITTERS:
+            raise InvalidInputError(f"family must be one of {FAMILIES + ('auto',)}, got {family!r}")
+        return _fit_one(family, xs, ys, w, **opts)
+
+    for c in candidates:
+        if c not in PARAMETRIC_FAMILIES:
+            raise InvalidInputError(f"candidates must be among {PARAMETRIC_FAMILIES}, got {c!r}")
+    fits, skipped = [], []
+    for c in candidates:
+        if xs.size < n_params(c, degree):
+            skipped.append(c)
+            continue
+        try:
+            fits.append(_fit_one(c, xs, ys, w, **{**opts, "uncertainty": "covariance"}))
+        except InvalidInputError:
+            skipped.append(c)
+    if not fits:
+        need = min(n_params(c, degree) for c in candidates)
+        raise InvalidInputError(f"x (load): no candidate family can be fitted to {xs.size} points (need >= {need})")
+    key = (lambda r: r.aic) if criterion == "aic" else (lambda r: r.bic)
+    fits.sort(key=key)
+    vals = np.array([key(r) for r in fits])
+    rel = np.exp(-0.5 * (vals - vals[0]))
+    weights_ic = rel / rel.sum()
+    ranking = tuple(
+        {"family": r.family, "k": r.k, "aic": r.aic, "bic": r.bic, "weight": float(wt), "r2": r.r2}
+        for r, wt in zip(fits, weights_ic, strict=True)
+    )
+    best = fits[0]
+    label = "AICc" if criterion == "aic" else "BIC"
+    if len(fits) > 1:
+        second = fits[1]
+        delta = key(second) - key(best)
+        strength = "decisive" if delta > 10 else "strong" if delta > 4 else "weak" if delta > 2 else "marginal"
+        expl = (f"{best.family} (k={best.k}, R^2={best.r2:.4f}) has the lowest {label} {key(best):.2f}; "
+                f"next is {second.family} (k={second.k}, R^2={second.r2:.4f}) at +{delta:.2f} ({strength} "
+                f"evidence, {label} weight {weights_ic[0]:.3f} vs {weights_ic[1]:.3f}).")
+    else:
+        expl = f"{best.family} is the only candidate that could be fitted ({label} {key(best):.2f})."
+    if skipped:
+        expl += f" Skipped (too few points): {', '.join(skipped)}."
+    if uncertainty == "bootstrap":
+        best = _fit_one(best.family, xs, ys, w, **opts)
+    return FitResult(curve=best.curve, family=best.family, params=best.params, stderr=best.stderr, r2=best.r2,
+                     aic=best.aic, bic=best.bic, residuals=best.residuals, n=best.n, k=best.k,
+                     criterion=criterion, uncertainty=uncertainty, ranking=ranking, explanation=expl)

@@ -1,0 +1,373 @@
+"""Game 2: the selfish KV caching game over the tiered cache G1 (HBM), G2 (DRAM), G3 (local SSD), G4 (network).
+
+The model generalises the selfish caching game of Chun, Chaudhuri, Wee, Barreno, Papadimitriou and
+Kubiatowicz, "Selfish caching in distributed systems: a game-theoretic analysis", PODC 2004: every worker
+(node) chooses which objects (here KV prefix blocks) to hold; holding costs a placement cost alpha per object,
+and every request for an object is served by the cheapest copy (distance on the topology), or by the fallback
+(recompute = prefill time) when no copy is reachable more cheaply.
+
+Model as implemented (units: costs in ms-equivalent per unit time, demand in requests per unit time):
+
+* ``graph``: a networkx graph of workers ``0..n-1``; edge attribute ``cost`` (ms per block transfer).
+  ``dist[j, k]`` = shortest-path cost, ``inf`` between components.
+* tiers ``t = 0..T-1`` per worker with ``capacity[i, t]`` (blocks; ``inf`` = uncapacitated, ``0`` = absent),
+  ``access_ms[i, t]`` (ms to read a block from that tier) and ``hold_cost[i, t]`` (placement cost per block
+  held, Chun et al.'s alpha, per tier). A tier flagged ``shared`` (G4, networked storage) is read by every
+  worker at ``access_ms`` without crossing the topology; the other tiers are read by worker ``j`` from
+  worker ``k`` at ``access_ms[k, t] + dist[j, k]``.
+* ``demand[i, b]``: requests of worker ``i`` for block ``b``; ``recompute_ms[b]``: fallback cost per request.
+* A strategy of worker ``i`` is a row ``s[i, :]`` with ``s[i, b] = -1`` (do not hold ``b``) or a tier index;
+  at most ``capacity[i, t]`` blocks in tier ``t``.
+* Cost of worker ``i``: ``sum_b hold_cost[i, s[i,b]] + demand[i,b] * min(recompute_ms[b], min over copies
+  (k, t) of fetch[i, k, t])``. Social cost = sum over workers.
+
+The uncapacitated variant (all capacities ``inf``, one tier, access 0) is exactly Chun et al.'s basic game.
+Solvers live in :mod:`gametheory.games.caching_solvers` (equilibria, enumeration, PoA/PoS) and
+:mod:`gametheory.games.caching_milp` (social optimum); the game delegates to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from gametheory._validate import finite_array, nonnegative_array, positive_scalar
+from gametheory.errors import InvalidInputError
+
+TIER_NAMES = ("G1", "G2", "G3", "G4")
+
+# ---------------------------------------------------------------------------------------------------------
+# Defaults (documented in docs/caching.md). They are DEFAULTS from public spec pages, not measurements.
+# ---------------------------------------------------------------------------------------------------------
+#: bytes of KV cache per token for a Llama-3-70B-like model: 2 (K,V) * 80 layers * 8 KV heads * 128 dims * 2 B.
+KV_BYTES_PER_TOKEN = 2 * 80 * 8 * 128 * 2
+#: tokens per KV block (a Dynamo/vLLM-style paged block; 64 here).
+BLOCK_TOKENS = 64
+#: read bandwidth (GB/s) per tier: B200 HBM3e ~8 TB/s; host DRAM over PCIe Gen5 x16 ~64 GB/s; local NVMe
+#: Gen5 SSD ~14 GB/s (Gen4 ~7 GB/s); networked storage over one 400 Gb/s InfiniBand NDR port = 50 GB/s.
+TIER_BANDWIDTH_GBPS = {"G1": 8000.0, "G2": 64.0, "G3": 14.0, "G4": 50.0}
+#: per-access latency (ms) added to the transfer time: NVMe read ~0.1 ms, remote storage round trip ~0.05 ms.
+TIER_LATENCY_MS = {"G1": 0.0, "G2": 0.0, "G3": 0.1, "G4": 0.05}
+#: relative placement (holding) cost per block and tier: HBM is the scarce resource (a modelling choice).
+TIER_HOLD_WEIGHT = {"G1": 1.0, "G2": 0.2, "G3": 0.05, "G4": 0.02}
+#: NVLink 5 (B200): 1.8 TB/s per GPU; InfiniBand NDR: 400 Gb/s = 50 GB/s per port.
+NVLINK5_GBPS = 1800.0
+IB_NDR_GBPS = 50.0
+
+
+def block_bytes(block_tokens: int = BLOCK_TOKENS, kv_bytes_per_token: int = KV_BYTES_PER_TOKEN) -> float:
+    """Bytes of one KV block."""
+    return float(block_tokens) * float(kv_bytes_per_token)
+
+
+def transfer_ms(gbps: float, nbytes: float | None = None) -> float:
+    """Milliseconds to move ``nbytes`` (default: one block) at ``gbps`` GB/s."""
+    nbytes = block_bytes() if nbytes is None else nbytes
+    return float(nbytes) / (positive_scalar(gbps, "bandwidth_gbps") * 1e9) * 1e3
+
+
+def nvlink_ms() -> float:
+    """Default NVLink 5 edge cost: one block over 1.8 TB/s (ms)."""
+    return transfer_ms(NVLINK5_GBPS)
+
+
+def infiniband_ms() -> float:
+    """Default InfiniBand NDR edge cost: one block over 50 GB/s (ms)."""
+    return transfer_ms(IB_NDR_GBPS)
+
+
+def default_tier_access_ms(nbytes: float | None = None) -> np.ndarray:
+    """Access cost (ms) per tier G1..G4 for one block: latency + bytes / bandwidth."""
+    return np.array([TIER_LATENCY_MS[t] + transfer_ms(TIER_BANDWIDTH_GBPS[t], nbytes) for t in TIER_NAMES])
+
+
+def recompute_ms_from_profile(profile_name: str, tokens: int = BLOCK_TOKENS) -> float:
+    """Recompute cost of a block = prefill time of ``tokens`` tokens on a measured profile (ms).
+
+    Uses :func:`gametheory.serving.profiles.load_profile` (optional dependency).
+    """
+    try:
+        from gametheory.serving.profiles import load_profile
+    except ImportError as exc:  # pragma: no cover - optional
+        raise InvalidInputError("recompute from a profile needs gametheory.serving.profiles") from exc
+    return float(load_profile(profile_name).prefill_ms(float(tokens)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# topologies
+# ---------------------------------------------------------------------------------------------------------
+def _weighted(g: nx.Graph, cost: float) -> nx.Graph:
+    c = positive_scalar(cost, "edge_cost_ms")
+    nx.set_edge_attributes(g, c, "cost")
+    return g
+
+
+def complete_topology(n: int, edge_ms: float | None = None) -> nx.Graph:
+    """n workers all linked at the same cost (NVLink inside a node; default one block over NVLink 5)."""
+    return _weighted(nx.complete_graph(_count(n, "n")), nvlink_ms() if edge_ms is None else edge_ms)
+
+
+def line_topology(n: int, edge_ms: float = 1.0) -> nx.Graph:
+    """n workers on a path, neighbours ``edge_ms`` apart (Chun et al.'s line)."""
+    return _weighted(nx.path_graph(_count(n, "n")), edge_ms)
+
+
+def star_topology(n: int, edge_ms: float = 1.0) -> nx.Graph:
+    """One hub (worker 0) and n-1 leaves."""
+    return _weighted(nx.star_graph(_count(n, "n") - 1), edge_ms)
+
+
+def tree_topology(branching: int, depth: int, edge_ms: float = 1.0) -> nx.Graph:
+    """A balanced tree (networkx ``balanced_tree``) of workers."""
+    return _weighted(nx.balanced_tree(_count(branching, "branching"), int(depth)), edge_ms)
+
+
+def hierarchical_topology(nodes: int, gpus_per_node: int, intra_ms: float | None = None,
+                          inter_ms: float | None = None) -> nx.Graph:
+    """Two-level hierarchy: complete NVLink graphs inside each node, InfiniBand between GPUs of different nodes.
+
+    Worker ``g`` sits in node ``g // gpus_per_node``; node attribute ``node`` records it.
+    """
+    nodes, gpn = _count(nodes, "nodes"), _count(gpus_per_node, "gpus_per_node")
+    intra = positive_scalar(nvlink_ms() if intra_ms is None else intra_ms, "intra_ms")
+    inter = positive_scalar(infiniband_ms() if inter_ms is None else inter_ms, "inter_ms")
+    g = nx.Graph()
+    n = nodes * gpn
+    for a in range(n):
+        g.add_node(a, node=a // gpn)
+    for a in range(n):
+        for b in range(a + 1, n):
+            g.add_edge(a, b, cost=intra if a // gpn == b // gpn else inter)
+    return g
+
+
+def _count(n, name: str) -> int:
+    if int(n) != n or int(n) < 1:
+        raise InvalidInputError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the game
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class CachingGame:
+    """The selfish KV caching game (immutable; solving never mutates it). Build with :func:`make_game`."""
+
+    graph: nx.Graph
+    dist: np.ndarray          # (n, n) shortest-path ms, inf across components
+    capacity: np.ndarray      # (n, T) blocks, inf = uncapacitated
+    access_ms: np.ndarray     # (n, T)
+    hold_cost: np.ndarray     # (n, T)
+    shared: np.ndarray        # (T,) bool: tier reachable by every worker without the topology (G4)
+    demand: np.ndarray        # (n, B)
+    recompute_ms: np.ndarray  # (B,)
+    tier_names: tuple = field(default=TIER_NAMES)
+    block_names: tuple = ()
+
+    @property
+    def n(self) -> int:
+        return self.demand.shape[0]
+
+    @property
+    def n_blocks(self) -> int:
+        return self.demand.shape[1]
+
+    @property
+    def n_tiers(self) -> int:
+        return self.capacity.shape[1]
+
+    @property
+    def fetch(self) -> np.ndarray:
+        """``fetch[j, k, t]``: cost (ms) for worker j to read one block from worker k's tier t."""
+        d = np.where(self.shared[None, None, :], 0.0, self.dist[:, :, None])
+        return d + self.access_ms[None, :, :]
+
+    @property
+    def uncapacitated(self) -> bool:
+        """True when no capacity can bind (each tier is absent or holds every block)."""
+        return bool(np.all((self.capacity == 0) | (self.capacity >= self.n_blocks)))
+
+    # costs ------------------------------------------------------------------------------------------
+    def check_profile(self, s) -> np.ndarray:
+        """Validate a strategy profile ``s`` (n, B) of tier indices or -1; return it as an int array."""
+        s = np.asarray(s)
+        if s.shape != (self.n, self.n_blocks):
+            raise InvalidInputError(f"profile must have shape {(self.n, self.n_blocks)}, got {s.shape}")
+        if np.any((s < -1) | (s >= self.n_tiers)):
+            raise InvalidInputError(f"profile entries must be -1 or a tier in 0..{self.n_tiers - 1}")
+        s = s.astype(int)
+        for t in range(self.n_tiers):
+            used = (s == t).sum(axis=1)
+            over = np.nonzero(used > self.capacity[:, t])[0]
+            if over.size:
+                i = int(over[0])
+                raise InvalidInputError(
+                    f"profile holds {int(used[i])} blocks in tier {self.tier_names[t]} of worker {i}, "
+                    f"capacity {self.capacity[i, t]:g}")
+        return s
+
+    def player_costs(self, s) -> np.ndarray:
+        """Cost of every worker under profile ``s`` (ms-equivalent per unit time)."""
+        s = self.check_profile(s)
+        return player_costs_batch(self, s[None])[0]
+
+    def social_cost(self, s) -> float:
+        """Sum of the workers' costs."""
+        return float(self.player_costs(s).sum())
+
+    # delegation to the solvers --------------------------------------------------------------------------
+    def best_response_dynamics(self, **kwargs):
+        from gametheory.games.caching_solvers import best_response_dynamics
+        return best_response_dynamics(self, **kwargs)
+
+    def enumerate(self, **kwargs):
+        from gametheory.games.caching_solvers import enumerate_profiles
+        return enumerate_profiles(self, **kwargs)
+
+    def social_optimum(self, **kwargs):
+        from gametheory.games.caching_milp import social_optimum_milp
+        return social_optimum_milp(self, **kwargs)
+
+    def with_capacity(self, worker: int, tier: int, capacity: float) -> CachingGame:
+        """A copy with one capacity changed (e.g. to add a cache)."""
+        cap = self.capacity.copy()
+        cap[worker, tier] = capacity
+        return make_game(self.graph, demand=self.demand, recompute_ms=self.recompute_ms, capacity=cap,
+                         access_ms=self.access_ms, hold_cost=self.hold_cost, shared=self.shared,
+                         tier_names=self.tier_names, block_names=self.block_names)
+
+
+def player_costs_batch(game: CachingGame, profiles: np.ndarray) -> np.ndarray:
+    """Costs (K, n) of a batch of profiles (K, n, B); profiles are assumed feasible."""
+    c_other, own = _reach_costs(game, profiles)
+    held = profiles >= 0
+    hold = np.where(held, game.hold_cost[np.arange(game.n)[None, :, None], np.maximum(profiles, 0)], 0.0)
+    return (hold + game.demand[None] * np.minimum(c_other, own)).sum(axis=2)
+
+
+def _reach_costs(game: CachingGame, profiles: np.ndarray):
+    """``c_other[K, j, b]``: cheapest way for j to serve b without its own copy; ``own``: its own copy (or inf)."""
+    fetch = game.fetch  # (n, n, T)
+    n = game.n
+    held = profiles >= 0                                         # (K, k, b)
+    idx = np.maximum(profiles, 0)                                # (K, k, b)
+    # copy_cost[K, j, k, b] = fetch[j, k, profiles[K, k, b]]
+    copy_cost = fetch[np.arange(n)[None, :, None, None], np.arange(n)[None, None, :, None], idx[:, None, :, :]]
+    copy_cost = np.where(held[:, None, :, :], copy_cost, np.inf)
+    diag = np.arange(n)
+    own = copy_cost[:, diag, diag, :]                             # (K, j, b)
+    copy_cost[:, diag, diag, :] = np.inf
+    c_other = np.minimum(copy_cost.min(axis=2), game.recompute_ms[None, None, :])
+    return c_other, own
+
+
+def make_game(graph: nx.Graph, demand, recompute_ms, *, capacity=None, access_ms=None, hold_cost=None,
+              shared=None, tier_names=None, block_names=None) -> CachingGame:
+    """Validate the inputs and build a :class:`CachingGame`.
+
+    ``demand``: (n, B) array, or a list of dicts ``{block_name: rate}`` per worker (then ``block_names`` lists
+    the known blocks and a demand for an unknown block is an error). ``recompute_ms``: scalar or (B,).
+    ``capacity``/``access_ms``/``hold_cost``: (T,) (same for all workers) or (n, T). Defaults: the four tiers
+    G1..G4 with :func:`default_tier_access_ms`, hold cost :data:`TIER_HOLD_WEIGHT`, uncapacitated, G4 shared.
+    A disconnected topology needs a shared (remote) tier with positive capacity somewhere.
+    """
+    if not isinstance(graph, nx.Graph) or graph.number_of_nodes() == 0:
+        raise InvalidInputError("graph must be a non-empty networkx Graph of workers")
+    nodes = sorted(graph.nodes)
+    if nodes != list(range(len(nodes))):
+        raise InvalidInputError(f"graph nodes must be the workers 0..n-1, got {nodes[:5]}...")
+    n = len(nodes)
+    for a, b, data in graph.edges(data=True):
+        c = data.get("cost")
+        if c is None or not np.isfinite(c) or c < 0:
+            raise InvalidInputError(f"edge ({a}, {b}) needs a finite nonnegative 'cost' (ms), got {c!r}")
+    # demand
+    if isinstance(demand, (list, tuple)) and demand and isinstance(demand[0], dict):
+        if block_names is None:
+            raise InvalidInputError("demand given as dicts needs block_names (the known KV blocks)")
+        block_names = tuple(block_names)
+        pos = {b: i for i, b in enumerate(block_names)}
+        if len(demand) != n:
+            raise InvalidInputError(f"demand lists {len(demand)} workers, topology has {n}")
+        dm = np.zeros((n, len(block_names)))
+        for i, row in enumerate(demand):
+            for b, rate in row.items():
+                if b not in pos:
+                    raise InvalidInputError(f"worker {i} demands unknown block {b!r}; known: {block_names}")
+                dm[i, pos[b]] = rate
+        demand = dm
+    dm = nonnegative_array(demand, "demand", ndim=2)
+    if dm.shape[0] != n:
+        raise InvalidInputError(f"demand has {dm.shape[0]} rows, topology has {n} workers")
+    nb = dm.shape[1]
+    if nb == 0:
+        raise InvalidInputError("demand needs at least one block")
+    block_names = tuple(range(nb)) if block_names is None else tuple(block_names)
+    if len(block_names) != nb:
+        raise InvalidInputError(f"block_names has {len(block_names)} names, demand has {nb} blocks")
+    rc = nonnegative_array(np.broadcast_to(np.asarray(recompute_ms, dtype=float), (nb,)), "recompute_ms")
+    # tiers
+    acc = default_tier_access_ms() if access_ms is None else access_ms
+    acc = _per_worker(nonnegative_array(acc, "access_ms"), n, "access_ms")
+    T = acc.shape[1]
+    if hold_cost is None:
+        if T != 4:
+            raise InvalidInputError("hold_cost is required unless the four default tiers are used")
+        hold_cost = np.array([TIER_HOLD_WEIGHT[t] for t in TIER_NAMES])
+    hold = _per_worker(nonnegative_array(hold_cost, "hold_cost"), n, "hold_cost")
+    cap = np.full((n, T), np.inf) if capacity is None else np.asarray(capacity, dtype=float)
+    if np.isnan(cap).any():
+        raise InvalidInputError("capacity must not be NaN")
+    if (cap < 0).any():
+        i = tuple(int(v) for v in np.argwhere(cap < 0)[0])
+        raise InvalidInputError(f"capacity must be >= 0 blocks; entry {i} is {cap[i]!r}")
+    cap = _per_worker(cap, n, "capacity")
+    if np.any(np.isfinite(cap) & (cap != np.floor(cap))):
+        raise InvalidInputError("capacity must be whole blocks (or inf)")
+    if hold.shape[1] != T or cap.shape[1] != T:
+        raise InvalidInputError(f"access_ms, hold_cost and capacity must list the same {T} tiers")
+    if shared is None:
+        shared = np.array([name == "G4" for name in (tier_names or TIER_NAMES)[:T]], dtype=bool)
+    shared = np.asarray(shared, dtype=bool)
+    if shared.shape != (T,):
+        raise InvalidInputError(f"shared must have one flag per tier ({T}), got shape {shared.shape}")
+    tier_names = tuple(tier_names) if tier_names is not None else (TIER_NAMES if T == 4 else tuple(
+        f"T{t}" for t in range(T)))
+    if not nx.is_connected(graph):
+        remote = bool(np.any(shared & (cap > 0).any(axis=0)))
+        if not remote:
+            comps = [sorted(c) for c in nx.connected_components(graph)]
+            raise InvalidInputError(
+                f"topology is disconnected ({len(comps)} components, e.g. {comps[0][:4]} and {comps[1][:4]}) "
+                "and has no shared remote tier (G4) with capacity to connect them")
+    dist = np.full((n, n), np.inf)
+    for a, lengths in nx.all_pairs_dijkstra_path_length(graph, weight="cost"):
+        for b, d in lengths.items():
+            dist[a, b] = d
+    for arr in (dist, cap, acc, hold, dm, rc, shared):
+        arr.setflags(write=False)
+    return CachingGame(graph=graph, dist=dist, capacity=cap, access_ms=acc, hold_cost=hold, shared=shared,
+                       demand=dm, recompute_ms=rc, tier_names=tier_names, block_names=block_names)
+
+
+def chun_game(graph: nx.Graph, alpha: float, demand=1.0, server_ms: float = 1e6, n_blocks: int = 1) -> CachingGame:
+    """Chun et al.'s basic game: one uncapacitated tier with placement cost ``alpha`` and access 0.
+
+    ``server_ms`` is the cost of a request when no replica exists (their origin server); large by default.
+    """
+    n = graph.number_of_nodes()
+    dm = np.broadcast_to(np.asarray(demand, dtype=float).reshape(-1, 1) if np.ndim(demand) == 1
+                         else np.asarray(demand, dtype=float), (n, n_blocks)).copy()
+    return make_game(graph, demand=dm, recompute_ms=server_ms, capacity=[np.inf], access_ms=[0.0],
+                     hold_cost=[finite_array(alpha, "alpha").item()], shared=[False], tier_names=("cache",))
+
+
+def _per_worker(arr: np.ndarray, n: int, name: str) -> np.ndarray:
+    if arr.ndim == 1:
+        arr = np.broadcast_to(arr, (n, arr.shape[0]))
+    if arr.ndim != 2 or arr.shape[0] != n:
+        raise InvalidInputError(f"{name} must be (T,) or (n={n}, T), got shape {arr.shape}")
+    return np.array(arr, dtype=float)

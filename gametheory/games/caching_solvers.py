@@ -1,0 +1,225 @@
+"""Equilibria of the selfish KV caching game: exact best responses, best-response dynamics, enumeration.
+
+* Best response of one worker (exact): with the other workers fixed, each block b has a cost for every option
+  (not held; held in tier t). Capacities make this a transportation problem (blocks -> tier slots), solved
+  exactly as an assignment problem (Hungarian algorithm, ``scipy.optimize.linear_sum_assignment``).
+* Best-response dynamics (round robin, move only on strict improvement). Its certificate is the
+  equilibrium gap ``max_i (cost_i(s) - best-response cost_i)``, which is 0 exactly at a pure Nash equilibrium
+  (every unilateral deviation, over all feasible strategies, is checked by the exact best response).
+* Enumeration of all profiles (small instances): every pure equilibrium, the social optimum by brute force,
+  Price of Anarchy (worst equilibrium / optimum) and Price of Stability (best equilibrium / optimum).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from gametheory.certificates import Certificate
+from gametheory.errors import ConvergenceError, InvalidInputError
+from gametheory.games.caching import CachingGame, _reach_costs, player_costs_batch
+
+_BIG = 1e30
+
+
+def _tol(game: CachingGame) -> float:
+    f = game.fetch
+    reach = min(float(game.recompute_ms.max()), float(f[np.isfinite(f)].max()) if np.isfinite(f).any() else 0.0)
+    scale = float(game.demand.sum() * max(1.0, reach) + game.hold_cost.sum())
+    return 1e-9 * max(1.0, scale)
+
+
+def _option_costs(game: CachingGame, i: int, c_other_i: np.ndarray) -> np.ndarray:
+    """(B, T+1) cost of each option for worker i: column 0 = not held, column 1+t = held in tier t."""
+    d = game.demand[i]
+    own = game.fetch[i, i, :]                                        # (T,)
+    held = game.hold_cost[i][None, :] + d[:, None] * np.minimum(own[None, :], c_other_i[:, None])
+    held = np.where(game.capacity[i][None, :] >= 1, held, np.inf)
+    return np.concatenate([(d * c_other_i)[:, None], held], axis=1)
+
+
+def best_response(game: CachingGame, s: np.ndarray, i: int) -> tuple[np.ndarray, float]:
+    """Exact best response of worker ``i`` to profile ``s``: (strategy row (B,), its cost)."""
+    s = np.asarray(s, dtype=int)
+    c_other, _ = _reach_costs(game, s[None])
+    opt = _option_costs(game, i, c_other[0, i])                      # (B, T+1)
+    B, T = game.n_blocks, game.n_tiers
+    caps = game.capacity[i]
+    if np.all((caps == 0) | (caps >= B)):                            # no capacity binds: per-block argmin
+        choice = np.argmin(opt, axis=1)
+        return choice - 1, float(opt[np.arange(B), choice].sum())
+    # assignment: rows = blocks, columns = one "not held" column per block + min(cap, B) slots per tier
+    cols, owner = [], []
+    none_cols = np.full((B, B), _BIG)
+    none_cols[np.arange(B), np.arange(B)] = opt[:, 0]
+    cols.append(none_cols)
+    owner += [-1] * B
+    for t in range(T):
+        k = int(min(caps[t], B))
+        if k > 0:
+            c = np.where(np.isfinite(opt[:, 1 + t]), opt[:, 1 + t], _BIG)
+            cols.append(np.repeat(c[:, None], k, axis=1))
+            owner += [t] * k
+    cost = np.concatenate(cols, axis=1)
+    rows, colidx = linear_sum_assignment(cost)
+    choice = np.array(owner)[colidx[np.argsort(rows)]]
+    total = float(opt[np.arange(B), choice + 1].sum())
+    return choice, total
+
+
+def equilibrium_gap(game: CachingGame, s) -> tuple[float, np.ndarray]:
+    """``max_i (cost_i(s) - best-response cost_i)`` and the per-worker regrets (all >= 0)."""
+    s = game.check_profile(s)
+    costs = game.player_costs(s)
+    regrets = np.array([costs[i] - best_response(game, s, i)[1] for i in range(game.n)])
+    return float(max(regrets.max(), 0.0)), np.maximum(regrets, 0.0)
+
+
+@dataclass
+class EquilibriumResult:
+    """A pure equilibrium found by best-response dynamics."""
+
+    profile: np.ndarray
+    player_costs: np.ndarray
+    cost: float
+    success: bool
+    message: str
+    nit: int
+    certificate: Certificate
+
+
+def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 200, seed: int | None = None,
+                           order: str = "round_robin") -> EquilibriumResult:
+    """Round-robin best-response dynamics from ``start`` (default: nobody holds anything).
+
+    A worker moves only when its best response improves its cost by more than a tolerance. Stops at a
+    round without moves; the result's certificate (``equilibrium_gap``) is recomputed from scratch and
+    checked. ``order="random"`` shuffles the workers each round (``seed``). Raises ConvergenceError if no
+    equilibrium is reached in ``max_rounds`` rounds (pure equilibria need not be reached by dynamics in
+    general capacitated games).
+    """
+    s = np.full((game.n, game.n_blocks), -1, dtype=int) if start is None else game.check_profile(start).copy()
+    tol = _tol(game)
+    rng = np.random.default_rng(seed)
+    gap = np.inf
+    for rnd in range(1, max_rounds + 1):
+        moved = False
+        workers = rng.permutation(game.n) if order == "random" else range(game.n)
+        for i in workers:
+            cur = game.player_costs(s)[i]
+            row, br = best_response(game, s, int(i))
+            if br < cur - tol:
+                s[i] = row
+                moved = True
+        if not moved:
+            gap, _ = equilibrium_gap(game, s)
+            cert = Certificate("equilibrium_gap", gap, tol).check("caching best-response dynamics")
+            costs = game.player_costs(s)
+            return EquilibriumResult(s.copy(), costs, float(costs.sum()), True,
+                                     f"pure Nash equilibrium after {rnd} rounds", rnd, cert)
+    gap, _ = equilibrium_gap(game, s)
+    raise ConvergenceError(f"best-response dynamics did not settle in {max_rounds} rounds", gap, tol)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# enumeration
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class EnumerationResult:
+    """All pure equilibria and the brute-force optimum of a small game."""
+
+    equilibria: np.ndarray        # (E, n, B) profiles
+    equilibrium_costs: np.ndarray  # (E,) social costs
+    optimum: np.ndarray           # (n, B) a socially optimal profile
+    optimum_cost: float
+    n_profiles: int
+    poa: float                    # worst equilibrium / optimum
+    pos: float                    # best equilibrium / optimum
+    certificate: Certificate      # max equilibrium gap over the listed equilibria (re-checked exactly)
+
+
+def _strategies(game: CachingGame, i: int) -> np.ndarray:
+    """All feasible strategy rows of worker i."""
+    allowed = [-1] + [t for t in range(game.n_tiers) if game.capacity[i, t] >= 1]
+    rows = np.array(list(itertools.product(allowed, repeat=game.n_blocks)), dtype=int).reshape(-1, game.n_blocks)
+    ok = np.ones(len(rows), dtype=bool)
+    for t in range(game.n_tiers):
+        ok &= (rows == t).sum(axis=1) <= game.capacity[i, t]
+    return rows[ok]
+
+
+def _ratio(a: float, b: float) -> float:
+    if b > 0:
+        return a / b
+    return 1.0 if a <= 0 else np.inf
+
+
+def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chunk: int = 4096) -> EnumerationResult:
+    """Check every feasible profile: list all pure equilibria, the brute-force optimum, PoA and PoS.
+
+    Vectorized over chunks of profiles; a profile is an equilibrium when every worker's cost is within
+    tolerance of its exact best response (so every unilateral deviation is checked).
+    """
+    strat = [_strategies(game, i) for i in range(game.n)]
+    total = int(np.prod([len(r) for r in strat], dtype=float))
+    if total > max_profiles:
+        raise InvalidInputError(f"{total} profiles exceed max_profiles={max_profiles}; instance too large to enumerate")
+    tol = _tol(game)
+    free = game.uncapacitated
+    memo: dict = {}
+    eq, eq_cost = [], []
+    best_cost, best_prof = np.inf, None
+    idx_iter = itertools.product(*[range(len(r)) for r in strat])
+    while True:
+        block = list(itertools.islice(idx_iter, chunk))
+        if not block:
+            break
+        idx = np.array(block, dtype=int)
+        prof = np.stack([strat[i][idx[:, i]] for i in range(game.n)], axis=1)   # (K, n, B)
+        costs = player_costs_batch(game, prof)                                  # (K, n)
+        social = costs.sum(axis=1)
+        k = int(np.argmin(social))
+        if social[k] < best_cost:
+            best_cost, best_prof = float(social[k]), prof[k].copy()
+        if free:
+            c_other, _ = _reach_costs(game, prof)                                # (K, n, B)
+            own = game.fetch[np.arange(game.n), np.arange(game.n), :]           # (n, T)
+            d = game.demand[None, :, :, None]
+            held = game.hold_cost[None, :, None, :] + d * np.minimum(own[None, :, None, :], c_other[..., None])
+            held = np.where(game.capacity[None, :, None, :] >= 1, held, np.inf)
+            br = np.minimum(game.demand[None] * c_other, held.min(axis=3)).sum(axis=2)   # (K, n)
+        else:
+            br = np.empty(costs.shape)
+            for q, p in enumerate(prof):
+                for i in range(game.n):
+                    key = (i, np.delete(p, i, axis=0).tobytes())   # a best response depends on the others only
+                    if key not in memo:
+                        memo[key] = best_response(game, p, i)[1]
+                    br[q, i] = memo[key]
+        is_eq = np.all(costs - br <= tol, axis=1)
+        eq.extend(prof[is_eq])
+        eq_cost.extend(social[is_eq])
+    eqs = np.array(eq, dtype=int).reshape(-1, game.n, game.n_blocks)
+    eqc = np.array(eq_cost, dtype=float)
+    if len(eqs) == 0:
+        return EnumerationResult(eqs, eqc, best_prof, best_cost, total, np.nan, np.nan,
+                                 Certificate("equilibrium_gap", 0.0, tol))
+    # independent re-check of the extreme equilibria with the exact (assignment) best response
+    worst, best = int(np.argmax(eqc)), int(np.argmin(eqc))
+    gap = max(equilibrium_gap(game, eqs[worst])[0], equilibrium_gap(game, eqs[best])[0])
+    cert = Certificate("equilibrium_gap", gap, tol).check("caching enumeration")
+    return EnumerationResult(eqs, eqc, best_prof, best_cost, total, _ratio(float(eqc.max()), best_cost),
+                             _ratio(float(eqc.min()), best_cost), cert)
+
+
+def price_of_anarchy(game: CachingGame, **kwargs) -> float:
+    """Exact pure PoA by enumeration (worst pure equilibrium cost / optimum)."""
+    return enumerate_profiles(game, **kwargs).poa
+
+
+def price_of_stability(game: CachingGame, **kwargs) -> float:
+    """Exact pure PoS by enumeration (best pure equilibrium cost / optimum)."""
+    return enumerate_profiles(game, **kwargs).pos

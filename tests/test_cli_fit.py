@@ -1,0 +1,78 @@
+"""`gametheory fit`: CSV in, family/parameters/R^2/ranking/knee/regimes out; JSON; named errors."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from gametheory.cli import main
+
+
+def write_csv(path, x, y, w=None):
+    head = "load,latency" + (",weight" if w is not None else "")
+    rows = [f"{a},{b}" + (f",{c}" if w is not None else "") for a, b, c in zip(x, y, w if w is not None else x,
+                                                                               strict=True)]
+    path.write_text(head + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def hinge_csv(tmp_path):
+    x = np.linspace(0, 100, 30)
+    y = 2 + 0.5 * x + 3 * np.maximum(x - 60, 0) + 0.3 * np.random.default_rng(0).standard_normal(x.size)
+    return write_csv(tmp_path / "m.csv", x, y)
+
+
+def test_text_output(hinge_csv, capsys):
+    assert main(["fit", str(hinge_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "family piecewise" in out and "R^2" in out and "ranking" in out and "why:" in out
+    knee = float(re.search(r"knee \(hinge\): load ([0-9.]+)", out).group(1))
+    assert abs(knee - 60.0) < 1.0
+    assert out.count("below") >= 10 and out.count("saturated") >= 5
+
+
+def test_json_output_with_family_and_weights(tmp_path, capsys):
+    x = np.linspace(0, 90, 25)
+    y = 5 + 0.1 * x + 20 / (100 - x)
+    path = write_csv(tmp_path / "w.csv", x, y, w=np.ones_like(x))
+    assert main(["fit", str(path), "--family", "pole", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["family"] == "pole" and data["params"]["kappa"] == pytest.approx(100, rel=0.02)
+    assert set(data["stderr"]) == {"a", "b", "c", "kappa"}
+    assert len(data["points"]) == 25 and {p["regime"] for p in data["points"]} <= {"below", "transition",
+                                                                                 "saturated"}
+    assert data["knee"]["interval"][0] <= data["knee"]["load"] <= data["knee"]["interval"][1]
+
+
+def test_bootstrap_option(hinge_csv, capsys):
+    assert main(["fit", str(hinge_csv), "--family", "affine", "--bootstrap", "30", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["uncertainty"] == "bootstrap"
+
+
+@pytest.mark.parametrize(
+    "text,needle",
+    [("load,latency\n1,2\n2,x\n", "row 3, field 'latency'"),
+     ("load,lat\n1,2\n", "'latency' column"),
+     ("load,latency\n-1,2\n2,3\n", "row 2, field 'load'"),
+     ("load,latency\n", "no data rows"),
+     ("load,latency,weight\n1,2,0\n", "field 'weight'")],
+)
+def test_malformed_csv_names_file_row_field(tmp_path, capsys, text, needle):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    assert main(["fit", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and needle in err
+
+
+def test_missing_file(tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "nope.csv")]) == 2
+    assert "nope.csv" in capsys.readouterr().err
+
+
+def test_too_few_points_for_family(tmp_path, capsys):
+    path = write_csv(tmp_path / "few.csv", [0, 1, 2], [1, 2, 3])
+    assert main(["fit", str(path), "--family", "pole"]) == 2
+    assert "needs at least 4" in capsys.readouterr().err

@@ -1,0 +1,100 @@
+"""gametheory.regimes: knees of curves with a known knee, classification rule, per-regime fits."""
+
+import math
+
+import numpy as np
+import pytest
+
+from gametheory.errors import InvalidInputError
+from gametheory.latency import Pole
+from gametheory.regimes import LABELS, classify, find_knee, regime_fits, second_derivative
+
+X = np.linspace(0.0, 100.0, 50)
+
+
+def hinge_data(seed=0, knee=60.0, noise=0.5):
+    rng = np.random.default_rng(seed)
+    return 2 + 0.5 * X + 3 * np.maximum(X - knee, 0) + noise * rng.standard_normal(X.size)
+
+
+def pole_knee(a, b, c, kappa):
+    """Closed form of the 'pole' knee: l'(x) = 2 l'(0) for l = a + b x + c / (kappa - x)."""
+    return kappa - math.sqrt(c / (b + 2 * c / kappa**2))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hinge_knee_recovered_with_interval_covering_truth(seed):
+    k = find_knee(X, hinge_data(seed), n_boot=60, seed=seed)
+    assert k.method == "hinge"
+    assert abs(k.load - 60.0) < 1.0
+    lo, hi = k.interval
+    assert lo <= k.load <= hi and lo - 0.5 <= 60.0 <= hi + 0.5
+    assert hi - lo < 3.0
+
+
+def test_kneedle_recovers_hinge_break():
+    # for a 2-segment convex hinge the point farthest below the normalized chord is the break
+    k = find_knee(X, hinge_data(2, noise=0.2), method="kneedle", n_boot=20)
+    assert abs(k.load - 60.0) < 3.0
+
+
+def test_pole_knee_matches_closed_form():
+    a, b, c, kappa = 5.0, 0.1, 20.0, 105.0
+    x = np.linspace(0, 100, 60)
+    truth = pole_knee(a, b, c, kappa)
+    y = np.asarray(Pole(a, b, c, kappa)(x)) + 0.03 * np.random.default_rng(3).standard_normal(x.size)
+    k = find_knee(x, y, method="pole", n_boot=40)
+    assert abs(k.load - truth) < 2.0
+    assert k.interval[0] - 1.0 <= truth <= k.interval[1] + 1.0
+
+
+def test_pole_knee_closed_form_is_where_slope_doubles():
+    p = Pole(1.0, 0.2, 5.0, 50.0)
+    xk = pole_knee(1.0, 0.2, 5.0, 50.0)
+    assert p.derivative(xk) == pytest.approx(2 * p.derivative(0.0))
+
+
+def test_second_derivative_rises_toward_saturation():
+    x = np.linspace(0, 90, 40)
+    y = np.asarray(Pole(5, 0.1, 20, 100)(x))
+    loads, d2 = second_derivative(x, y, family="pole")
+    assert np.all(np.diff(d2) > 0)
+    # against the closed form 2 c / (kappa - x)^3
+    assert d2[len(d2) // 2] == pytest.approx(2 * 20 / (100 - loads[len(d2) // 2]) ** 3, rel=1e-3)
+
+
+def test_classify_rule():
+    y = hinge_data(0)
+    k = find_knee(X, y, n_boot=40)
+    labels = classify(X, y, n_boot=40)
+    assert set(labels) <= set(LABELS) and len(labels) == X.size
+    lo, hi = k.interval
+    for xv, lab in zip(X, labels, strict=True):
+        assert lab == ("below" if xv < lo else "saturated" if xv > hi else "transition")
+    assert labels[0] == "below" and labels[-1] == "saturated"
+
+
+def test_classify_with_given_knee_and_transition():
+    k = find_knee(X, hinge_data(0), n_boot=10)
+    from dataclasses import replace
+
+    wide = replace(k, interval=(50.0, 70.0))
+    assert classify([10, 50, 60, 70, 90], knee=wide) == ["below", "transition", "transition", "transition",
+                                                          "saturated"]
+
+
+def test_regime_fits_linear_below_pole_above():
+    rf = regime_fits(X, hinge_data(0, noise=0.1), n_boot=20)
+    assert rf.below.family == "affine" and rf.below.params["b"] == pytest.approx(0.5, abs=0.02)
+    assert rf.saturated.family == "pole" and rf.saturated.params["kappa"] > X.max()
+
+
+def test_bad_input():
+    with pytest.raises(InvalidInputError, match="method"):
+        find_knee(X, hinge_data(0), method="elbow")
+    with pytest.raises(InvalidInputError, match="at least 4"):
+        find_knee([0, 1, 2], [1, 2, 5])
+    with pytest.raises(InvalidInputError, match="x \\(load\\)"):
+        find_knee([0, -1, 2, 3], [1, 2, 3, 4])
+    with pytest.raises(InvalidInputError, match="y \\(latency\\)"):
+        classify([0, 1, 2, 3])
