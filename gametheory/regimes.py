@@ -53,7 +53,8 @@ class KneeResult:
 def _knee_of_fit(method: str, res: FitResult) -> float:
     p = res.params
     if method == "hinge":
-        return float(p["t"])
+        # no slope increase (flat or straight data): no knee
+        return float(p["t"]) if p["b2"] - p["b1"] > 1e-9 * max(p["b2"], 1e-300) else math.inf
     # pole: l'(x) = b + c/(kappa-x)^2 = 2 l'(0) = 2 (b + c/kappa^2)
     b, c, kappa = p["b"], p["c"], p["kappa"]
     if c <= 0:

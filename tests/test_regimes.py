@@ -98,3 +98,9 @@ def test_bad_input():
         find_knee([0, -1, 2, 3], [1, 2, 3, 4])
     with pytest.raises(InvalidInputError, match="y \\(latency\\)"):
         classify([0, 1, 2, 3])
+
+
+@pytest.mark.parametrize("y", [[0.0] * 6, [5.0] * 6, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])
+def test_flat_or_straight_data_has_no_knee(y):
+    with pytest.raises(InvalidInputError, match="no knee"):
+        find_knee(np.arange(6.0), y, n_boot=5)
