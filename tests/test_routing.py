@@ -112,7 +112,7 @@ def test_cache_affinity_milp_optimum_is_global():
     assert opt.certificate.kind == "milp_gap" and opt.gap <= 1e-2
     assert opt.lower_bound <= opt.cost
     # brute force on a grid of the 4-dimensional flow simplex product: nothing beats the lower bound
-    n = 24
+    n = 14
     best = np.inf
     for a in range(n + 1):
         for b in range(n + 1 - a):
@@ -140,3 +140,26 @@ def test_bad_inputs():
     with pytest.raises(InvalidInputError):
         RoutingGame([Affine(1, 1)], 1.0, omega=-1)
     assert issubclass(CapacityExceededError, InvalidInputError)
+
+
+def test_vectorized_cvxpy_pole_and_immutability():
+    rng = np.random.default_rng(5)
+    curves = [Pole(rng.uniform(0, 2), rng.uniform(0, 1), rng.uniform(0.1, 2), rng.uniform(3, 10)) for _ in range(30)]
+    R = 60.0
+    for marginal, solve in ((False, beckmann_cvx), (True, optimum_cvx)):
+        x, _ = solve(curves, R)
+        np.testing.assert_allclose(water_fill(curves, R, marginal=marginal).flows, x, atol=2e-5)
+    g = RoutingGame(curves, [20.0, 40.0])
+    before = g.demands.copy()
+    g.equilibrium()
+    g.optimum()
+    np.testing.assert_array_equal(g.demands, before)
+    with pytest.raises(AttributeError):
+        g.omega = 1.0
+
+
+def test_spread_certificate_reported():
+    g = RoutingGame([Affine(1, 1), Affine(0.5, 2), MM1(5.0)], [1.0, 1.5])
+    eq = g.equilibrium()
+    assert eq.spread is not None and eq.spread <= 1e-9
+    assert g.optimum().spread is None

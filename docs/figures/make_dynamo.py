@@ -29,9 +29,16 @@ GRID = (16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
 RAMP = (64, 128, 256, 512, 768, 1024, 1024, 1024)
 SATURATED = tuple(i for i, c in enumerate(RAMP) if c >= 768)
 F1, F2 = 20.0, 100.0  # thresholds as multiples of the unloaded TTFT P99
+WITH_POA = d.estimator_available()  # PoA-hat needs gametheory.serving.estimator
+
+
+def _f(x, fmt: str = ".4f") -> str:
+    return "n/a" if x is None else format(x, fmt)
 
 
 def timing_checks() -> None:
+    if not WITH_POA:
+        print("NOTE: gametheory.serving.estimator is not importable: PoA-hat columns print n/a")
     print("== timing file: round trip and one-request replay ==")
     for name in ("b200_llama31_70b_tp4_fp8_trtllm", "b200_nemotron4_340b_tp8_fp8_vllm"):
         p = load_profile(name)
@@ -48,12 +55,14 @@ def load_sweep(ax_poa, ax_ttft) -> None:
     print("\n== load sweep: defaults (tau 0, omega 1), 3 repeats, mean [95 % interval] ==")
     print("setup      C   PoA-hat                 TTFT P50 ms  TTFT P99 ms            ITL ms  throughput req/s")
     for setup in d.SETUPS:
-        rows = d.sweep(setup, GRID, repeats=3)
+        rows = d.sweep(setup, GRID, repeats=3, with_poa=WITH_POA)
         for r in rows:
-            print(f"{setup:9s} {r['concurrency']:5d} {r['poa_hat']:.4f} [{r['poa_hat_lo']:.4f}, {r['poa_hat_hi']:.4f}]"
+            print(f"{setup:9s} {r['concurrency']:5d} {_f(r['poa_hat'])} [{_f(r['poa_hat_lo'])}, {_f(r['poa_hat_hi'])}]"
                   f"  {r['ttft_p50_ms']:9.1f}  {r['ttft_p99_ms']:9.1f} [{r['ttft_p99_ms_lo']:.1f}, "
                   f"{r['ttft_p99_ms_hi']:.1f}]  {r['itl_mean_ms']:6.2f}  {r['throughput_rps']:8.1f}")
         c = [r["concurrency"] for r in rows]
+        if not WITH_POA:
+            continue
         ax_poa.errorbar(c, [r["poa_hat"] for r in rows],
                         yerr=[[r["poa_hat"] - r["poa_hat_lo"] for r in rows],
                               [r["poa_hat_hi"] - r["poa_hat"] for r in rows]], marker="o", ms=3, label=setup)
@@ -64,8 +73,8 @@ def config_sweep() -> None:
     print("\n== 16 (tau, omega) configurations, 70b_1p5d, 1 run each: mean, sd and CV across configs ==")
     configs = list(itertools.product(d.TAUS, d.OMEGAS))
     for c in (64, 128, 768):
-        rs = [d.replay_run("70b_1p5d", c, tau, om, seed=0) for tau, om in configs]
-        for key in ("poa_hat", "ttft_p99_ms", "throughput_rps"):
+        rs = [d.replay_run("70b_1p5d", c, tau, om, seed=0, with_poa=WITH_POA) for tau, om in configs]
+        for key in ("poa_hat", "ttft_p99_ms", "throughput_rps")[0 if WITH_POA else 1:]:
             x = np.array([getattr(r, key) for r in rs])
             print(f"C={c:5d} {key:15s} mean {x.mean():10.4f} sd {x.std(ddof=1):.4g} CV {x.std(ddof=1) / x.mean():.2e}")
 
@@ -77,20 +86,22 @@ def experiment3(axes) -> None:
           "TTFT P99 7.6x lower")
     for ax, setup in zip(axes, ("70b_1p5d", "70b_1p2d"), strict=True):
         base = d.replay_run(setup, 1, n_requests=50, with_poa=False).ttft_p99_ms
-        out = static_vs_adaptive(lambda trial, s=setup: ReplayActuator(s, RAMP, seed=trial),
+        out = static_vs_adaptive(lambda trial, s=setup: ReplayActuator(s, RAMP, seed=trial, with_poa=WITH_POA),
                                  lambda b=base: AdaptiveController.from_baseline(b, F1, F2), len(RAMP), SATURATED, 3)
         print(f"{setup}: baseline TTFT P99 {base:.2f} ms -> theta1 {F1 * base:.1f} ms, theta2 {F2 * base:.1f} ms")
         summary = {}
         for arm in ("static", "adaptive"):
             rows = [o for o in out if o.arm == arm]
-            summary[arm] = {k: d.interval([getattr(o, k) for o in rows])
+            summary[arm] = {k: (None, None, None) if getattr(rows[0], k) is None
+                            else d.interval([getattr(o, k) for o in rows])
                             for k in ("poa_hat", "ttft_p99_ms", "throughput_rps")}
             m = summary[arm]
-            print(f"  {arm:8s} PoA-hat {m['poa_hat'][0]:.4f} [{m['poa_hat'][1]:.4f}, {m['poa_hat'][2]:.4f}]  "
+            print(f"  {arm:8s} PoA-hat {_f(m['poa_hat'][0])} [{_f(m['poa_hat'][1])}, {_f(m['poa_hat'][2])}]  "
                   f"TTFT P99 {m['ttft_p99_ms'][0]:.1f} ms  throughput {m['throughput_rps'][0]:.1f} req/s  "
                   f"regimes per interval (trial 0): {rows[0].regimes}")
         s, a = summary["static"], summary["adaptive"]
-        print(f"  ratio static/adaptive: PoA-hat {s['poa_hat'][0] / a['poa_hat'][0]:.3f}x, TTFT P99 "
+        ratio = None if s["poa_hat"][0] is None else s["poa_hat"][0] / a["poa_hat"][0]
+        print(f"  ratio static/adaptive: PoA-hat {_f(ratio, '.3f')}x, TTFT P99 "
               f"{s['ttft_p99_ms'][0] / a['ttft_p99_ms'][0]:.3f}x, throughput change "
               f"{100 * (a['throughput_rps'][0] / s['throughput_rps'][0] - 1):+.2f} %")
         adaptive0 = next(o for o in out if o.arm == "adaptive" and o.trial == 0)
@@ -127,8 +138,9 @@ def live_experiment3(trials: int = 3) -> None:
     print(f"baseline TTFT P99 {base:.1f} ms -> theta1 {3 * base:.1f} ms, theta2 {10 * base:.1f} ms")
     for arm in ("static", "adaptive"):
         rows = [o for o in out if o.arm == arm]
-        m = {k: d.interval([getattr(o, k) for o in rows]) for k in ("poa_hat", "ttft_p99_ms", "throughput_rps")}
-        print(f"  {arm:8s} PoA-hat {m['poa_hat'][0]:.4f} [{m['poa_hat'][1]:.4f}, {m['poa_hat'][2]:.4f}]  TTFT P99 "
+        m = {k: (None, None, None) if any(getattr(o, k) is None for o in rows)
+             else d.interval([getattr(o, k) for o in rows]) for k in ("poa_hat", "ttft_p99_ms", "throughput_rps")}
+        print(f"  {arm:8s} PoA-hat {_f(m['poa_hat'][0])} [{_f(m['poa_hat'][1])}, {_f(m['poa_hat'][2])}]  TTFT P99 "
               f"{m['ttft_p99_ms'][0]:.1f} [{m['ttft_p99_ms'][1]:.1f}, {m['ttft_p99_ms'][2]:.1f}] ms  throughput "
               f"{m['throughput_rps'][0]:.1f} req/s  regimes (trial 0): {rows[0].regimes}")
 

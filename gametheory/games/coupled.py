@@ -119,17 +119,20 @@ class CoupledSystem:
         Prefill work per request of ``t`` uncached tokens is the batched pass amortized over
         ``prefill_batch`` requests, ``prefill_ms(prefill_batch * t) / prefill_batch`` (the affine
         a + b * tokens fit: the fixed cost a is shared by the batch); decode steps come from the fitted
-        decode-step curves; ``max_decode_batch`` from the worker's KV-cache budget at the mean context.
+        decode-step curves; ``max_decode_batch`` is the worker's KV-cache budget at the full context, capped at
+        the largest measured batch (the fit is not extrapolated).
         """
         positive_scalar(prefill_batch, "prefill_batch")
         input_tokens = kwargs.get("input_tokens", 128)
         output_tokens = kwargs.get("output_tokens", 128)
-        kwargs.setdefault("max_decode_batch", profile.max_decode_batch(input_tokens + output_tokens))
+        # the KV budget, but no further than the measured batch grid (no extrapolation of the fit)
+        kv_limit = profile.max_decode_batch(input_tokens + output_tokens)
+        kwargs.setdefault("max_decode_batch", min(kv_limit, int(np.max(profile.decode_batch))))
         return cls(
             workers=workers,
             rates=tuple(rates),
             prefill_ms=lambda t: float(profile.prefill_ms(prefill_batch * t)) / prefill_batch,
-            decode_step_ms=lambda b, c: float(profile.decode_step_ms(b, c)),
+            decode_step_ms=profile.decode_step_ms,
             **kwargs,
         )
 
@@ -346,6 +349,7 @@ def cache_best_response(system: CoupledSystem, flows: np.ndarray, current: np.nd
     return cache
 
 
+@functools.lru_cache(maxsize=4096)
 def decode_itl_ms(system: CoupledSystem, n_decode: int) -> float:
     """Inter-token latency (ms) of ``n_decode`` evenly loaded decode workers; ``inf`` when saturated.
 
@@ -360,10 +364,19 @@ def decode_itl_ms(system: CoupledSystem, n_decode: int) -> float:
     def excess(b):
         return per_worker * float(system.decode_step_ms(b, context)) - b
 
-    b_max = float(system.max_decode_batch)
-    if excess(b_max) > 0:
+    # the smallest fixed point: scan a geometric grid for the first sign change, then Brent's method
+    grid = np.unique(np.r_[0.0, np.geomspace(1e-3, float(system.max_decode_batch), 200)])
+    try:  # vectorized step-latency functions (profiles) are evaluated in one call
+        values = per_worker * np.asarray(system.decode_step_ms(grid, context), dtype=float) - grid
+        if values.shape != grid.shape:
+            raise TypeError
+    except (TypeError, ValueError):
+        values = np.array([excess(b) for b in grid])
+    below = np.flatnonzero(values <= 0)
+    if below.size == 0:
         return math.inf
-    b = brentq(excess, 0.0, b_max, xtol=1e-10) if excess(0.0) > 0 else 0.0
+    i = int(below[0])
+    b = 0.0 if i == 0 else brentq(excess, grid[i - 1], grid[i], xtol=1e-12)
     return float(system.decode_step_ms(max(b, 1.0), context))
 
 
@@ -409,8 +422,19 @@ def _inner(system, n_prefill, cache, max_rounds):
     """Routing/caching best responses at a fixed split until the cache stops changing (or cycles)."""
     seen = {}
     for round_ in range(max_rounds):
-        state = route(system, cache, "equilibrium")
-        new = cache_best_response(system, state.flows, cache)
+        try:
+            state = route(system, cache, "equilibrium")
+            flows = state.flows
+        except ConvergenceError:
+            # the pool cannot carry the load with these caches: the caches still see the offered
+            # traffic (split evenly while the queues grow); if that changes nothing, it is saturated
+            flows = np.repeat(np.asarray(system.rates)[:, None] / n_prefill, n_prefill, axis=1)
+            new = cache_best_response(system, flows, cache)
+            if np.array_equal(new, cache):
+                raise
+            cache = new
+            continue
+        new = cache_best_response(system, flows, cache)
         if np.array_equal(new, cache):
             return state, cache, None
         key = _key(n_prefill, new)
@@ -560,16 +584,17 @@ def cache_placements(system: CoupledSystem, n_prefill: int):
         dict(zip(itertools.chain(*groups.values()), itertools.chain(*perm), strict=True))
         for perm in itertools.product(*(itertools.permutations(g) for g in groups.values()))
     ]
+    index = {st: i for i, st in enumerate(subsets)}
+    images = [[index[tuple(sorted(m[c] for c in st))] for st in subsets] for m in relabels]
     seen = set()
     for combo in itertools.combinations_with_replacement(range(len(subsets)), n_prefill):
-        sets = [subsets[s] for s in combo]
-        key = min(tuple(sorted(tuple(sorted(m[c] for c in st)) for st in sets)) for m in relabels)
+        key = min(tuple(sorted(image[s] for s in combo)) for image in images)
         if key in seen:
             continue
         seen.add(key)
         cache = np.zeros((k, n_prefill), bool)
-        for w, st in enumerate(sets):
-            cache[list(st), w] = True
+        for w, s in enumerate(combo):
+            cache[list(subsets[s]), w] = True
         yield cache
 
 
@@ -686,6 +711,9 @@ class SplitDecomposition:
 
     @property
     def routing_caching(self) -> float:
+        """Games 2+3 factor; ``nan`` when the split cannot carry the load whatever the routing."""
+        if not math.isfinite(self.split_optimum_ms):
+            return math.nan
         return self.selfish_cost_ms / self.split_optimum_ms
 
     @property
@@ -753,20 +781,32 @@ def planner_dynamics(
     k = system.classes
     cache = np.zeros((k, n_prefill), bool)
     splits, caches, ttfts, itls, targets = [], [], [], [], []
+    memo: dict = {}  # load traces repeat levels: settle each (load, split, cache) once
+
+    def settle(scale, n, start_cache):
+        key = (float(scale), n, np.asarray(start_cache, bool).tobytes())
+        if key not in memo:
+            memo[key] = _pool_costs(_scaled(system, scale), n, start_cache, 50)
+        return memo[key]
+
     for t, scale in enumerate(scales):
-        now = _scaled(system, scale)
-        ttft, itl, _, cache, _ = _pool_costs(now, n_prefill, cache, 50)
+        ttft, itl, _, cache, _ = settle(scale, n_prefill, cache)
         splits.append(n_prefill)
         caches.append(cache)
         ttfts.append(ttft)
         itls.append(itl)
-        options = {n: sum(_pool_costs(now, n, _resize(cache, n), 50)[:2]) for n in range(1, system.workers)}
+        options = {n: sum(settle(scale, n, _resize(cache, n))[:2]) for n in range(1, system.workers)}
         targets.append(min(options, key=options.get))
         seen = max(t - delay, 0)
         n_seen, cache_seen = splits[seen], caches[seen]
-        observed = _scaled(system, scales[seen])
+        moves = {
+            m: sum(settle(scales[seen], n_seen + m, _resize(cache_seen, n_seen + m))[:2])
+            for m in (+1, -1)
+            if 1 <= n_seen + m <= system.workers - 1
+        }
         current = ttfts[seen] + itls[seen]
-        direction, _ = _planner_move(observed, n_seen, cache_seen, current, 50)
+        best = min(moves, key=moves.get)
+        direction = best if moves[best] < current - 1e-9 * max(1.0, abs(current)) or not math.isfinite(current) else 0
         n_prefill = int(np.clip(n_prefill + gain * direction, 1, system.workers - 1))
         cache = _resize(cache, n_prefill)
     n = np.array(splits)

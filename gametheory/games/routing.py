@@ -50,6 +50,7 @@ class RoutingResult:
     message: str = ""
     nit: int = 0
     lower_bound: float | None = None
+    spread: float | None = None  # equilibria: max over classes of (max used-worker cost - min cost), ms
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,13 @@ class RoutingGame:
     def _result(self, x: np.ndarray, cert: Certificate, nit: int, message: str, lower=None) -> RoutingResult:
         X = x.sum(axis=0)
         flows = X if self.n_classes == 1 else x.T.copy()
-        cost = cr.social_cost(self.latencies, x, self.omega, self.cache_benefit, self.cache_scale, self._bank())
-        return RoutingResult(flows, X, cost, cert.value, cert, True, message, nit, lower)
+        bank = self._bank()
+        cost = cr.social_cost(self.latencies, x, self.omega, self.cache_benefit, self.cache_scale, bank)
+        spread = None
+        if cert.kind == "relative_gap":
+            spread, _ = cr.equilibrium_gap(self.latencies, x, self.omega, self.cache_benefit, self.cache_scale,
+                                           self.demands, bank)
+        return RoutingResult(flows, X, cost, cert.value, cert, True, message, nit, lower, spread)
 
     # ---- solvers ---------------------------------------------------------------------------------
     def equilibrium(self, *, rgap: float = 1e-9, method: str = "fast", starts: int = 4,

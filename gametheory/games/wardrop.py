@@ -146,7 +146,7 @@ def _invert(bank: CurveBank, t: float, upper: np.ndarray, marginal: bool, g0: np
         return x
     lo = np.zeros(act.size)
     hi = upper[act].copy()
-    xa = 0.5 * hi if x0 is None else np.clip(x0[act], 0.0, 0.999 * hi)
+    xa = np.zeros(act.size) if x0 is None else np.clip(x0[act], 0.0, 0.999 * hi)
     todo = np.arange(act.size)  # positions in act still iterating
     for _ in range(200):
         w = act[todo]
@@ -157,11 +157,13 @@ def _invert(bank: CurveBank, t: float, upper: np.ndarray, marginal: bool, g0: np
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(gd > 0, f / gd, np.inf)
         xo = xa[todo]
+        scale = 1e-14 * np.maximum(1.0, xo)
+        converged = (f == 0) | (np.abs(step) <= scale)  # Newton correction below rounding: keep xo
         xn = xo - step
         bad = ~((xn > lo[todo]) & (xn < hi[todo]))
-        xn = np.where(bad, 0.5 * (lo[todo] + hi[todo]), xn)
-        done = (np.abs(xn - xo) <= 1e-14 * np.maximum(1.0, xo)) | (
-            hi[todo] - lo[todo] <= 1e-15 * np.maximum(1.0, hi[todo]))
+        xn = np.where(bad, 0.5 * (lo[todo] + hi[todo]), xn)  # Newton left the bracket: bisect
+        xn = np.where(converged, xo, xn)
+        done = converged | (hi[todo] - lo[todo] <= scale)
         xa[todo] = xn
         todo = todo[~done]
         if todo.size == 0:

@@ -113,7 +113,10 @@ def _figure(rows_by_slots: dict, out_dir: Path) -> Path:
             ("poa_1p5d", "fixed 1P/5D layout"),
         ]:
             ax.plot(x, [r[key] for r in rows], marker="o", ms=3, label=label)
-        ax.set_yscale("log")
+        saturated = [r["load_fraction"] for r in rows if not np.isfinite(r["poa_1p5d"])]
+        if saturated:
+            ax.axvline(saturated[0], color="grey", ls="--", lw=1)
+            ax.text(saturated[0], 1.0, " 1P/5D saturated ->", fontsize=7, va="bottom")
         ax.set_xlabel("load / capacity of one prefill worker")
         ax.set_ylabel("PoA (social cost / joint optimum)")
         ax.set_title(f"cache holds {slots} of {TEMPLATES} templates per worker")

@@ -171,13 +171,14 @@ class ReplayActuator:
     ramp: tuple
     seed: int = 0
     min_requests: int = 400
+    with_poa: bool = True
 
     def run_interval(self, index: int, tau: float, omega: float) -> IntervalReport:
         from gametheory.serving.dynamo import replay_run
 
         c = int(self.ramp[index])
         r = replay_run(self.setup, c, tau, omega, n_requests=max(self.min_requests, 4 * c),
-                       seed=self.seed * 1000 + index)
+                       seed=self.seed * 1000 + index, with_poa=self.with_poa)
         return IntervalReport(r.ttft_p99_ms, r.throughput_rps, r.poa_hat, c, r.duration_ms / 1e3)
 
 
@@ -265,7 +266,7 @@ class RampOutcome:
 
     arm: str
     trial: int
-    poa_hat: float
+    poa_hat: float | None
     ttft_p99_ms: float
     throughput_rps: float
     regimes: tuple
@@ -287,8 +288,9 @@ def static_vs_adaptive(make_actuator, make_controller, n_intervals: int, saturat
             res = run_controller(ctl, make_actuator(trial), n_intervals)
             reps = [r for r, _ in res]
             regimes = tuple(0 if d is None else d.regime for _, d in res)
+            poas = [reps[i].poa_hat for i in sat]
             out.append(RampOutcome(arm, trial,
-                                   float(np.mean([reps[i].poa_hat for i in sat])),
+                                   None if any(p is None for p in poas) else float(np.mean(poas)),
                                    float(np.mean([reps[i].ttft_p99_ms for i in sat])),
                                    float(np.mean([reps[i].throughput_rps for i in sat])),
                                    regimes, tuple(reps)))

@@ -61,6 +61,7 @@ __all__ = [
     "request_log",
     "poa_hat_of_log",
     "sweep",
+    "estimator_available",
     "interval",
 ]
 
@@ -387,17 +388,33 @@ def interval(values, level: float = 0.95) -> tuple[float, float, float]:
     return m, m - h, m + h
 
 
-def sweep(setup: str, concurrencies, configs=((0.0, 1.0),), repeats: int = 3, n_requests=None) -> list[dict]:
+def estimator_available() -> bool:
+    """True when the toolkit's PoA-hat estimator (:mod:`gametheory.serving.estimator`) can be imported."""
+    try:
+        import gametheory.serving.estimator  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def sweep(setup: str, concurrencies, configs=((0.0, 1.0),), repeats: int = 3, n_requests=None,
+          with_poa: bool = True) -> list[dict]:
     """Replay grid: every concurrency x (tau, omega), ``repeats`` runs each (routing ties are random).
 
-    Returns one row per grid point: mean and 95 % interval of PoA-hat, TTFT P50/P99, ITL and throughput.
+    Returns one row per grid point: mean and 95 % interval of PoA-hat (None without ``with_poa``),
+    TTFT P50/P99, ITL and throughput.
     """
     rows = []
     for c in concurrencies:
         for tau, omega in configs:
-            runs = [replay_run(setup, c, tau, omega, n_requests=n_requests, seed=k) for k in range(repeats)]
+            runs = [replay_run(setup, c, tau, omega, n_requests=n_requests, seed=k, with_poa=with_poa)
+                    for k in range(repeats)]
             row = {"setup": setup, "concurrency": int(c), "tau": tau, "omega": omega}
             for key in ("poa_hat", "ttft_p50_ms", "ttft_p99_ms", "itl_mean_ms", "throughput_rps"):
-                row[key], row[key + "_lo"], row[key + "_hi"] = interval([getattr(r, key) for r in runs])
+                vals = [getattr(r, key) for r in runs]
+                if any(v is None for v in vals):
+                    row[key] = row[key + "_lo"] = row[key + "_hi"] = None
+                    continue
+                row[key], row[key + "_lo"], row[key + "_hi"] = interval(vals)
             rows.append(row)
     return rows
