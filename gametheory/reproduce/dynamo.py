@@ -52,6 +52,6 @@ def run(out_dir: Path, full: bool = False) -> Section:
         summary={"poa_hat_min": float(min(poas)), "poa_hat_max": float(max(poas)),
                  "max_timing_rel_err": float(max(max(c[1:]) for c in checks))},
         notes=["PoA-hat here uses frozen decode latencies from the profile on windows of m = #decode workers "
-               "(docs/dynamo.md); the real router stays near 1 because TTFT is set by the single prefill "
-               "worker's queue, which no decode routing can change."],
+               "(docs/dynamo.md). TTFT P99 in a closed-loop replay includes the start-up burst (all C clients "
+               "send at t = 0); P50 is the steady state."],
     )
