@@ -24,7 +24,7 @@ $(DYNAMO_STAMP): $(STAMP)
 
 dynamo: $(DYNAMO_STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(DYNAMO_STAMP)
 	$(PY) -m gametheory reproduce --out out
 
 test: $(STAMP) $(DYNAMO_STAMP)

@@ -61,7 +61,6 @@ def test_request_log_shapes_and_choices():
 
 @needs_dynamo
 def test_replay_poa_hat_small_grid():
-    pytest.importorskip("gametheory.serving.estimator")
     rows = d.sweep("70b_1p5d", (16, 256), configs=((0.0, 1.0), (0.8, 0.1)), repeats=2, n_requests=300)
     assert len(rows) == 4
     for row in rows:
