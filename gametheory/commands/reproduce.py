@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import math
 import sys
@@ -76,7 +77,10 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=sys
         module = importlib.import_module(f"gametheory.reproduce.{name}")
         print(f"[{i}/{len(names)}] {module.TITLE} ...", file=stream, flush=True)
         start = time.perf_counter()
-        section = module.run(out_dir, full=full)
+        if "previous" in inspect.signature(module.run).parameters:  # sections that read earlier ones
+            section = module.run(out_dir, full=full, previous=summary)
+        else:
+            section = module.run(out_dir, full=full)
         seconds = time.perf_counter() - start
         print(f"\n== {section.title} ({seconds:.1f} s) ==", file=stream)
         for table in section.tables:

@@ -25,9 +25,14 @@ class Table:
         """The table as aligned plain text."""
         cells = [[float_format.format(c) if isinstance(c, float) else str(c) for c in row] for row in self.rows]
         widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(self.columns)]
-        line = "  ".join(h.rjust(w) for h, w in zip(self.columns, widths, strict=True))
-        out = [self.name, line, "-" * len(line)]
-        out += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+        numeric = [all(isinstance(row[i], (int, float)) for row in self.rows) for i in range(len(self.columns))]
+
+        def pad(text, width, i):
+            return text.rjust(width) if numeric[i] else text.ljust(width)
+
+        line = "  ".join(pad(h, w, i) for i, (h, w) in enumerate(zip(self.columns, widths, strict=True)))
+        out = [self.name, line.rstrip(), "-" * len(line.rstrip())]
+        out += ["  ".join(pad(c, w, i) for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip() for r in cells]
         return "\n".join(out)
 
 
