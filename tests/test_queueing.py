@@ -31,7 +31,8 @@ def test_knee_is_demand_over_bottleneck_demand():
     o, ctx = 256, 128 + 128
     bmax = min(4096, P.max_decode_batch(ctx))
     D = float(P.prefill_ms(32)) + float(P.kv_transfer_ms(128, 900.0)) + o * float(P.decode_step_ms(1, ctx))
-    d_bott = o * float(P.decode_step_ms(bmax, ctx)) / (5 * bmax)
+    b = np.arange(1, bmax + 1)
+    d_bott = o / (5 * np.max(b / P.decode_step_ms(b, ctx)))
     x_prefill = 1e3 / (float(P.prefill_ms(16384)) / 512)
     assert 1e3 / d_bott < x_prefill
     assert predicted_knee(P, 5, output_tokens=o, uncached_tokens=32) == pytest.approx(D / d_bott)

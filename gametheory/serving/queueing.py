@@ -97,13 +97,20 @@ def bounds(profile, n_decode: int, *, input_tokens: int = 128, output_tokens: in
            uncached_tokens: float | None = None, link_gb_per_s: float = 900.0,
            max_prefill_tokens: int = 16384) -> tuple[float, float, str]:
     """(D ms, X_max requests/s, bottleneck name): D = one request alone (prefill + transfer + O steps at
-    batch 1); X_max = min(prefill at full batches, decode at the largest batch on n_decode workers)."""
+    batch 1); X_max = min(prefill at full batches, decode at the batch b* maximizing b / step_ms(b) on n_decode
+    workers, b* <= the KV-memory cap)."""
     d_p, step, tx, bmax, _ = _demands(profile, n_decode, input_tokens, output_tokens, uncached_tokens,
                                       link_gb_per_s, max_prefill_tokens)
     D = d_p(1.0) + tx + output_tokens * step(1.0)
     x_prefill = 1e3 / d_p(1e9)
-    x_decode = 1e3 * n_decode * bmax / (output_tokens * step(bmax))
+    bs = np.arange(1, bmax + 1, dtype=float)
+    steps = np.asarray(profile.decode_step_ms(bs, _demands_ctx(input_tokens, output_tokens)), float)
+    x_decode = 1e3 * n_decode * float(np.max(bs / steps)) / output_tokens  # best batch b* = argmax b / step(b)
     return D, min(x_prefill, x_decode), ("prefill" if x_prefill < x_decode else "decode")
+
+
+def _demands_ctx(input_tokens, output_tokens):
+    return input_tokens + output_tokens / 2
 
 
 def predicted_knee(profile, n_decode: int, **kw) -> float:
