@@ -86,6 +86,9 @@ def _regimes_rows(summary: dict) -> list[list[str]]:
         return [["Knee of PoA-hat vs concurrency", "C in (96, 128]", "not run", "regimes"]]
     rows = []
     for key, value in sorted(summary.items()):
+        if "knee" in key and isinstance(value, dict):
+            for setup, knee in value.items():
+                rows.append([f"Knee, {setup} ({key})", "C in (96, 128]", _fmt(float(knee), 3), "regimes"])
         if "knee" in key and isinstance(value, (int, float, str)):
             rows.append([f"Knee ({key})", "C in (96, 128]", _fmt(value), "regimes"])
         if "plateau" in key and isinstance(value, (int, float, str)):
