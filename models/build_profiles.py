@@ -45,7 +45,9 @@ HBM_GB = {"b200_sxm": 192, "h100_sxm": 80, "h200_sxm": 141}
 #: ModelOpt FP8 checkpoint nvidia/Llama-3.1-70B-Instruct-FP8 (per-tensor static FP8 GEMMs, FP8 KV cache);
 #: its vLLM tables have BF16 attention only, so FMHA stays BF16 on that backend.
 QUANT = {
-    ("bf16", "trtllm"): {"gemm_quant_mode": "bfloat16", "kvcache_quant_mode": "bfloat16", "fmha_quant_mode": "bfloat16"},
+    ("bf16", "trtllm"): {
+        "gemm_quant_mode": "bfloat16", "kvcache_quant_mode": "bfloat16", "fmha_quant_mode": "bfloat16",
+    },
     ("bf16", "vllm"): {"gemm_quant_mode": "bfloat16", "kvcache_quant_mode": "bfloat16", "fmha_quant_mode": "bfloat16"},
     ("fp8", "trtllm"): {"gemm_quant_mode": "fp8_static", "kvcache_quant_mode": "fp8", "fmha_quant_mode": "fp8"},
     ("fp8", "vllm"): {"gemm_quant_mode": "fp8_static", "kvcache_quant_mode": "fp8", "fmha_quant_mode": "bfloat16"},

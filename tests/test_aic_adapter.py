@@ -25,8 +25,12 @@ sys.modules["build_profiles"] = build_profiles
 spec.loader.exec_module(build_profiles)
 
 REFERENCE = {
-    "b200_llama31_70b_tp4_bf16_trtllm": {"prefill": {1024: 42.5, 4096: 142.2}, "decode": {1: 9.41, 64: 11.66, 256: 21.21}},
-    "b200_llama31_70b_tp4_fp8_trtllm": {"prefill": {1024: 32.7, 4096: 103.7}, "decode": {1: 7.35, 64: 8.26, 256: 15.72}},
+    "b200_llama31_70b_tp4_bf16_trtllm": {
+        "prefill": {1024: 42.5, 4096: 142.2}, "decode": {1: 9.41, 64: 11.66, 256: 21.21},
+    },
+    "b200_llama31_70b_tp4_fp8_trtllm": {
+        "prefill": {1024: 32.7, 4096: 103.7}, "decode": {1: 7.35, 64: 8.26, 256: 15.72},
+    },
 }
 
 

@@ -86,7 +86,8 @@ def _get(d: dict, key: str, path: Path, where: str) -> Any:
 def _num(d: dict, key: str, path: Path, where: str, *, positive: bool = True) -> float:
     v = _get(d, key, path, where)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or (positive and v <= 0):
-        raise InvalidInputError(f"{path}: field '{where}{key}' must be a {'positive ' if positive else ''}number, got {v!r}")
+        kind = "positive number" if positive else "number"
+        raise InvalidInputError(f"{path}: field '{where}{key}' must be a {kind}, got {v!r}")
     return v
 
 
@@ -235,7 +236,9 @@ class Profile:
         pre = _get(data, "prefill", path, "")
         cols = _get(pre, "columns", path, "prefill.")
         if list(cols) != ["batch", "isl", "tokens", "latency_ms"]:
-            raise InvalidInputError(f"{path}: field 'prefill.columns' must be [batch, isl, tokens, latency_ms], got {cols}")
+            raise InvalidInputError(
+                f"{path}: field 'prefill.columns' must be [batch, isl, tokens, latency_ms], got {cols}"
+            )
         rows = _get(pre, "rows", path, "prefill.")
         try:
             table = nonnegative_array(rows, f"{path}: prefill.rows", ndim=2, min_size=8)
@@ -392,7 +395,9 @@ class Profile:
     def _prefill_fits_by_isl(self) -> dict:
         from gametheory.fitting import fit
 
-        return {isl: fit(*self.prefill_points(isl), family=PREFILL_FAMILY) for isl in self.prefill_isls_with_batch_sweep}
+        return {
+            isl: fit(*self.prefill_points(isl), family=PREFILL_FAMILY) for isl in self.prefill_isls_with_batch_sweep
+        }
 
     def prefill_fit_at(self, isl: int):
         """Fit of the batch sweep at input length ``isl`` (latency vs tokens = batch x isl)."""
@@ -473,7 +478,8 @@ class Profile:
             f"  model: {m.layers} layers, hidden {m.hidden_size}, {m.num_heads} heads, {m.num_kv_heads} KV heads, "
             f"head dim {m.head_dim}, {m.params / 1e9:.1f}B params, KV {m.kv_bytes_per_token / 1024:.0f} KiB/token",
             f"  memory per GPU: HBM {mem.hbm_gb_per_gpu:g} GB, weights {mem.weights_bytes_per_gpu / 1e9:.1f} GB, "
-            f"KV budget {mem.kv_budget_bytes_per_gpu / 1e9:.1f} GB -> {mem.max_kv_tokens_per_worker:,} KV tokens/worker",
+            f"KV budget {mem.kv_budget_bytes_per_gpu / 1e9:.1f} GB"
+            f" -> {mem.max_kv_tokens_per_worker:,} KV tokens/worker",
             f"  prefill: {self.prefill_tokens.size} points, tokens {int(self.prefill_tokens.min())}.."
             f"{int(self.prefill_tokens.max())}, latency {self.prefill_latency_ms.min():.2f}.."
             f"{self.prefill_latency_ms.max():.1f} ms",
