@@ -8,9 +8,17 @@ the large grids.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+
+def _cell(value: Any, float_format: str) -> str:
+    """One table cell as text; NaN (a quantity that does not exist, e.g. a ratio of two infinities) is 'n/a'."""
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else float_format.format(value)
+    return str(value)
 
 
 @dataclass
@@ -23,7 +31,7 @@ class Table:
 
     def render(self, float_format: str = "{:.4g}") -> str:
         """The table as aligned plain text."""
-        cells = [[float_format.format(c) if isinstance(c, float) else str(c) for c in row] for row in self.rows]
+        cells = [[_cell(c, float_format) for c in row] for row in self.rows]
         widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(self.columns)]
         numeric = [all(isinstance(row[i], (int, float)) for row in self.rows) for i in range(len(self.columns))]
 

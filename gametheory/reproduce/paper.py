@@ -31,11 +31,15 @@ def _coupled_rows(summary: dict) -> list[list[str]]:
     out = []
     for slots, rows in rows_by_slots.items():
         last = rows[-1]
+        if math.isfinite(last["poa_1p5d"]):
+            ours = (f"1P/5D {_fmt(last['poa_1p5d'])}x optimum = split {_fmt(last['factor_split'])}x "
+                    f"* routing/caching {_fmt(last['factor_routing_caching'])}x")
+        else:
+            ours = "1P/5D infeasible: one prefill worker cannot carry the load (unbounded TTFT)"
         out.append([
             f"Deep saturation is a Game 1 failure (cache {slots}/5 templates, load {last['load_fraction']:.0%})",
             "PoA-hat 200-309, prefill exhaustion",
-            f"1P/5D {_fmt(last['poa_1p5d'])}x optimum = split {_fmt(last['factor_split'])}x "
-            f"* routing/caching {_fmt(last['factor_routing_caching'])}x",
+            ours,
             "coupled",
         ])
     worst = max(r["poa_system"] for rows in rows_by_slots.values() for r in rows)
