@@ -32,6 +32,7 @@ test: $(STAMP) $(DYNAMO_STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m benchmarks
 
 clean:

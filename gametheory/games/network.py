@@ -1,0 +1,239 @@
+"""Network congestion games: multi-commodity nonatomic routing on a directed graph (traffic assignment).
+
+A :class:`NetworkGame` is a networkx ``DiGraph`` whose edges carry a :mod:`gametheory.latency` curve in
+the ``latency`` attribute, plus demands ``{(origin, destination): rate}``. Users pick least-cost paths:
+
+- :meth:`NetworkGame.equilibrium` - user equilibrium (Wardrop 1952), the minimizer of the Beckmann
+  potential sum_e int_0^{x_e} l_e; ``objective`` is that potential.
+- :meth:`NetworkGame.optimum` - system optimum, the minimizer of the total cost sum_e x_e l_e(x_e),
+  found by the same solver on marginal costs l + x l'; ``objective`` is the total cost.
+
+Both use path-based gradient projection (Jayakrishnan et al. 1994; see
+:mod:`gametheory.games.network_solvers`) with the relative gap (sum t x - sum t y_AON) / sum t x as
+stopping rule and certificate. :meth:`NetworkGame.solve_cvxpy` is the convex-program cross-check for
+small graphs. :func:`read_tntp` builds a game from TNTP net and trips files (BPR links).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from gametheory._validate import nonnegative_array
+from gametheory.certificates import Certificate
+from gametheory.errors import CapacityExceededError, InvalidInputError
+from gametheory.games.network_solvers import (
+    BPRCosts,
+    CurveCosts,
+    MarginalCosts,
+    _origin_rows,
+    _ShortestPaths,
+    cvxpy_assignment,
+    gradient_projection,
+)
+from gametheory.io.tntp import read_tntp_net, read_tntp_trips
+from gametheory.latency import BPR, LatencyCurve
+
+__all__ = ["NetworkGame", "NetworkResult", "read_tntp"]
+
+
+@dataclass(frozen=True)
+class NetworkResult:
+    """A traffic assignment: link flows, objective, total travel time, relative gap and its certificate.
+
+    ``flows`` maps each edge ``(u, v)`` to its flow; ``x`` holds the same flows in ``game.edges`` order.
+    ``objective`` is the Beckmann potential (equilibrium) or the total cost (optimum); ``total_cost`` is
+    sum_e x_e l_e(x_e) in both cases. ``relative_gap`` is measured on the costs the solution equalizes
+    (latencies for equilibrium, marginal costs for optimum).
+    """
+
+    flows: dict
+    x: np.ndarray
+    objective: float
+    total_cost: float
+    relative_gap: float
+    success: bool
+    message: str
+    nit: int
+    certificate: Certificate
+    kind: str
+    gap_history: tuple = ()
+
+
+@dataclass(frozen=True)
+class NetworkGame:
+    """Multi-commodity nonatomic congestion game on a directed graph.
+
+    ``graph``: networkx DiGraph, every edge with a ``latency`` attribute (a :class:`LatencyCurve`, e.g.
+    ``BPR``); ``demands``: ``{(origin, destination): rate}`` with rates > 0 (flow units per time unit);
+    ``no_through``: nodes paths may start or end at but never pass through (TNTP zones below the first
+    thru node). The game is immutable: solving never changes it.
+    """
+
+    graph: nx.DiGraph
+    demands: dict
+    no_through: frozenset = field(default_factory=frozenset)
+
+    def __post_init__(self):
+        if not isinstance(self.graph, nx.DiGraph) or self.graph.is_multigraph():
+            raise InvalidInputError("graph: need a networkx DiGraph (no multigraph)")
+        if self.graph.number_of_edges() == 0:
+            raise InvalidInputError("graph: has no edges")
+        for u, v, data in self.graph.edges(data=True):
+            if not isinstance(data.get("latency"), LatencyCurve):
+                raise InvalidInputError(f"graph edge {u}->{v}: 'latency' attribute must be a LatencyCurve")
+        if not self.demands:
+            raise InvalidInputError("demands: empty")
+        clean = {}
+        for key, rate in dict(self.demands).items():
+            try:
+                o, d = key
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(f"demands: key {key!r} is not an (origin, destination) pair") from exc
+            for node in (o, d):
+                if node not in self.graph:
+                    raise InvalidInputError(f"demands[{key!r}]: node {node!r} not in graph")
+            r = float(rate)
+            if not math.isfinite(r) or r < 0:
+                raise InvalidInputError(f"demands[{key!r}]: rate must be finite and >= 0, got {rate!r}")
+            if r > 0 and o != d:
+                clean[(o, d)] = r
+        if not clean:
+            raise InvalidInputError("demands: no positive rate between distinct nodes")
+        object.__setattr__(self, "demands", clean)
+        object.__setattr__(self, "no_through", frozenset(self.no_through))
+
+    # ---- arrays ---------------------------------------------------------------------------------------
+    @property
+    def nodes(self) -> list:
+        return list(self.graph.nodes)
+
+    @property
+    def edges(self) -> list:
+        return list(self.graph.edges)
+
+    @property
+    def curves(self) -> list:
+        return [data["latency"] for _, _, data in self.graph.edges(data=True)]
+
+    def _arrays(self):
+        index = {n: i for i, n in enumerate(self.graph.nodes)}
+        edges = self.edges
+        tail = np.array([index[u] for u, _ in edges], dtype=int)
+        head = np.array([index[v] for _, v in edges], dtype=int)
+        ods = list(self.demands)
+        o = np.array([index[a] for a, _ in ods], dtype=int)
+        d = np.array([index[b] for _, b in ods], dtype=int)
+        rate = np.array([self.demands[k] for k in ods], dtype=float)
+        nt = [index[n] for n in self.no_through if n in index]
+        return tail, head, len(index), o, d, rate, nt
+
+    def _costs(self):
+        curves = self.curves
+        if all(type(c) is BPR for c in curves):
+            return BPRCosts([c.t0 for c in curves], [c.practical_capacity for c in curves],
+                            [c.alpha for c in curves], [c.beta for c in curves])
+        return CurveCosts(curves)
+
+    def _check_capacity(self) -> None:
+        """Each OD pair's demand must fit under the edge capacities alone (max flow, less the relative margin
+        ``CurveCosts.MARGIN`` = 1e-3): a necessary condition for a finite-latency assignment; raises
+        CapacityExceededError otherwise."""
+        caps = {(u, v): d["latency"].capacity for u, v, d in self.graph.edges(data=True)}
+        if all(math.isinf(c) for c in caps.values()):
+            return
+        g = nx.DiGraph()
+        for (u, v), c in caps.items():
+            g.add_edge(u, v, **({} if math.isinf(c) else {"capacity": c}))
+        for (o, d), r in self.demands.items():
+            try:
+                value = nx.maximum_flow_value(g, o, d)
+            except nx.NetworkXUnbounded:
+                continue
+            if r >= value * (1.0 - CurveCosts.MARGIN):
+                raise CapacityExceededError(
+                    r, value * (1.0 - CurveCosts.MARGIN),
+                    f"OD pair {o!r}->{d!r} (max flow under edge capacities, less a {CurveCosts.MARGIN:g} margin)")
+
+    # ---- solutions ------------------------------------------------------------------------------------
+    def _solve(self, kind: str, rgap: float, max_iter: int) -> NetworkResult:
+        if not (isinstance(rgap, (int, float)) and 0 < rgap < 1):
+            raise InvalidInputError(f"rgap must be in (0, 1), got {rgap!r}")
+        self._check_capacity()
+        tail, head, n, o, d, rate, nt = self._arrays()
+        base = self._costs()
+        costs = base if kind == "equilibrium" else MarginalCosts(base)
+        objective = base.integral if kind == "equilibrium" else (lambda x: x * base.time(x))
+        r = gradient_projection(tail, head, n, o, d, rate, costs, no_through=nt, rgap=rgap, max_iter=max_iter,
+                                objective=objective)
+        return self._result(kind, r.x, r.objective, r.total_cost, r.relative_gap, r.success, r.message, r.nit,
+                            r.certificate, tuple(r.gap_history))
+
+    def _result(self, kind, x, objective, total, gap, success, message, nit, cert, history=()):
+        return NetworkResult(flows=dict(zip(self.edges, x.tolist(), strict=True)), x=x, objective=objective,
+                             total_cost=total, relative_gap=gap, success=success, message=message, nit=nit,
+                             certificate=cert, kind=kind, gap_history=history)
+
+    def equilibrium(self, rgap: float = 1e-6, max_iter: int = 2000) -> NetworkResult:
+        """User equilibrium by path-based gradient projection to relative gap ``rgap``."""
+        return self._solve("equilibrium", rgap, max_iter)
+
+    def optimum(self, rgap: float = 1e-6, max_iter: int = 2000) -> NetworkResult:
+        """System optimum: gradient projection on marginal costs to relative gap ``rgap`` (on those costs)."""
+        return self._solve("optimum", rgap, max_iter)
+
+    def price_of_anarchy(self, rgap: float = 1e-8) -> float:
+        """Total cost at equilibrium over total cost at the optimum."""
+        return self.equilibrium(rgap).total_cost / self.optimum(rgap).total_cost
+
+    def relative_gap(self, x, kind: str = "equilibrium") -> float:
+        """Relative gap of link flows ``x`` (edges order) on latencies or marginal costs: the certificate."""
+        if kind not in ("equilibrium", "optimum"):
+            raise InvalidInputError(f"kind must be 'equilibrium' or 'optimum', got {kind!r}")
+        tail, head, n, o, d, rate, nt = self._arrays()
+        x = nonnegative_array(x, "x (link flows)", ndim=1)
+        if x.size != tail.size:
+            raise InvalidInputError(f"x (link flows): need one flow per edge ({tail.size}), got {x.size}")
+        base = self._costs()
+        costs = base if kind == "equilibrium" else MarginalCosts(base)
+        origins = sorted(set(o.tolist()))
+        dist, _ = _ShortestPaths(tail, head, n, origins, nt).run(costs.time(x))
+        t = costs.time(x)
+        tx = float(t @ x)
+        return (tx - float(rate @ dist[_origin_rows(origins, o), d])) / tx
+
+    def solve_cvxpy(self, kind: str = "equilibrium", tolerance: float = 1e-5, solver=None) -> NetworkResult:
+        """The convex program (origin-based link-node form) with cvxpy; certificate: its relative gap."""
+        if kind not in ("equilibrium", "optimum"):
+            raise InvalidInputError(f"kind must be 'equilibrium' or 'optimum', got {kind!r}")
+        tail, head, n, o, d, rate, nt = self._arrays()
+        x, value = cvxpy_assignment(tail, head, n, o, d, rate, self.curves, system_optimum=kind == "optimum",
+                                    no_through=nt, solver=solver)
+        base = self._costs()
+        total = float(base.time(x) @ x)
+        objective = float(np.sum(base.integral(x))) if kind == "equilibrium" else total  # at the returned flows
+        gap = max(self.relative_gap(x, kind), 0.0)
+        cert = Certificate("relative_gap", gap, tolerance).check(f"cvxpy {kind}")
+        return self._result(kind, x, objective, total, gap, True, f"cvxpy (solver objective {value:.10g})", 0,
+                            cert)
+
+
+def read_tntp(net_path, trips_path) -> NetworkGame:
+    """Build a :class:`NetworkGame` from TNTP net and trips files (nodes are the file's integers).
+
+    Each link gets ``BPR(free_flow_time, capacity, b, power)``; zones below ``<FIRST THRU NODE>`` become
+    ``no_through`` nodes.
+    """
+    net = read_tntp_net(Path(net_path))
+    trips = read_tntp_trips(Path(trips_path))
+    g = nx.DiGraph()
+    g.add_nodes_from(range(1, net.num_nodes + 1))
+    for i in range(net.num_links):
+        g.add_edge(int(net.init_node[i]), int(net.term_node[i]),
+                   latency=BPR(net.free_flow_time[i], net.capacity[i], net.b[i], net.power[i]))
+    no_through = frozenset(range(1, net.first_thru_node)) if net.first_thru_node > 1 else frozenset()
+    return NetworkGame(g, trips, no_through)

@@ -1,0 +1,486 @@
+"""Traffic-assignment solvers over edge arrays: path-based gradient projection and a cvxpy program.
+
+Main solver: path-based gradient projection (Jayakrishnan, Tsai, Prashker & Rajadhyaksha 1994, "A faster
+path-based algorithm for traffic assignment"; the Newton-type step of Chen & Lee / Bertsekas' projection
+method). Each sweep computes shortest-path trees for all origins at once (Dijkstra, scipy.sparse.csgraph),
+reports the relative gap ``(sum t x - sum_od d_od c*_od) / sum t x`` (the stopping rule), adds each
+origin-destination pair's shortest path to its working path set and moves flow from every costlier path
+``p`` to the cheapest path ``s`` by ``min(f_p, (c_p - c_s) / sum_{a in p xor s} t'_a)``, updating link
+costs after each move (Gauss-Seidel). The system optimum is the same method on marginal costs
+``t + x t'`` (Beckmann, McGuire & Winsten 1956).
+
+Cross-check: :func:`cvxpy_assignment`, the origin-based link-node convex program (Beckmann objective or
+total cost) solved by cvxpy, for small graphs.
+
+Link costs are evaluated by vectorized evaluators over all edges: :class:`BPRCosts` (numpy over arrays of
+BPR parameters), :class:`CurveCosts` (any :mod:`gametheory.latency` curves, one call per edge) and
+:class:`MarginalCosts` (wraps either for the system optimum).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from gametheory.certificates import Certificate
+from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
+
+__all__ = [
+    "AssignmentResult",
+    "BPRCosts",
+    "CurveCosts",
+    "MarginalCosts",
+    "cvxpy_assignment",
+    "gradient_projection",
+]
+
+
+# ---- link-cost evaluators --------------------------------------------------------------------------------
+class BPRCosts:
+    """BPR link times ``t0 (1 + alpha (x / cap)^beta)`` vectorized over edges (arrays of length E)."""
+
+    def __init__(self, t0, capacity, alpha, beta):
+        self.t0 = np.asarray(t0, dtype=float)
+        self.cap = np.asarray(capacity, dtype=float)
+        self.alpha = np.asarray(alpha, dtype=float)
+        self.beta = np.asarray(beta, dtype=float)
+        self._k = self.t0 * self.alpha  # t0 * alpha
+
+    def time(self, x, idx=None):
+        if idx is None:
+            return self.t0 + self._k * (x / self.cap) ** self.beta
+        return self.t0[idx] + self._k[idx] * (x / self.cap[idx]) ** self.beta[idx]
+
+    def slope(self, x, idx=None):
+        s = slice(None) if idx is None else idx
+        b, cap = self.beta[s], self.cap[s]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = self._k[s] * b * np.where(b > 0, (x / cap) ** (b - 1.0), 0.0) / cap
+        return np.nan_to_num(d, nan=0.0, posinf=0.0)
+
+    def curvature(self, x, idx=None):
+        s = slice(None) if idx is None else idx
+        b, cap = self.beta[s], self.cap[s]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = self._k[s] * b * (b - 1.0) * np.where(b > 1, (x / cap) ** (b - 2.0), 0.0) / cap**2
+        return np.nan_to_num(d, nan=0.0, posinf=0.0)
+
+    def integral(self, x, idx=None):
+        s = slice(None) if idx is None else idx
+        cap, b = self.cap[s], self.beta[s]
+        return self.t0[s] * x + self._k[s] * cap * (x / cap) ** (b + 1.0) / (b + 1.0)
+
+
+class CurveCosts:
+    """Any :mod:`gametheory.latency` curves, one per edge (a Python call per edge: for small graphs).
+
+    Curves with a finite capacity (M/M/1, pole) are continued linearly past ``(1 - 1e-3) capacity`` with
+    the slope there, so intermediate iterates (e.g. the first all-or-nothing loading) stay finite;
+    :meth:`check` then rejects a final solution in that continued region with CapacityExceededError.
+    """
+
+    MARGIN = 1e-3
+
+    def __init__(self, curves):
+        self.curves = list(curves)
+        self.limit = np.array([c.capacity * (1.0 - self.MARGIN) for c in self.curves])
+
+    def _eval(self, kind, x, idx):
+        ids = range(len(self.curves)) if idx is None else np.asarray(idx).tolist()
+        out = np.empty(len(x))
+        for i, (e, v) in enumerate(zip(ids, np.asarray(x, dtype=float).tolist(), strict=True)):
+            c, lim = self.curves[e], self.limit[e]
+            over = v >= lim
+            u = lim if over else max(v, 0.0)
+            if kind == "time":
+                out[i] = c(u) + (c.derivative(u) * (v - u) if over else 0.0)
+            elif kind == "slope":
+                out[i] = c.derivative(u)
+            elif kind == "curvature":
+                h = 1e-6 * max(1.0, u)
+                lo, hi = max(0.0, u - h), (u + h if u + h < lim else u)
+                out[i] = 0.0 if over or hi <= lo else (c.derivative(hi) - c.derivative(lo)) / (hi - lo)
+            else:  # integral
+                d = v - u
+                out[i] = c.integral(u) + (c(u) * d + 0.5 * c.derivative(u) * d * d if over else 0.0)
+        return out
+
+    def time(self, x, idx=None):
+        return self._eval("time", x, idx)
+
+    def slope(self, x, idx=None):
+        return self._eval("slope", x, idx)
+
+    def curvature(self, x, idx=None):
+        return self._eval("curvature", x, idx)
+
+    def integral(self, x, idx=None):
+        return self._eval("integral", x, idx)
+
+    def check(self, x):
+        """Raise CapacityExceededError when a flow reaches the continued region next to a capacity."""
+        bad = np.flatnonzero(np.asarray(x) >= self.limit)
+        if bad.size:
+            e = int(bad[0])
+            raise CapacityExceededError(float(x[e]), float(self.curves[e].capacity), f"edge {e} latency curve")
+
+
+class MarginalCosts:
+    """Marginal social cost ``t + x t'`` (and its slope ``2 t' + x t''``) of a base evaluator."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def time(self, x, idx=None):
+        return self.base.time(x, idx) + x * self.base.slope(x, idx)
+
+    def slope(self, x, idx=None):
+        return 2.0 * self.base.slope(x, idx) + x * self.base.curvature(x, idx)
+
+    def integral(self, x, idx=None):  # integral of the marginal cost = total cost x t(x)
+        return x * self.base.time(x, idx)
+
+
+# ---- result ------------------------------------------------------------------------------------------------
+@dataclass
+class AssignmentResult:
+    """Link flows of a traffic assignment (scipy OptimizeResult style) with its relative-gap certificate."""
+
+    x: np.ndarray
+    objective: float
+    total_cost: float
+    relative_gap: float
+    success: bool
+    message: str
+    nit: int
+    certificate: Certificate
+    gap_history: list[float] = field(default_factory=list)
+    paths: dict | None = None
+
+
+# ---- shortest paths ---------------------------------------------------------------------------------------
+class _ShortestPaths:
+    """All-origin Dijkstra on a node-split graph: nodes in ``no_through`` keep only their in-edges; their
+    out-edges leave a copy node used only as a source, so paths start or end there but never pass through."""
+
+    def __init__(self, tail, head, n_nodes, origins, no_through):
+        self.tail, self.head = np.asarray(tail), np.asarray(head)
+        nt = np.zeros(n_nodes, dtype=bool)
+        if len(no_through):
+            nt[np.asarray(list(no_through), dtype=int)] = True
+        copy_of = np.full(n_nodes, -1)
+        ids = np.flatnonzero(nt)
+        copy_of[ids] = n_nodes + np.arange(ids.size)
+        self.n = n_nodes + ids.size
+        self.stail = np.where(nt[self.tail], copy_of[self.tail], self.tail)
+        self.sources = np.array([copy_of[o] if nt[o] else o for o in origins], dtype=int)
+        keys = self.stail.astype(np.int64) * self.n + self.head
+        self._order = np.argsort(keys)
+        self._keys = keys[self._order]
+        if np.any(np.diff(self._keys) == 0):
+            raise InvalidInputError("network has parallel edges (two edges with the same tail and head)")
+
+    def run(self, t):
+        w = np.maximum(t, np.finfo(float).tiny)  # csgraph drops explicit zeros; keep zero-cost edges
+        g = csr_matrix((w, (self.stail, self.head)), shape=(self.n, self.n))
+        dist, pred = dijkstra(g, directed=True, indices=self.sources, return_predecessors=True)
+        return dist, pred
+
+    def pred_edges(self, pred_row):
+        """Edge index into each node on the tree (-1 where none)."""
+        ok = pred_row >= 0
+        keys = pred_row.astype(np.int64) * self.n + np.arange(self.n)
+        out = np.full(self.n, -1)
+        pos = np.searchsorted(self._keys, keys[ok])
+        out[ok] = self._order[pos]
+        return out
+
+
+# ---- gradient projection ----------------------------------------------------------------------------------
+def _group_by_origin(od_origin, od_dest):
+    origins = sorted(set(int(o) for o in od_origin))
+    index = {o: i for i, o in enumerate(origins)}
+    groups: list[list[int]] = [[] for _ in origins]
+    for k, o in enumerate(od_origin):
+        groups[index[int(o)]].append(k)
+    return origins, groups
+
+
+def gradient_projection(tail, head, n_nodes, od_origin, od_dest, od_demand, costs, *, no_through=(),
+                        rgap: float = 1e-6, max_iter: int = 1000, objective=None, keep_paths: bool = False,
+                        raise_on_failure: bool = True, block_newton: bool | None = None) -> AssignmentResult:
+    """Path-based gradient projection (Jayakrishnan et al. 1994) to relative gap ``rgap``.
+
+    ``tail``/``head``: edge endpoints as node indices 0..n_nodes-1; ``od_*``: one entry per OD pair
+    (demand > 0); ``costs``: an evaluator (:class:`BPRCosts`, :class:`CurveCosts`, :class:`MarginalCosts`)
+    whose ``time`` is the cost users (UE) or the planner (SO, marginal costs) equalize. ``objective``
+    maps link flows to the reported objective (default: ``costs.integral``, the Beckmann potential).
+    ``block_newton``: use the projected Newton step over each OD pair's paths
+    (:func:`_shift_block_newton`) instead of the diagonal one; default: when there are at most 50 OD pairs.
+    Raises :class:`ConvergenceError` when the gap is not reached in ``max_iter`` sweeps (unless
+    ``raise_on_failure`` is False, then ``success`` is False and the certificate is not checked).
+    """
+    tail = np.asarray(tail, dtype=int)
+    head = np.asarray(head, dtype=int)
+    E = tail.size
+    od_origin = np.asarray(od_origin, dtype=int)
+    od_dest = np.asarray(od_dest, dtype=int)
+    demand = np.asarray(od_demand, dtype=float)
+    if demand.size == 0 or np.any(~np.isfinite(demand)) or np.any(demand <= 0):
+        raise InvalidInputError("od_demand: need at least one OD pair and every demand finite and > 0")
+    origins, groups = _group_by_origin(od_origin, od_dest)
+    sp = _ShortestPaths(tail, head, n_nodes, origins, no_through)
+    stail = sp.stail.tolist()
+    paths: list[list[np.ndarray]] = [[] for _ in demand]
+    pkeys: list[list[bytes]] = [[] for _ in demand]
+    flows: list[list[float]] = [[] for _ in demand]
+    x = np.zeros(E)
+    history: list[float] = []
+    gap = math.inf
+    nit = 0
+    oi = _origin_rows(origins, od_origin)
+    block = demand.size <= 50 if block_newton is None else bool(block_newton)
+    for it in range(max_iter + 1):
+        t = costs.time(x)
+        dist, pred = sp.run(t)
+        sp_cost = dist[oi, od_dest]
+        if it == 0:
+            bad = ~np.isfinite(sp_cost)
+            if np.any(bad):
+                k = int(np.flatnonzero(bad)[0])
+                raise InvalidInputError(f"OD pair {od_origin[k]}->{od_dest[k]}: destination unreachable")
+        else:
+            tx = float(t @ x)
+            gap = max((tx - float(demand @ sp_cost)) / tx, 0.0) if tx > 0 else 0.0
+            history.append(gap)
+            if gap <= rgap:
+                break
+        if it == max_iter:
+            break
+        nit = it + 1
+        slope = costs.slope(x)
+        for r, ks in enumerate(groups):
+            pe = sp.pred_edges(pred[r]).tolist()
+            src = int(sp.sources[r])
+            for k in ks:
+                node, new = int(od_dest[k]), []
+                while node != src:
+                    e = pe[node]
+                    new.append(e)
+                    node = stail[e]
+                new_arr = np.array(new[::-1], dtype=int)
+                key = new_arr.tobytes()
+                if key not in pkeys[k]:
+                    paths[k].append(new_arr)
+                    pkeys[k].append(key)
+                    flows[k].append(0.0)
+                if len(paths[k]) == 1:  # all-or-nothing on a fresh pair
+                    if flows[k][0] == 0.0:
+                        flows[k][0] = demand[k]
+                        x[new_arr] += demand[k]
+                        t[new_arr] = costs.time(x[new_arr], new_arr)
+                        slope[new_arr] = costs.slope(x[new_arr], new_arr)
+                    continue
+                if block:
+                    _shift_block_newton(paths[k], pkeys[k], flows[k], x, t, slope, costs)
+                else:
+                    _shift(paths[k], pkeys[k], flows[k], x, t, slope, costs)
+        # rebuild link flows from path flows to stop rounding drift
+        x = _link_flows(paths, flows, E)
+    success = gap <= rgap
+    cert = Certificate("relative_gap", float(gap), float(rgap))
+    obj_fn = objective if objective is not None else costs.integral
+    base_time = costs.base.time(x) if isinstance(costs, MarginalCosts) else costs.time(x)
+    result = AssignmentResult(
+        x=x, objective=float(np.sum(obj_fn(x))), total_cost=float(base_time @ x), relative_gap=float(gap),
+        success=success, message="relative gap reached" if success else f"max_iter={max_iter} sweeps reached",
+        nit=nit, certificate=cert, gap_history=history,
+        paths={k: list(zip(paths[k], flows[k], strict=True)) for k in range(demand.size)} if keep_paths else None,
+    )
+    if not success and raise_on_failure:
+        raise ConvergenceError(f"gradient projection: relative gap {gap:.3e} > {rgap:.1e} after {nit} sweeps",
+                               gap=float(gap), tolerance=float(rgap))
+    if success:
+        cert.check("network assignment")
+        evaluator = costs.base if isinstance(costs, MarginalCosts) else costs
+        if hasattr(evaluator, "check"):
+            evaluator.check(x)
+    return result
+
+
+def _origin_rows(origins, od_origin):
+    index = {o: i for i, o in enumerate(origins)}
+    return np.array([index[int(o)] for o in od_origin], dtype=int)
+
+
+def _shift(paths, keys, flows, x, t, slope, costs):
+    """Move flow of one OD pair from each costlier path to the cheapest (Newton step), Gauss-Seidel."""
+    c = [float(t[p].sum()) for p in paths]
+    s = int(np.argmin(c))
+    ps = paths[s]
+    for j, p in enumerate(paths):
+        if j == s or flows[j] <= 0.0:
+            continue
+        cp, cs = float(t[p].sum()), float(t[ps].sum())
+        if cp <= cs:
+            continue
+        common = np.intersect1d(p, ps, assume_unique=True)
+        denom = float(slope[p].sum() + slope[ps].sum() - 2.0 * slope[common].sum())
+        step = flows[j] if denom <= 0.0 else min(flows[j], (cp - cs) / denom)
+        if step <= 0.0:
+            continue
+        flows[j] -= step
+        flows[s] += step
+        x[p] -= step
+        x[ps] += step
+        both = np.concatenate((p, ps))
+        x[both] = np.maximum(x[both], 0.0)
+        t[both] = costs.time(x[both], both)
+        slope[both] = costs.slope(x[both], both)
+    # drop unused paths (keep the cheapest)
+    for j in range(len(paths) - 1, -1, -1):
+        if j != s and flows[j] <= 0.0:
+            del paths[j], keys[j], flows[j]
+            if j < s:
+                s -= 1
+
+
+def _shift_block_newton(paths, keys, flows, x, t, slope, costs):
+    """Projected Newton step on one OD pair's path flows (Bertsekas & Gafni 1982): minimize
+    c'D + D'HD/2 with H = L' diag(t') L (L: edge-path incidence), sum D = 0, over the used paths and the
+    cheapest, then the largest step in [0, 1] that keeps flows >= 0. Handles coupled paths (shared
+    edges with steep costs) where the diagonal step of :func:`_shift` crawls."""
+    c = np.array([float(t[p].sum()) for p in paths])
+    s = int(np.argmin(c))
+    free = [j for j in range(len(paths)) if flows[j] > 0.0 or j == s]
+    if len(free) < 2:
+        return
+    edges = np.unique(np.concatenate([paths[j] for j in free]))
+    L = np.zeros((edges.size, len(free)))
+    for col, j in enumerate(free):
+        L[np.searchsorted(edges, paths[j]), col] = 1.0
+    H = L.T @ (slope[edges][:, None] * L)
+    f0 = np.array([flows[j] for j in free])
+    f, cost = f0.copy(), c[free].copy()
+    active = np.ones(len(free), dtype=bool)
+    for _ in range(len(free)):  # active set: drop a path that the step empties, re-solve the rest
+        ids = np.flatnonzero(active)
+        m = ids.size
+        if m < 2:
+            break
+        Hs = H[np.ix_(ids, ids)]
+        K = np.zeros((m + 1, m + 1))
+        K[:m, :m] = Hs + 1e-12 * (np.trace(Hs) / m + 1.0) * np.eye(m)
+        K[:m, m] = K[m, :m] = 1.0
+        step = np.linalg.lstsq(K, np.concatenate([-cost[ids], [0.0]]), rcond=None)[0][:m]
+        neg = step < 0
+        ratio = np.where(neg, f[ids] / np.where(neg, -step, 1.0), np.inf)
+        theta = min(1.0, float(ratio.min()))
+        full = np.zeros(len(free))
+        full[ids] = theta * step
+        f = np.maximum(f + full, 0.0)
+        cost = cost + H @ full  # linear model of the path costs
+        if theta >= 1.0:
+            break
+        active[ids[int(np.argmin(ratio))]] = False
+    if not np.any(f != f0):
+        return _shift(paths, keys, flows, x, t, slope, costs)
+    new = f * (f0.sum() / f.sum())
+    delta = L @ (new - f0)
+    # Armijo backtracking on the potential (Beckmann, or total cost for marginal costs): Newton steps
+    # overshoot on steep (pole-like) curves
+    xe = x[edges]
+    f_old = float(np.sum(costs.integral(xe, edges)))
+    descent = float(t[edges] @ delta)
+    theta = 1.0
+    while theta > 1e-8:
+        trial = np.maximum(xe + theta * delta, 0.0)
+        if float(np.sum(costs.integral(trial, edges))) <= f_old + 1e-4 * theta * descent:
+            break
+        theta *= 0.5
+    new = f0 + theta * (new - f0)
+    delta = theta * delta
+    x[edges] = np.maximum(x[edges] + delta, 0.0)
+    t[edges] = costs.time(x[edges], edges)
+    slope[edges] = costs.slope(x[edges], edges)
+    for col, j in enumerate(free):
+        flows[j] = float(new[col])
+    for j in range(len(paths) - 1, -1, -1):
+        if flows[j] <= 0.0 and j != s:
+            del paths[j], keys[j], flows[j]
+            if j < s:
+                s -= 1
+
+
+def _link_flows(paths, flows, E):
+    idx, w = [], []
+    for ps, fs in zip(paths, flows, strict=True):
+        for p, f in zip(ps, fs, strict=True):
+            if f > 0:
+                idx.append(p)
+                w.append(np.full(p.size, f))
+    if not idx:
+        return np.zeros(E)
+    return np.bincount(np.concatenate(idx), weights=np.concatenate(w), minlength=E)
+
+
+# ---- cvxpy cross-check ------------------------------------------------------------------------------------
+def cvxpy_assignment(tail, head, n_nodes, od_origin, od_dest, od_demand, curves, *, system_optimum=False,
+                     no_through=(), solver=None):
+    """Origin-based link-node convex program (Beckmann 1956) with cvxpy: returns (link flows, objective).
+
+    One flow vector per origin over the edges (edges leaving a ``no_through`` node other than that origin
+    are dropped), flow conservation at every node; minimize sum of ``curve.cvxpy_integral`` (UE) or
+    ``curve.cvxpy_total`` (SO). For small graphs; the independent check of :func:`gradient_projection`.
+    """
+    import cvxpy as cp
+
+    tail = np.asarray(tail, dtype=int)
+    head = np.asarray(head, dtype=int)
+    E = tail.size
+    origins, groups = _group_by_origin(od_origin, od_dest)
+    nt = set(int(v) for v in no_through)
+    A = np.zeros((n_nodes, E))
+    A[tail, np.arange(E)] = 1.0
+    A[head, np.arange(E)] -= 1.0
+    scale = float(np.max(od_demand))  # flow unit of the variables, so they are O(1)
+    flows, cons = [], []
+    for o, ks in zip(origins, groups, strict=True):
+        b = np.zeros(n_nodes)
+        for k in ks:
+            b[o] += od_demand[k] / scale
+            b[od_dest[k]] -= od_demand[k] / scale
+        f = cp.Variable(E, nonneg=True)
+        cons.append(A @ f == b)
+        banned = [e for e in range(E) if int(tail[e]) in nt and int(tail[e]) != o]
+        if banned:
+            cons.append(f[banned] == 0)
+        flows.append(f)
+    y = cp.sum(cp.vstack(flows), axis=0) if len(flows) > 1 else flows[0]
+    terms = [_cvxpy_term(c, y[e], scale, system_optimum) for e, c in enumerate(curves)]
+    prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), cons)
+    prob.solve(solver=solver)
+    if prob.status not in ("optimal", "optimal_inaccurate"):
+        raise ConvergenceError(f"cvxpy assignment: solver status {prob.status}")
+    return np.maximum(scale * np.asarray(y.value, dtype=float), 0.0), float(prob.value) * scale
+
+
+def _cvxpy_term(curve, y, scale, system_optimum):
+    """Beckmann term (or total cost) of one edge divided by ``scale``, for flow ``scale * y``. BPR edges
+    are written in the utilization ``u = x / capacity`` so the program stays well scaled."""
+    import cvxpy as cp
+
+    from gametheory.latency import BPR
+
+    if type(curve) is BPR:
+        u_per_y = scale / curve.practical_capacity
+        coef = curve.t0 * curve.alpha * curve.practical_capacity / scale
+        if not system_optimum:
+            coef /= curve.beta + 1.0
+        return curve.t0 * y + coef * cp.power(u_per_y * y, curve.beta + 1.0)
+    term = curve.cvxpy_total(scale * y) if system_optimum else curve.cvxpy_integral(scale * y)
+    return term / scale

@@ -1,0 +1,215 @@
+"""TNTP traffic-assignment files (bstabler/TransportationNetworks format): net, trips and flow files.
+
+Net file: ``<KEY> value`` metadata lines up to ``<END OF METADATA>``, then one link per line
+``init term capacity length free_flow_time b power speed toll type ;`` with ``~`` starting a comment.
+Link time is BPR: ``t = free_flow_time * (1 + b (x / capacity)^power)``. Nodes numbered below
+``<FIRST THRU NODE>`` are zones that paths may start or end at but never pass through.
+
+Trips file: metadata, then blocks ``Origin o`` followed by ``dest : demand;`` pairs.
+Flow file: a header line ``From To Volume Cost`` then one line per link.
+
+Malformed input raises :class:`~gametheory.errors.InvalidInputError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gametheory.errors import InvalidInputError
+
+__all__ = ["TntpNetwork", "read_tntp_flows", "read_tntp_net", "read_tntp_trips"]
+
+_META = re.compile(r"^<([^>]+)>\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class TntpNetwork:
+    """Links of a TNTP net file as parallel numpy arrays (one entry per link, file order).
+
+    ``capacity`` in the file's flow unit (e.g. vehicles/h), ``free_flow_time`` in its time unit (minutes).
+    """
+
+    num_zones: int
+    num_nodes: int
+    first_thru_node: int
+    init_node: np.ndarray
+    term_node: np.ndarray
+    capacity: np.ndarray
+    length: np.ndarray
+    free_flow_time: np.ndarray
+    b: np.ndarray
+    power: np.ndarray
+    toll: np.ndarray
+    link_type: np.ndarray
+
+    @property
+    def num_links(self) -> int:
+        return int(self.init_node.size)
+
+
+def _strip(line: str) -> str:
+    """Drop a ``~`` comment and surrounding whitespace."""
+    return line.split("~", 1)[0].strip()
+
+
+def _read_metadata(path: Path) -> tuple[dict[str, str], list[tuple[int, str]]]:
+    """Split a TNTP file into its metadata dict and the numbered body lines after ``<END OF METADATA>``."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot read TNTP file ({exc})") from exc
+    meta: dict[str, str] = {}
+    for i, raw in enumerate(lines):
+        line = _strip(raw)
+        if not line:
+            continue
+        m = _META.match(line)
+        if m is None:
+            raise InvalidInputError(f"{path}:{i + 1}: expected a <KEY> value metadata line, got {raw.strip()!r}")
+        key = m.group(1).strip().upper()
+        if key == "END OF METADATA":
+            return meta, [(j + 1, lines[j]) for j in range(i + 1, len(lines))]
+        meta[key] = m.group(2).strip()
+    raise InvalidInputError(f"{path}: no <END OF METADATA> line")
+
+
+def _meta_int(meta: dict[str, str], key: str, path: Path, default: int | None = None) -> int:
+    if key not in meta:
+        if default is not None:
+            return default
+        raise InvalidInputError(f"{path}: metadata <{key}> missing")
+    try:
+        return int(float(meta[key]))
+    except ValueError as exc:
+        raise InvalidInputError(f"{path}: metadata <{key}> is not a number: {meta[key]!r}") from exc
+
+
+def _number(token: str, path: Path, lineno: int, what: str) -> float:
+    try:
+        value = float(token)
+    except ValueError as exc:
+        raise InvalidInputError(f"{path}:{lineno}: {what} is not a number: {token!r}") from exc
+    if not math.isfinite(value):
+        raise InvalidInputError(f"{path}:{lineno}: {what} is not finite: {token!r}")
+    return value
+
+
+def read_tntp_net(path) -> TntpNetwork:
+    """Read a TNTP ``*_net.tntp`` file; checks link count, node range and positive capacities."""
+    path = Path(path)
+    meta, body = _read_metadata(path)
+    num_zones = _meta_int(meta, "NUMBER OF ZONES", path)
+    num_nodes = _meta_int(meta, "NUMBER OF NODES", path)
+    num_links = _meta_int(meta, "NUMBER OF LINKS", path)
+    first_thru = _meta_int(meta, "FIRST THRU NODE", path, default=1)
+    cols: list[list[float]] = []
+    seen: dict[tuple[int, int], int] = {}
+    for lineno, raw in body:
+        line = _strip(raw).rstrip(";").strip()
+        if not line:
+            continue
+        tokens = line.replace(";", " ").split()
+        if len(tokens) < 7:
+            raise InvalidInputError(f"{path}:{lineno}: link line needs at least 7 fields, got {len(tokens)}")
+        names = ("init_node", "term_node", "capacity", "length", "free_flow_time", "b", "power", "speed", "toll",
+                 "link_type")
+        row = [_number(tok, path, lineno, name) for tok, name in zip(tokens, names, strict=False)]
+        row += [0.0] * (10 - len(row))
+        u, v = int(row[0]), int(row[1])
+        for node, name in ((u, "init_node"), (v, "term_node")):
+            if not 1 <= node <= num_nodes:
+                raise InvalidInputError(f"{path}:{lineno}: {name} {node} outside 1..{num_nodes}")
+        if row[2] <= 0:
+            raise InvalidInputError(f"{path}:{lineno}: capacity must be > 0, got {row[2]}")
+        if row[4] < 0 or row[5] < 0 or row[6] < 0:
+            raise InvalidInputError(f"{path}:{lineno}: free_flow_time, b and power must be >= 0")
+        if (u, v) in seen:
+            raise InvalidInputError(f"{path}:{lineno}: duplicate link {u}->{v} (first on line {seen[(u, v)]})")
+        seen[(u, v)] = lineno
+        cols.append(row)
+    if len(cols) != num_links:
+        raise InvalidInputError(f"{path}: <NUMBER OF LINKS> says {num_links}, file has {len(cols)} link lines")
+    a = np.array(cols, dtype=float).reshape(-1, 10)
+    return TntpNetwork(
+        num_zones=num_zones, num_nodes=num_nodes, first_thru_node=first_thru,
+        init_node=a[:, 0].astype(int), term_node=a[:, 1].astype(int), capacity=a[:, 2], length=a[:, 3],
+        free_flow_time=a[:, 4], b=a[:, 5], power=a[:, 6], toll=a[:, 8], link_type=a[:, 9].astype(int),
+    )
+
+
+def read_tntp_trips(path) -> dict[tuple[int, int], float]:
+    """Read a TNTP ``*_trips.tntp`` file into ``{(origin, destination): demand}`` (zero and o == d dropped).
+
+    Checks ``<TOTAL OD FLOW>`` against the sum of the entries (relative tolerance 1e-6) when present.
+    """
+    path = Path(path)
+    meta, body = _read_metadata(path)
+    num_zones = _meta_int(meta, "NUMBER OF ZONES", path)
+    demands: dict[tuple[int, int], float] = {}
+    origin: int | None = None
+    total = 0.0
+    for lineno, raw in body:
+        line = _strip(raw)
+        if not line:
+            continue
+        if line.lower().startswith("origin"):
+            parts = line.split()
+            if len(parts) != 2:
+                raise InvalidInputError(f"{path}:{lineno}: expected 'Origin <zone>', got {line!r}")
+            origin = int(_number(parts[1], path, lineno, "origin"))
+            if not 1 <= origin <= num_zones:
+                raise InvalidInputError(f"{path}:{lineno}: origin {origin} outside zones 1..{num_zones}")
+            continue
+        if origin is None:
+            raise InvalidInputError(f"{path}:{lineno}: demand entries before any 'Origin' line")
+        for entry in line.split(";"):
+            entry = entry.strip()
+            if not entry:
+                continue
+            parts = entry.split(":")
+            if len(parts) != 2:
+                raise InvalidInputError(f"{path}:{lineno}: expected 'dest : demand', got {entry!r}")
+            dest = int(_number(parts[0].strip(), path, lineno, "destination"))
+            value = _number(parts[1].strip(), path, lineno, f"demand {origin}->{dest}")
+            if not 1 <= dest <= num_zones:
+                raise InvalidInputError(f"{path}:{lineno}: destination {dest} outside zones 1..{num_zones}")
+            if value < 0:
+                raise InvalidInputError(f"{path}:{lineno}: demand {origin}->{dest} is negative ({value})")
+            total += value
+            if value > 0 and dest != origin:
+                demands[(origin, dest)] = demands.get((origin, dest), 0.0) + value
+    if "TOTAL OD FLOW" in meta:
+        stated = _number(meta["TOTAL OD FLOW"], path, 0, "<TOTAL OD FLOW>")
+        if abs(stated - total) > 1e-6 * max(1.0, abs(stated)):
+            raise InvalidInputError(f"{path}: <TOTAL OD FLOW> says {stated}, entries sum to {total}")
+    return demands
+
+
+def read_tntp_flows(path) -> dict[tuple[int, int], tuple[float, float]]:
+    """Read a TNTP ``*_flow.tntp`` file into ``{(from, to): (volume, cost)}``."""
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot read TNTP flow file ({exc})") from exc
+    flows: dict[tuple[int, int], tuple[float, float]] = {}
+    for lineno, raw in enumerate(lines, start=1):
+        line = _strip(raw).rstrip(";").strip()
+        if not line or line.lower().startswith("from"):
+            continue
+        tokens = line.split()
+        if len(tokens) < 3:
+            raise InvalidInputError(f"{path}:{lineno}: flow line needs 'from to volume [cost]', got {line!r}")
+        u = int(_number(tokens[0], path, lineno, "from"))
+        v = int(_number(tokens[1], path, lineno, "to"))
+        vol = _number(tokens[2], path, lineno, "volume")
+        cost = _number(tokens[3], path, lineno, "cost") if len(tokens) > 3 else math.nan
+        flows[(u, v)] = (vol, cost)
+    if not flows:
+        raise InvalidInputError(f"{path}: no flow lines")
+    return flows
