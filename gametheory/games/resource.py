@@ -1,0 +1,466 @@
+"""Game 1: the prefill/decode resource game (paper Definition 1, Proposition 1, Remark 1).
+
+Players are the prefill pool P and the decode pool D. Each picks its GPU count (G_P, G_D) and minimizes
+its own SLO cost, ``C_P(G_P)`` (e.g. TTFT) and ``C_D(G_D)`` (e.g. ITL), under the shared budget
+``G_P + G_D <= G``: a generalized Nash equilibrium problem (GNEP).
+
+Solution concepts (Facchinei & Kanzow, "Generalized Nash equilibrium problems", 4OR 5, 2007):
+
+- With non-increasing costs every full-budget split is a generalized Nash equilibrium (neither pool can
+  grow without breaking the budget), so the GNEP alone does not pick a split. The *variational
+  equilibrium* (VE) does: the solution of VI(X, F) with ``F = (C_P'(G_P), C_D'(G_D))``, i.e. the GNE
+  whose budget constraint carries the same multiplier mu for both pools. Its KKT conditions say
+  ``-C_P'(G_P) = -C_D'(G_D) = mu``: equal marginal SLO improvement per GPU (Proposition 1). Because F is
+  the gradient of ``C_P + C_D``, the VE is a stationary point of that sum on the budget set; it is unique
+  when F is strictly monotone (both costs strictly convex).
+- The *social optimum* minimizes ``w_P C_P(G_P) + w_D C_D(G_D)`` (weights chosen by the user; the
+  default of the serving model is (1, OSL): TTFT + OSL x ITL), so it equalizes the *weighted* marginal
+  improvements (Remark 1). PoA = social cost at the VE / social cost at the optimum; it exceeds 1 exactly
+  when the weights tilt the optimum away from the VE.
+
+Both solutions reduce to one dimension on the budget line ``G_D = G - G_P`` (the budget binds because the
+costs do not increase). :func:`solve_split` finds the root of ``phi'(g) = w_P C_P'(g) - w_D C_D'(G - g)``
+by Brent's method (scipy ``brentq``) inside the region where both costs are finite, or certifies a corner.
+The certificate is the relative KKT residual. ``method="cvxpy"`` solves the same convex program with
+cvxpy (costs that offer a convex ``cvxpy(g)`` expression: :class:`InverseCost`, :class:`MM1PoolCost`),
+a second, independent solver for the same point.
+
+Costs are plain callables of the pool's GPU count (ms, or any unit shared by both pools). A cost's
+derivative comes from its ``derivative`` method when it has one, else from a Richardson-extrapolated
+central difference (error O(h^4)); the result says which (``derivative``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import cvxpy as cp
+import numpy as np
+from scipy.optimize import brentq
+
+from gametheory._validate import nonnegative_scalar, positive_scalar
+from gametheory.certificates import Certificate
+from gametheory.errors import CapacityExceededError, CertificateError, InvalidInputError
+
+__all__ = [
+    "InverseCost",
+    "MM1PoolCost",
+    "PDResourceGame",
+    "PerGPULoadCost",
+    "ResourceSolution",
+    "kkt_certificate",
+    "solve_split",
+]
+
+#: relative KKT residual every solution must meet (brentq), and the cvxpy path: an interior-point objective
+#: gap eps places the minimizer only to O(sqrt(eps)), so its point is certified more loosely
+KKT_TOL = 1e-7
+CVXPY_KKT_TOL = 1e-4
+#: grid used to check monotonicity / convexity of the costs and to bracket stationary points
+GRID_POINTS = 257
+PLAYERS = ("prefill", "decode")
+
+PoolCost = Callable[[float], float]
+
+
+# --------------------------------------------------------------------------------------------- pool costs
+@dataclass(frozen=True)
+class InverseCost:
+    """``C(G) = work / G``: a fixed amount of work (GPU-ms) spread over G GPUs (the textbook a/G cost)."""
+
+    work: float
+
+    def __post_init__(self):
+        positive_scalar(self.work, "InverseCost.work")
+
+    def __call__(self, g):
+        return self.work / _positive_gpus(g, "InverseCost")
+
+    def derivative(self, g):
+        return -self.work / _positive_gpus(g, "InverseCost") ** 2
+
+    def cvxpy(self, g):
+        return self.work * cp.inv_pos(g)
+
+
+@dataclass(frozen=True)
+class MM1PoolCost:
+    """Mean sojourn time of a pool as one M/M/1 queue whose service rate grows with its GPUs:
+    ``C(G) = 1 / (mu_per_gpu G - rate)`` (seconds when rates are per second). Stable for G > rate / mu."""
+
+    mu_per_gpu: float
+    rate: float
+
+    def __post_init__(self):
+        positive_scalar(self.mu_per_gpu, "MM1PoolCost.mu_per_gpu")
+        nonnegative_scalar(self.rate, "MM1PoolCost.rate")
+
+    @property
+    def min_gpus(self) -> float:
+        """GPUs at which the pool is exactly saturated (the cost is infinite there)."""
+        return self.rate / self.mu_per_gpu
+
+    def __call__(self, g):
+        slack = self.mu_per_gpu * g - self.rate
+        if slack <= 0:
+            raise CapacityExceededError(self.rate, self.mu_per_gpu * g, f"M/M/1 pool with {g:.6g} GPUs")
+        return 1.0 / slack
+
+    def derivative(self, g):
+        return -self.mu_per_gpu * self(g) ** 2
+
+    def cvxpy(self, g):
+        return cp.inv_pos(self.mu_per_gpu * g - self.rate)
+
+
+@dataclass(frozen=True)
+class PerGPULoadCost:
+    """``C(G) = curve(rate / G)``: a pool whose load ``rate`` is split evenly over G GPUs, each with the
+    latency ``curve`` (any :mod:`gametheory.latency` curve) of its own load."""
+
+    curve: object
+    rate: float
+
+    def __post_init__(self):
+        positive_scalar(self.rate, "PerGPULoadCost.rate")
+
+    @property
+    def min_gpus(self) -> float:
+        """GPUs below which the per-GPU load reaches the curve's capacity (0 without one)."""
+        cap = getattr(self.curve, "capacity", math.inf)
+        return self.rate / cap if math.isfinite(cap) else 0.0
+
+    def __call__(self, g):
+        return float(self.curve(self.rate / _positive_gpus(g, "PerGPULoadCost")))
+
+    def derivative(self, g):
+        g = _positive_gpus(g, "PerGPULoadCost")
+        return -float(self.curve.derivative(self.rate / g)) * self.rate / g**2
+
+
+def _positive_gpus(g, what: str) -> float:
+    g = float(g)
+    if not g > 0:
+        raise CapacityExceededError(0.0, g, f"{what} with {g:.6g} GPUs")
+    return g
+
+
+# --------------------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class ResourceSolution:
+    """A split of the budget and the evidence for it.
+
+    ``split`` = (G_P, G_D) in GPUs; ``pool_costs`` = (C_P, C_D); ``cost`` = the weighted social cost
+    ``w_P C_P + w_D C_D`` at the split (the game's weights, also for the equilibrium); ``multiplier`` = mu,
+    the shadow price of one more GPU in the budget (for the VE, the common marginal improvement per GPU);
+    ``certificate`` = relative KKT residual; ``corner`` names the pool held at its lower bound, if any;
+    ``derivative`` = "analytic" or "central difference"; ``method`` = "brentq" or "cvxpy".
+    """
+
+    kind: str
+    split: tuple[float, float]
+    pool_costs: tuple[float, float]
+    cost: float
+    multiplier: float
+    certificate: Certificate
+    corner: str | None
+    derivative: str
+    method: str
+    nit: int
+    stationary_points: tuple[float, ...] = ()
+
+    @property
+    def unique(self) -> bool:
+        """True when the grid scan found a single stationary point (or only a corner)."""
+        return len(self.stationary_points) <= 1
+
+
+# --------------------------------------------------------------------------------------------- the game
+@dataclass(frozen=True)
+class PDResourceGame:
+    """Game 1 (paper Definition 1): prefill and decode pools splitting ``total_gpus`` GPUs.
+
+    ``prefill_cost(G_P)`` and ``decode_cost(G_D)``: non-increasing costs of the pool's GPU count (callables;
+    a ``derivative`` method is used when present). ``weights`` = (w_P, w_D) of the social cost.
+    ``step`` = GPUs per worker (tensor-parallel size) for the integer game in
+    :mod:`gametheory.games.resource_integer`; ``min_gpus`` = lower bounds per pool (defaults to 0; the
+    region where a cost is infinite or raises :class:`CapacityExceededError` is excluded automatically).
+    """
+
+    total_gpus: float
+    prefill_cost: PoolCost
+    decode_cost: PoolCost
+    weights: tuple[float, float] = (1.0, 1.0)
+    step: int | None = None
+    min_gpus: tuple[float, float] = (0.0, 0.0)
+
+    def __post_init__(self):
+        positive_scalar(self.total_gpus, "total_gpus")
+        for name, c in (("prefill_cost", self.prefill_cost), ("decode_cost", self.decode_cost)):
+            if not callable(c):
+                raise InvalidInputError(f"{name} must be a callable of the GPU count, got {c!r}")
+        if len(self.weights) != 2:
+            raise InvalidInputError(f"weights must be (w_P, w_D), got {self.weights!r}")
+        for i, w in enumerate(self.weights):
+            positive_scalar(w, f"weights[{i}]")
+        if len(self.min_gpus) != 2:
+            raise InvalidInputError(f"min_gpus must be (prefill, decode), got {self.min_gpus!r}")
+        for i, m in enumerate(self.min_gpus):
+            nonnegative_scalar(m, f"min_gpus[{i}]")
+        if self.step is not None:
+            if int(self.step) != self.step or self.step < 1:
+                raise InvalidInputError(f"step must be a positive integer number of GPUs, got {self.step!r}")
+            if 2 * self.step > self.total_gpus:
+                raise InvalidInputError(
+                    f"total_gpus = {self.total_gpus:g} cannot hold one prefill and one decode worker of "
+                    f"step = {self.step} GPUs"
+                )
+        if sum(self.min_gpus) >= self.total_gpus:
+            raise InvalidInputError(f"min_gpus {self.min_gpus} leave nothing of total_gpus = {self.total_gpus:g}")
+
+    # -- evaluation -------------------------------------------------------------------------------
+    def pool_costs(self, g_prefill: float) -> tuple[float, float]:
+        """(C_P(G_P), C_D(G - G_P)); ``inf`` where a pool is saturated."""
+        return _value(self.prefill_cost, g_prefill, "prefill_cost"), _value(
+            self.decode_cost, self.total_gpus - g_prefill, "decode_cost"
+        )
+
+    def social_cost(self, g_prefill: float, weights: tuple[float, float] | None = None) -> float:
+        """``w_P C_P(G_P) + w_D C_D(G - G_P)`` (the game's weights unless given)."""
+        w = self.weights if weights is None else weights
+        cp_, cd = self.pool_costs(g_prefill)
+        return w[0] * cp_ + w[1] * cd
+
+    def marginals(self, g_prefill: float) -> tuple[float, float]:
+        """(C_P'(G_P), C_D'(G - G_P)): both <= 0 for non-increasing costs."""
+        return self._deriv[0](g_prefill), self._deriv[1](self.total_gpus - g_prefill)
+
+    @property
+    def derivative_method(self) -> str:
+        kinds = {("analytic" if hasattr(c, "derivative") else "central difference")
+                 for c in (self.prefill_cost, self.decode_cost)}
+        return " + ".join(sorted(kinds))
+
+    @cached_property
+    def domain(self) -> tuple[float, float]:
+        """(lowest, highest) G_P where both costs are finite, with the ``min_gpus`` bounds applied."""
+        lo_p = _finite_boundary(self.prefill_cost, self.min_gpus[0], self.total_gpus - self.min_gpus[1], "prefill")
+        lo_d = _finite_boundary(self.decode_cost, self.min_gpus[1], self.total_gpus - self.min_gpus[0], "decode")
+        hi_p = self.total_gpus - lo_d
+        if not lo_p < hi_p:
+            raise CapacityExceededError(
+                lo_p + lo_d, self.total_gpus,
+                f"GPU budget: the prefill pool needs more than {lo_p:.6g} GPUs and the decode pool more than "
+                f"{lo_d:.6g}; total_gpus",
+            )
+        return lo_p, hi_p
+
+    @cached_property
+    def _deriv(self):
+        lo, hi = self.domain
+        return (
+            _derivative(self.prefill_cost, "prefill_cost", lo, hi),
+            _derivative(self.decode_cost, "decode_cost", self.total_gpus - hi, self.total_gpus - lo),
+        )
+
+    # -- solutions --------------------------------------------------------------------------------
+    def equilibrium(self, method: str = "brentq") -> ResourceSolution:
+        """The variational equilibrium (Proposition 1): equal marginal improvement per GPU."""
+        return solve_split(self, (1.0, 1.0), "variational equilibrium", method)
+
+    def optimum(self, method: str = "brentq") -> ResourceSolution:
+        """The social optimum of ``w_P C_P + w_D C_D`` (Remark 1)."""
+        return solve_split(self, self.weights, "social optimum", method)
+
+    def price_of_anarchy(self) -> float:
+        """Social cost at the variational equilibrium / at the social optimum (>= 1, checked)."""
+        eq, opt = self.equilibrium(), self.optimum()
+        poa = eq.cost / opt.cost
+        if poa < 1 - 1e-9:
+            raise CertificateError(f"PoA = {poa!r} < 1: the optimum {opt.split} is not optimal")
+        return max(poa, 1.0)
+
+
+# --------------------------------------------------------------------------------------------- solver
+def solve_split(game: PDResourceGame, weights: tuple[float, float], kind: str,
+                method: str = "brentq") -> ResourceSolution:
+    """Minimize ``w_P C_P(g) + w_D C_D(G - g)`` over the feasible G_P (the VE for weights (1, 1)).
+
+    ``brentq``: scan ``phi'(g) = w_P C_P'(g) - w_D C_D'(G - g)`` on a grid of the finite region for
+    sign changes (each bracket -> Brent's method, xtol 1e-13 G), add the two ends as corner candidates,
+    keep the candidate of least objective that meets the KKT conditions. ``cvxpy``: the convex program
+    with the budget as an explicit constraint (costs must offer ``cvxpy(g)``). Either way the returned
+    point is certified by the relative KKT residual before return.
+    """
+    _check_monotone(game)
+    if method == "cvxpy":
+        g, nit = _solve_cvxpy(game, weights), 0
+        stationary = ()
+    elif method == "brentq":
+        g, nit, stationary = _solve_brentq(game, weights)
+    else:
+        raise InvalidInputError(f"method must be 'brentq' or 'cvxpy', got {method!r}")
+    certificate, corner, mu = _kkt(game, weights, g, KKT_TOL if method == "brentq" else CVXPY_KKT_TOL)
+    certificate.check(f"{kind} of {game.total_gpus:g} GPUs at G_P = {g:.6g}")
+    costs = game.pool_costs(g)
+    return ResourceSolution(
+        kind=kind, split=(g, game.total_gpus - g), pool_costs=costs,
+        cost=game.weights[0] * costs[0] + game.weights[1] * costs[1], multiplier=mu,
+        certificate=certificate, corner=corner, derivative=game.derivative_method, method=method, nit=nit,
+        stationary_points=stationary,
+    )
+
+
+def _phi_prime(game, weights, g):
+    dp, dd = game.marginals(g)
+    return weights[0] * dp - weights[1] * dd
+
+
+def _solve_brentq(game, weights):
+    lo, hi = game.domain
+    pad = 1e-9 * game.total_gpus
+    grid = np.linspace(lo + pad, hi - pad, GRID_POINTS)
+    slopes = np.array([_phi_prime(game, weights, g) for g in grid])
+    roots, nit = [], 0
+    for i in np.flatnonzero(np.sign(slopes[:-1]) != np.sign(slopes[1:])):
+        if slopes[i] == 0:
+            roots.append(float(grid[i]))
+            continue
+        if slopes[i] < 0 < slopes[i + 1]:  # a minimum of phi, not a maximum
+            root, info = brentq(lambda g: _phi_prime(game, weights, g), grid[i], grid[i + 1],
+                                xtol=1e-13 * game.total_gpus, rtol=4 * np.finfo(float).eps, full_output=True)
+            roots.append(float(root))
+            nit += info.iterations
+    candidates = list(roots)
+    for end in (lo, hi):
+        if math.isfinite(game.social_cost(end, weights)):
+            candidates.append(end)
+    if not candidates:  # phi decreases into one open end and increases into the other: impossible for
+        raise CertificateError(  # convex costs; say what was seen
+            f"no stationary point or finite corner of the social cost on G_P in ({lo:.6g}, {hi:.6g})"
+        )
+    best = min(candidates, key=lambda g: game.social_cost(g, weights))
+    return best, nit, tuple(roots)
+
+
+def _solve_cvxpy(game, weights):
+    pieces = [getattr(c, "cvxpy", None) for c in (game.prefill_cost, game.decode_cost)]
+    if any(p is None for p in pieces):
+        raise InvalidInputError("method='cvxpy' needs costs with a cvxpy(g) expression (InverseCost, MM1PoolCost)")
+    g_p, g_d = cp.Variable(), cp.Variable()
+    lo, hi = game.domain
+    constraints = [g_p + g_d <= game.total_gpus, g_p >= game.min_gpus[0], g_d >= game.min_gpus[1]]
+    objective = weights[0] * pieces[0](g_p) + weights[1] * pieces[1](g_d)
+    problem = cp.Problem(cp.Minimize(objective), constraints)
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    if problem.status not in ("optimal", "optimal_inaccurate") or g_p.value is None:
+        raise CertificateError(f"cvxpy: {problem.status}")
+    # the budget binds for non-increasing costs; project the solver's point onto it
+    share = float(g_p.value) / (float(g_p.value) + float(g_d.value))
+    return float(np.clip(share * game.total_gpus, lo, hi))
+
+
+def kkt_certificate(game: PDResourceGame, g_prefill: float, weights: tuple[float, float] = (1.0, 1.0),
+                    tolerance: float = KKT_TOL) -> Certificate:
+    """The KKT certificate of the split (G_P, G - G_P) for the objective with ``weights`` ((1, 1): the VE).
+
+    Interior: ``|w_P C_P' - w_D C_D'| / max(|w_P C_P'|, |w_D C_D'|)``; at a pool's lower bound the
+    residual is 0 when moving a GPU toward that pool would raise the objective, else the same ratio.
+    """
+    return _kkt(game, weights, float(g_prefill), tolerance)[0]
+
+
+def _kkt(game, weights, g, tolerance):
+    """Relative KKT residual of G_P = g on the budget line, the active corner, and the multiplier mu."""
+    lo, hi = game.domain
+    dp, dd = game.marginals(g)
+    slope = weights[0] * dp - weights[1] * dd
+    scale = max(abs(weights[0] * dp), abs(weights[1] * dd), 1e-300)
+    tol_g = 1e-9 * game.total_gpus
+    if g <= lo + tol_g and slope > 0:
+        corner, residual = "prefill", 0.0  # moving GPUs to prefill would raise the cost: KKT holds at lo
+    elif g >= hi - tol_g and slope < 0:
+        corner, residual = "decode", 0.0
+    else:
+        corner, residual = None, abs(slope) / scale
+    mu = max(-weights[0] * dp, -weights[1] * dd) if corner else -0.5 * (weights[0] * dp + weights[1] * dd)
+    return Certificate("kkt_residual", residual, tolerance), corner, mu
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _value(cost, g, name):
+    try:
+        with np.errstate(divide="ignore"):
+            v = float(cost(g))
+    except (CapacityExceededError, ZeroDivisionError):
+        return math.inf
+    if math.isnan(v):
+        raise InvalidInputError(f"{name}({g:.6g} GPUs) returned NaN")
+    return v
+
+
+def _finite_boundary(cost, lo, hi, player):
+    """Smallest GPU count in [lo, hi] where ``cost`` is finite (bisection on finiteness; exact to 1e-12 hi)."""
+    name = f"{player}_cost"
+    if math.isfinite(_value(cost, lo, name)):
+        return lo
+    if not math.isfinite(_value(cost, hi, name)):
+        raise CapacityExceededError(
+            0.0, hi, f"the {player} pool is saturated even with all {hi:.6g} GPUs it can get; GPU count"
+        )
+    a, b = lo, hi
+    while b - a > 1e-12 * max(hi, 1.0):
+        m = 0.5 * (a + b)
+        a, b = (a, m) if math.isfinite(_value(cost, m, name)) else (m, b)
+    return b
+
+
+def _derivative(cost, name, lo, hi):
+    """The cost's own ``derivative`` or a Richardson-extrapolated central difference inside (lo, hi)."""
+    own = getattr(cost, "derivative", None)
+    if own is not None:
+        return lambda g: float(own(g))
+    span = hi - lo
+
+    def central(g):
+        room_left, room_right = g - lo, hi - g
+        h = 1e-3 * max(abs(g), 1e-9 * span)
+        if min(room_left, room_right) >= 1e-9 * span:  # central, shrunk to stay inside the domain
+            h = min(h, 0.25 * min(room_left, room_right))
+
+            def d(step):
+                return (_value(cost, g + step, name) - _value(cost, g - step, name)) / (2 * step)
+        else:  # at a domain end: a one-sided second-order difference into the domain
+            h = min(h, 0.25 * max(room_left, room_right))
+            sign = 1.0 if room_right >= room_left else -1.0
+
+            def d(step):
+                f0, f1, f2 = (_value(cost, g + sign * k * step, name) for k in (0, 1, 2))
+                return sign * (-3 * f0 + 4 * f1 - f2) / (2 * step)
+        if not h > 0:
+            raise InvalidInputError(f"{name}: no room for a difference quotient at {g:.6g} GPUs in [{lo}, {hi}]")
+        return (4 * d(h / 2) - d(h)) / 3
+
+    return central
+
+
+def _check_monotone(game):
+    """Costs must not increase with the pool's GPUs: checked on a grid of the finite region."""
+    lo, hi = game.domain
+    pad = 1e-9 * game.total_gpus
+    grid = np.linspace(lo + pad, hi - pad, GRID_POINTS)
+    for name, cost, gpus in (("prefill_cost", game.prefill_cost, grid),
+                             ("decode_cost", game.decode_cost, game.total_gpus - grid[::-1])):
+        values = np.array([_value(cost, g, name) for g in gpus])
+        rises = np.flatnonzero(np.diff(values) > 1e-9 * np.maximum(np.abs(values[:-1]), 1e-300))
+        if rises.size:
+            i = rises[0]
+            raise InvalidInputError(
+                f"{name} must not increase with the pool's GPUs: {values[i]:.6g} at {gpus[i]:.6g} GPUs < "
+                f"{values[i + 1]:.6g} at {gpus[i + 1]:.6g} GPUs"
+            )
+
+
