@@ -97,7 +97,7 @@ def main() -> None:
             (line,) = a.plot(b[m], lat[m], "o-", ms=4, lw=0.6, label=f"{_short(n)} table")
             bs = np.linspace(1, 64, 100)
             a.plot(bs, p.decode_step_ms(bs, 256), "-", lw=1.5, color=line.get_color(), alpha=0.6, label="fit")
-            for ctx, b0, b1, pct in p.non_monotone_decode(min_drop_pct=5.0):
+            for ctx, _b0, b1, pct in p.non_monotone_decode(min_drop_pct=5.0):
                 if ctx == 256 and b1 <= 64:
                     a.annotate(f"-{pct:.0f}%", (b1, float(lat[list(b).index(b1)])), fontsize=7,
                                xytext=(3, -10), textcoords="offset points")
