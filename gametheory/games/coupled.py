@@ -49,6 +49,7 @@ from scipy.optimize import brentq
 from gametheory._validate import nonnegative_array, positive_scalar
 from gametheory.certificates import Certificate
 from gametheory.errors import ConvergenceError, InvalidInputError
+from gametheory.serving.pool_costs import little_decode_itl_ms
 
 __all__ = [
     "CoupledEquilibrium",
@@ -359,25 +360,8 @@ def decode_itl_ms(system: CoupledSystem, n_decode: int) -> float:
     if n_decode < 1:
         return math.inf
     context = system.input_tokens + system.output_tokens / 2
-    per_worker = system.total_rate / n_decode * system.output_tokens / 1000.0
-
-    def excess(b):
-        return per_worker * float(system.decode_step_ms(b, context)) - b
-
-    # the smallest fixed point: scan a geometric grid for the first sign change, then Brent's method
-    grid = np.unique(np.r_[0.0, np.geomspace(1e-3, float(system.max_decode_batch), 200)])
-    try:  # vectorized step-latency functions (profiles) are evaluated in one call
-        values = per_worker * np.asarray(system.decode_step_ms(grid, context), dtype=float) - grid
-        if values.shape != grid.shape:
-            raise TypeError
-    except (TypeError, ValueError):
-        values = np.array([excess(b) for b in grid])
-    below = np.flatnonzero(values <= 0)
-    if below.size == 0:
-        return math.inf
-    i = int(below[0])
-    b = 0.0 if i == 0 else brentq(excess, grid[i - 1], grid[i], xtol=1e-12)
-    return float(system.decode_step_ms(max(b, 1.0), context))
+    return little_decode_itl_ms(lambda b: system.decode_step_ms(b, context), system.total_rate / n_decode,
+                                system.output_tokens, system.max_decode_batch)
 
 
 # ---------------------------------------------------------------------------------------------------

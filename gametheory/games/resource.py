@@ -184,7 +184,9 @@ class PDResourceGame:
     """Game 1 (paper Definition 1): prefill and decode pools splitting ``total_gpus`` GPUs.
 
     ``prefill_cost(G_P)`` and ``decode_cost(G_D)``: non-increasing costs of the pool's GPU count (callables;
-    a ``derivative`` method is used when present). ``weights`` = (w_P, w_D) of the social cost.
+    a ``derivative`` method is used when present; without one the cost is differentiated by central
+    differences, which assumes it is smooth: a cost with kinks must supply its (one-sided) derivative).
+    ``weights`` = (w_P, w_D) of the social cost.
     ``step`` = GPUs per worker (tensor-parallel size) for the integer game in
     :mod:`gametheory.games.resource_integer`; ``min_gpus`` = lower bounds per pool (defaults to 0; the
     region where a cost is infinite or raises :class:`CapacityExceededError` is excluded automatically).
@@ -240,7 +242,7 @@ class PDResourceGame:
 
     @property
     def derivative_method(self) -> str:
-        kinds = {("analytic" if hasattr(c, "derivative") else "central difference")
+        kinds = {("analytic" if getattr(c, "derivative", None) is not None else "central difference")
                  for c in (self.prefill_cost, self.decode_cost)}
         return " + ".join(sorted(kinds))
 
@@ -368,7 +370,9 @@ def kkt_certificate(game: PDResourceGame, g_prefill: float, weights: tuple[float
     """The KKT certificate of the split (G_P, G - G_P) for the objective with ``weights`` ((1, 1): the VE).
 
     Interior: ``|w_P C_P' - w_D C_D'| / max(|w_P C_P'|, |w_D C_D'|)``; at a pool's lower bound the
-    residual is 0 when moving a GPU toward that pool would raise the objective, else the same ratio.
+    residual is 0 when moving a GPU toward that pool would raise the objective, else the same ratio. At a
+    kink of a cost (piecewise-linear or clipped curves) where that ratio is not small, the certificate is
+    Clarke's: kind ``kkt_subgradient``, residual 0 when the one-sided slopes 1e-9 G away bracket 0.
     """
     return _kkt(game, weights, float(g_prefill), tolerance)[0]
 
@@ -386,11 +390,24 @@ def _kkt(game, weights, g, tolerance):
         corner, residual = "decode", 0.0
     else:
         corner, residual = None, abs(slope) / scale
+        if residual > tolerance and _straddles_kink(game, weights, g, lo, hi):
+            kind = "kkt_subgradient"  # a kink (piecewise costs, a clipped batch): 0 lies in the subdifferential
+            mu = -0.5 * (weights[0] * dp + weights[1] * dd)
+            return Certificate(kind, 0.0, tolerance), None, mu
     mu = max(-weights[0] * dp, -weights[1] * dd) if corner else -0.5 * (weights[0] * dp + weights[1] * dd)
     return Certificate("kkt_residual", residual, tolerance), corner, mu
 
 
 # --------------------------------------------------------------------------------------------- helpers
+def _straddles_kink(game, weights, g, lo, hi):
+    """Clarke stationarity at a kink: the slope of the objective on the budget line is <= 0 just left of g
+    and >= 0 just right (one-sided points 1e-9 G away, inside the domain), so g is a local minimum."""
+    delta = 1e-9 * game.total_gpus
+    if not lo + delta < g < hi - delta:
+        return False
+    return _phi_prime(game, weights, g - delta) <= 0.0 <= _phi_prime(game, weights, g + delta)
+
+
 def _value(cost, g, name):
     try:
         with np.errstate(divide="ignore"):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -447,6 +448,22 @@ class Profile:
                 f"{self.name}: context {float(c.max()):g} is past the measured grid (max {cmax:g} tokens)"
             )
         return b, np.maximum(c, self.decode_context[0])
+
+    def decode_step_at(self, context: float) -> Callable:
+        """``batch -> decode step ms`` at one fixed ``context`` (vectorized): what :meth:`decode_step_ms`
+        computes, with the context interpolation done once (fast for repeated scalar calls)."""
+        _, c = self._check_decode_args(1.0, context)
+        ctx = self.decode_context
+        hi = int(np.clip(np.searchsorted(ctx, float(c), side="left"), 1, ctx.size - 1))
+        w = float((float(c) - ctx[hi - 1]) / (ctx[hi] - ctx[hi - 1]))
+        lower, upper = self.decode_fits[hi - 1].curve, self.decode_fits[hi].curve
+
+        def step_ms(batch):
+            b = nonnegative_array(batch, "batch")
+            out = (1 - w) * lower(b) + w * upper(b)
+            return float(out) if np.ndim(out) == 0 else out
+
+        return step_ms
 
     def decode_step_ms(self, batch, context):
         """Decode step latency (ms) for ``batch`` sequences at KV length ``context`` (vectorized).

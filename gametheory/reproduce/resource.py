@@ -1,0 +1,222 @@
+"""Reproduce section: Game 1 (the P/D split) on the measured B200 Llama-3.1-70B TP4 FP8 profile.
+
+Pool costs come from :mod:`gametheory.serving.pool_costs`: TTFT(G_P) of M/D/1 prefill workers fed by the
+profile's prefill pass, ITL(G_D) of decode workers at the Little's-law batch. The paper's setup: 3 nodes x
+8 B200 GPUs, TP4 workers (step 4), 128-token inputs; the output length is ours (the paper does not state
+it). Computed here, across the request rate:
+
+1. the variational equilibrium (each pool minimizes its own metric, equal shadow price) and the optimum of
+   TTFT + OSL x ITL per request, on continuous GPU counts and on whole TP4 workers, and their PoA;
+2. the regime of each pool at the equilibrium split (the knee of its cost against the rate);
+3. the paper's fixed 1P/2D (12 GPUs) and 1P/5D (24 GPUs) layouts against the optimum of their budget;
+4. where one prefill worker saturates, and the closed-loop concurrency of that knee by Little's law
+   (operational bound N* = X_max R_0, Denning & Buzen 1978), next to the paper's knee C in (96, 128].
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from gametheory.errors import CapacityExceededError
+from gametheory.reproduce import Section, Table
+
+TITLE = "Game 1: the P/D split on the measured B200 profile (equilibrium vs optimum, fixed layouts)"
+
+PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"
+TOTAL_GPUS = 24  # 3 nodes x 8 B200
+INPUT_TOKENS = 128
+OUTPUT_TOKENS = 128  # our assumption: the paper does not state its output length
+PREFILL_BATCH = 4  # prefill pass amortized over 4 requests (as in docs/coupled.md)
+LAYOUTS = {"1P/2D": (1, 2), "1P/5D": (1, 5)}  # (prefill, decode) workers
+PAPER_KNEE = (96, 128)
+
+
+def _profile():
+    from gametheory.serving.profiles import load_profile
+
+    return load_profile(PROFILE)
+
+
+def game_at(rate_rps: float, total_gpus: int = TOTAL_GPUS, profile=None, prefill_batch: int = PREFILL_BATCH):
+    """Game 1 at ``rate_rps`` requests/s on the profile (module constants for the workload)."""
+    from gametheory.serving.pool_costs import serving_game
+
+    return serving_game(profile or _profile(), total_gpus, rate_rps, INPUT_TOKENS, OUTPUT_TOKENS,
+                        prefill_batch=prefill_batch)
+
+
+def _integer_split(game):
+    """(integer VE prefill GPUs, integer optimum prefill GPUs, integer PoA) by enumeration of whole workers."""
+    step = game.step
+    splits = np.arange(step, game.total_gpus - step + 1, step, dtype=float)
+    lo, hi = game.domain
+    splits = splits[(splits >= lo - 1e-9) & (splits <= hi + 1e-9)]
+    sums = np.array([sum(game.pool_costs(g)) for g in splits])
+    social = np.array([game.social_cost(g) for g in splits])
+    eq, opt = splits[int(np.argmin(sums))], splits[int(np.argmin(social))]
+    return eq, opt, game.social_cost(eq) / game.social_cost(opt)
+
+
+def across_load(rates, profile=None) -> list[dict]:
+    """Equilibrium vs optimum (continuous and whole workers) and pool regimes at each rate."""
+    from gametheory.serving.pool_costs import pool_regime
+
+    profile = profile or _profile()
+    rows = []
+    for rate in rates:
+        try:
+            game = game_at(float(rate), profile=profile)
+            eq, opt = game.equilibrium(), game.optimum()
+        except CapacityExceededError as err:
+            rows.append({"rate_rps": float(rate), "feasible": False, "reason": str(err)})
+            continue
+        eq_int, opt_int, poa_int = _integer_split(game)
+        regime_p = pool_regime(game.prefill_cost, eq.split[0])
+        regime_d = pool_regime(game.decode_cost, eq.split[1])
+        rows.append({
+            "rate_rps": float(rate), "feasible": True,
+            "eq_prefill_gpus": eq.split[0], "opt_prefill_gpus": opt.split[0],
+            "eq_ttft_ms": eq.pool_costs[0], "eq_itl_ms": eq.pool_costs[1],
+            "opt_ttft_ms": opt.pool_costs[0], "opt_itl_ms": opt.pool_costs[1],
+            "poa": eq.cost / opt.cost, "certificates": max(eq.certificate.value, opt.certificate.value),
+            "eq_prefill_workers_int": eq_int / game.step, "opt_prefill_workers_int": opt_int / game.step,
+            "poa_int": poa_int,
+            "prefill_regime": regime_p[0], "prefill_utilisation": regime_p[1],
+            "decode_regime": regime_d[0], "decode_utilisation": regime_d[1],
+        })
+    return rows
+
+
+def layouts_across_load(rates, profile=None) -> list[dict]:
+    """Cost per request of the paper's fixed layouts and of the optimum on the same budget."""
+    profile = profile or _profile()
+    rows = []
+    for rate in rates:
+        row = {"rate_rps": float(rate)}
+        for name, (n_p, n_d) in LAYOUTS.items():
+            tp = profile.gpus_per_worker
+            try:
+                game = game_at(float(rate), total_gpus=(n_p + n_d) * tp, profile=profile)
+                fixed = game.social_cost(n_p * tp)
+                best = game.optimum().cost
+            except CapacityExceededError:
+                fixed, best = math.inf, math.inf
+            row[f"{name}_ms"] = fixed
+            row[f"{name}_vs_opt"] = fixed / best if math.isfinite(best) else math.nan
+        rows.append(row)
+    return rows
+
+
+def prefill_knee(profile=None) -> list[dict]:
+    """Where one prefill worker saturates (requests/s) and the closed-loop concurrency of that knee,
+    N* = X_max R_0 with R_0 the unloaded end-to-end latency (TTFT + OSL x ITL) of the 1P/5D layout, for
+    prefill passes amortized over 1 request (no batching) and over ``PREFILL_BATCH`` requests."""
+    from gametheory.serving.pool_costs import saturation_rate
+
+    profile = profile or _profile()
+    tp = profile.gpus_per_worker
+    rows = []
+    for batch in sorted({1, PREFILL_BATCH}):
+        game = game_at(1e-3, profile=profile, prefill_batch=batch)  # the unloaded system
+        x_prefill = saturation_rate(game.prefill_cost, tp)
+        x_decode = saturation_rate(game.decode_cost, 5 * tp)
+        ttft0, itl0 = game.pool_costs(tp)
+        r0_s = (ttft0 + OUTPUT_TOKENS * itl0) / 1000.0
+        x_max = min(x_prefill, x_decode)
+        rows.append({"prefill_batch": batch, "service_ms": game.prefill_cost.service_ms,
+                     "one_prefill_worker_rps": x_prefill, "five_decode_workers_rps": x_decode,
+                     "unloaded_latency_ms": 1000.0 * r0_s, "knee_concurrency": x_max * r0_s})
+    return rows
+
+
+def _figure(rows: list[dict], layouts: list[dict], out_dir: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = [r for r in rows if r["feasible"]]
+    x = [r["rate_rps"] for r in ok]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), dpi=100)
+    ax = axes[0]
+    ax.plot(x, [r["eq_prefill_gpus"] for r in ok], "o-", ms=3, label="equilibrium (continuous)")
+    ax.plot(x, [r["opt_prefill_gpus"] for r in ok], "s-", ms=3, label="optimum (continuous)")
+    ax.step(x, [4 * r["eq_prefill_workers_int"] for r in ok], where="mid", ls=":", label="equilibrium (TP4 workers)")
+    ax.step(x, [4 * r["opt_prefill_workers_int"] for r in ok], where="mid", ls="--", label="optimum (TP4 workers)")
+    ax.set(xlabel="request rate (req/s)", ylabel=f"prefill GPUs of {TOTAL_GPUS}", title="The split")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    ax.plot(x, [r["poa"] for r in ok], "o-", ms=3, label="continuous")
+    ax.plot(x, [r["poa_int"] for r in ok], "s--", ms=3, label="whole TP4 workers")
+    ax.set(xlabel="request rate (req/s)", ylabel="PoA", title="Price of anarchy of the split")
+    ax.legend(fontsize=7)
+    ax = axes[2]
+    lx = [r["rate_rps"] for r in layouts]
+    for name in LAYOUTS:
+        ax.plot(lx, [r[f"{name}_vs_opt"] for r in layouts], "o-", ms=3, label=f"fixed {name}")
+    ax.set(xlabel="request rate (req/s)", ylabel="cost / optimum of the same budget", title="Fixed layouts")
+    ax.legend(fontsize=7)
+    for a in axes:
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(out_dir) / "resource_split.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def run(out_dir: Path, full: bool = False) -> Section:
+    profile = _profile()
+    rates = np.arange(25, 501, 25) if full else [10, 50, 100, 150, 190, 250, 300, 400, 500]
+    rows = across_load(rates, profile)
+    layouts = layouts_across_load(rates, profile)
+    knees = prefill_knee(profile)
+    ok = [r for r in rows if r["feasible"]]
+    tables = [
+        Table(
+            f"Equilibrium vs optimum split, {TOTAL_GPUS} B200 GPUs, Llama-3.1-70B TP4 FP8, ISL {INPUT_TOKENS}, "
+            f"OSL {OUTPUT_TOKENS} (GPUs to prefill; TTFT and ITL in ms)",
+            ["req/s", "eq G_P", "TTFT", "ITL", "opt G_P", "TTFT", "ITL", "PoA", "eq/opt P workers", "PoA int",
+             "P regime", "D regime"],
+            [[r["rate_rps"], r["eq_prefill_gpus"], r["eq_ttft_ms"], r["eq_itl_ms"], r["opt_prefill_gpus"],
+              r["opt_ttft_ms"], r["opt_itl_ms"], r["poa"],
+              f"{r['eq_prefill_workers_int']:.0f}/{r['opt_prefill_workers_int']:.0f}", r["poa_int"],
+              f"{r['prefill_regime']} ({r['prefill_utilisation']:.0%})",
+              f"{r['decode_regime']} ({r['decode_utilisation']:.0%})"] if r["feasible"]
+             else [r["rate_rps"]] + ["infeasible"] + [""] * 10 for r in rows],
+        ),
+        Table(
+            "Fixed layouts: cost per request (TTFT + OSL x ITL, ms) and its ratio to the optimum of the same budget",
+            ["req/s"] + [c for name in LAYOUTS for c in (f"{name} ms", f"{name}/opt")],
+            [[r["rate_rps"]] + [v for name in LAYOUTS for v in (r[f"{name}_ms"], r[f"{name}_vs_opt"])]
+             for r in layouts],
+        ),
+        Table(
+            "Where one prefill worker saturates, and the closed-loop knee N* = X_max R_0 (paper: C in (96, 128])",
+            ["prefill batch", "service ms", "1P cap req/s", "5D cap req/s", "R_0 ms", "knee C"],
+            [[k["prefill_batch"], k["service_ms"], k["one_prefill_worker_rps"], k["five_decode_workers_rps"],
+              k["unloaded_latency_ms"], k["knee_concurrency"]] for k in knees],
+        ),
+    ]
+    infeasible = [r["rate_rps"] for r in rows if not r["feasible"]]
+    worst = max(ok, key=lambda r: r["poa"])
+    notes = [
+        f"assumptions: M/D/1 prefill workers (pass amortized over {PREFILL_BATCH} requests), OSL {OUTPUT_TOKENS} "
+        "(not stated by the paper), decode batch by Little's law at context ISL + OSL/2 (docs/resource.md)",
+        f"PoA of the split grows with load to {worst['poa']:.4g} at {worst['rate_rps']:g} req/s; the equilibrium "
+        "over-provisions prefill (each pool weighs its own metric, the optimum weighs ITL x OSL)",
+        f"largest KKT residual of the solutions: {max(r['certificates'] for r in ok):.2g}",
+    ]
+    if infeasible:
+        notes.append(f"no split of {TOTAL_GPUS} GPUs is stable at {', '.join(f'{x:g}' for x in infeasible)} req/s")
+    summary = {
+        "rows": rows, "layouts": layouts, "prefill_knee": knees,
+        "poa_max": worst["poa"], "poa_max_rate_rps": worst["rate_rps"], "poa_min": min(r["poa"] for r in ok),
+        "poa_int_max": max(r["poa_int"] for r in ok),
+        "knee_concurrency_batch1": knees[0]["knee_concurrency"],
+        f"knee_concurrency_batch{PREFILL_BATCH}": knees[-1]["knee_concurrency"],
+    }
+    return Section(TITLE, tables=tables, figures=[_figure(rows, layouts, out_dir)], summary=summary, notes=notes)

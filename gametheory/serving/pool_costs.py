@@ -1,0 +1,382 @@
+"""Serving-derived pool costs for Game 1: TTFT of the prefill pool and ITL of the decode pool as
+functions of the pool's GPU count, built from a measured profile (:mod:`gametheory.serving.profiles`).
+
+Prefill (``prefill_ttft``): ``n = G_P / tp`` workers share a Poisson stream of ``rate_rps`` requests/s.
+A request needs ``s`` ms of prefill work: the profile's batched pass over its uncached tokens,
+``prefill_ms(batch * t) / batch`` with ``t = input_tokens (1 - hit_rate)`` (the amortization of
+:meth:`gametheory.games.coupled.CoupledSystem.from_profile`). TTFT = s + W_q with W_q from
+
+- ``"md1"``: the router spreads requests evenly at random, so each worker is an M/D/1 queue at
+  ``rho = rate s / n``: ``W_q = rho s / (2 (1 - rho))`` (Pollaczek-Khinchine);
+- ``"mg1"``: the same with service-time squared coefficient of variation ``service_scv``:
+  ``W_q = (1 + scv) / 2 * rho s / (1 - rho)`` (Pollaczek-Khinchine);
+- ``"mdc"``: one central queue feeding c = n workers (M/D/c), by Cosmetatos' approximation
+  ``W_q(M/D/c) = 1/2 W_q(M/M/c) [1 + (1 - rho)(c - 1)(sqrt(4 + 5c) - 2) / (16 rho c)]``
+  (G. P. Cosmetatos, "Some approximate equilibrium results for the multi-server queue M/G/r",
+  Oper. Res. Q. 27, 1976; exact for c = 1), with W_q(M/M/c) from the Erlang C formula. Worker counts are
+  integers, so between two integers the TTFT is interpolated linearly in c (a convex, decreasing
+  piecewise-linear cost whose kinks sit at whole workers; its derivative is the slope of the piece).
+
+Decode (``decode_itl``): ``n = G_D / tp`` workers share the decode traffic evenly; each carries the batch
+b that solves Little's law ``b = (rate / n) * output_tokens * ITL(b) / 1000`` with
+``ITL(b) = decode_step_ms(b, context)`` at the mid-generation context ``input_tokens + output_tokens / 2``
+(:func:`little_decode_itl_ms`). No solution up to the worker's batch limit (its KV budget, capped at the
+measured batch grid) means the pool is saturated.
+
+Every cost raises :class:`~gametheory.errors.CapacityExceededError` (load and capacity named) where the pool
+is unstable and :class:`~gametheory.errors.InvalidInputError` below one worker, so
+:class:`~gametheory.games.resource.PDResourceGame` finds the finite region itself; :func:`serving_game`
+builds the game with ``min_gpus`` = one worker per pool and ``step`` = tp. Both costs are non-increasing in
+the GPU count. M/D/1 and M/G/1 are strictly convex; the decode ITL inherits the shape of the fitted step
+curves (convex in practice on the shipped profiles, checked on a grid by :func:`convexity_violations`), and
+is flat at low load, where every worker runs a batch of one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+from gametheory._validate import nonnegative_scalar, positive_scalar
+from gametheory.errors import CapacityExceededError, InvalidInputError
+
+__all__ = [
+    "DecodeITL",
+    "PrefillTTFT",
+    "convexity_violations",
+    "decode_itl",
+    "little_decode_itl_ms",
+    "md1_wait",
+    "mdc_wait",
+    "prefill_service_ms",
+    "prefill_ttft",
+    "serving_game",
+]
+
+QUEUES = ("md1", "mg1", "mdc")
+
+
+# --------------------------------------------------------------------------------------------- queueing
+def md1_wait(rate: float, service: float, scv: float = 0.0) -> float:
+    """Mean wait in queue of an M/G/1 queue (Pollaczek-Khinchine): ``(1 + scv)/2 * rho s / (1 - rho)``.
+
+    ``rate`` per time unit, ``service`` mean service time in the same unit, ``scv`` = squared coefficient of
+    variation of the service time (0: M/D/1). Raises CapacityExceededError when ``rho >= 1``.
+    """
+    rho = rate * service
+    if rho >= 1.0:
+        raise CapacityExceededError(rate, 1.0 / service, "M/G/1 queue (arrival rate vs service rate)")
+    return (1.0 + scv) / 2.0 * rho * service / (1.0 - rho)
+
+
+def erlang_c(servers: int, offered: float) -> float:
+    """Probability of waiting in M/M/c (Erlang C) for ``servers`` c and offered load ``a = rate * s < c``.
+
+    Computed from the Erlang B recursion ``B_k = a B_{k-1} / (k + a B_{k-1})`` (stable for large c), then
+    ``C = c B / (c - a (1 - B))``.
+    """
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = offered * b / (k + offered * b)
+    return servers * b / (servers - offered * (1.0 - b))
+
+
+def mdc_wait(rate: float, service: float, servers: int) -> float:
+    """Mean wait in queue of M/D/c by Cosmetatos' approximation (exact for c = 1; see the module docstring)."""
+    if int(servers) != servers or servers < 1:
+        raise InvalidInputError(f"servers must be a positive integer, got {servers!r}")
+    servers = int(servers)
+    offered = rate * service
+    if offered >= servers:
+        raise CapacityExceededError(rate, servers / service, f"M/D/{servers} queue (arrival rate vs capacity)")
+    if offered == 0.0:
+        return 0.0
+    rho = offered / servers
+    wq_mmc = erlang_c(servers, offered) * service / (servers - offered)
+    correction = (1.0 - rho) * (servers - 1) * (math.sqrt(4.0 + 5.0 * servers) - 2.0) / (16.0 * rho * servers)
+    return 0.5 * wq_mmc * (1.0 + correction)
+
+
+# --------------------------------------------------------------------------------------------- prefill
+def prefill_service_ms(profile, input_tokens: int, hit_rate: float = 0.0, prefill_batch: int = 4) -> float:
+    """Prefill work per request (ms): ``prefill_ms(batch * t) / batch`` for ``t`` uncached input tokens."""
+    positive_scalar(input_tokens, "input_tokens")
+    nonnegative_scalar(hit_rate, "hit_rate")
+    if hit_rate >= 1.0:
+        raise InvalidInputError(f"hit_rate must be in [0, 1), got {hit_rate!r} (a full hit leaves no prefill)")
+    positive_scalar(prefill_batch, "prefill_batch")
+    tokens = input_tokens * (1.0 - hit_rate)
+    return float(profile.prefill_ms(prefill_batch * tokens)) / prefill_batch
+
+
+@dataclass(frozen=True)
+class PrefillTTFT:
+    """Mean TTFT (ms) of a prefill pool of ``G / gpus_per_worker`` workers (module docstring has the model).
+
+    ``service_ms``: prefill work per request (ms); ``rate_rps``: arrivals (requests/s); ``queue``: "md1",
+    "mg1" (with ``service_scv``) or "mdc".
+    """
+
+    service_ms: float
+    rate_rps: float
+    gpus_per_worker: int
+    queue: str = "md1"
+    service_scv: float = 0.0
+
+    def __post_init__(self):
+        positive_scalar(self.service_ms, "PrefillTTFT.service_ms")
+        nonnegative_scalar(self.rate_rps, "PrefillTTFT.rate_rps")
+        positive_scalar(self.gpus_per_worker, "PrefillTTFT.gpus_per_worker")
+        nonnegative_scalar(self.service_scv, "PrefillTTFT.service_scv")
+        if self.queue not in QUEUES:
+            raise InvalidInputError(f"queue must be one of {QUEUES}, got {self.queue!r}")
+        if self.queue == "md1" and self.service_scv != 0.0:
+            raise InvalidInputError("queue='md1' has deterministic service: use queue='mg1' for service_scv > 0")
+
+    @property
+    def offered_load(self) -> float:
+        """Busy workers needed on average: rate x service time (Erlangs)."""
+        return self.rate_rps * self.service_ms / 1000.0
+
+    def workers(self, g: float) -> float:
+        n = float(g) / self.gpus_per_worker
+        if not n >= 1.0 - 1e-12:
+            raise InvalidInputError(
+                f"prefill pool with {float(g):.6g} GPUs has fewer than one worker of {self.gpus_per_worker} GPUs"
+            )
+        return max(n, 1.0)
+
+    def utilisation(self, g: float) -> float:
+        """rho = offered load / workers."""
+        return self.offered_load / self.workers(g)
+
+    def __call__(self, g) -> float:
+        n, s = self.workers(g), self.service_ms
+        if self.queue == "mdc":
+            return s + self._mdc_interpolated(n)
+        if self.offered_load >= n:
+            raise CapacityExceededError(self.rate_rps, 1000.0 * n / s, f"prefill pool of {n:.6g} workers")
+        return s + md1_wait(self.rate_rps / n, s / 1000.0, self.service_scv) * 1000.0
+
+    def _mdc_interpolated(self, n: float) -> float:
+        lo = math.floor(n + 1e-12)
+        frac = n - lo
+        s_s = self.service_ms / 1000.0
+        w_lo = mdc_wait(self.rate_rps, s_s, lo) * 1000.0
+        if frac <= 1e-12:
+            return w_lo
+        return (1.0 - frac) * w_lo + frac * mdc_wait(self.rate_rps, s_s, lo + 1) * 1000.0
+
+    def derivative(self, g) -> float:
+        """dTTFT/dG (ms per GPU), analytic; for M/D/c the slope of the linear piece right of G (at whole
+        workers, the right derivative)."""
+        n, s = self.workers(g), self.service_ms
+        if self.queue == "mdc":
+            lo = math.floor(n + 1e-12)
+            s_s = s / 1000.0
+            rise = mdc_wait(self.rate_rps, s_s, lo + 1) - mdc_wait(self.rate_rps, s_s, lo)
+            return rise * 1000.0 / self.gpus_per_worker
+        rho = self.offered_load / n
+        if rho >= 1.0:
+            raise CapacityExceededError(self.rate_rps, 1000.0 * n / s, f"prefill pool of {n:.6g} workers")
+        # W = (1+scv)/2 s rho/(1-rho), rho = L tp / G  ->  dW/dG = -(1+scv)/2 s rho / (G (1-rho)^2)
+        return -(1.0 + self.service_scv) / 2.0 * s * rho / (float(g) * (1.0 - rho) ** 2)
+
+    @property
+    def min_stable_gpus(self) -> float:
+        """GPUs at which the pool is exactly saturated (never below one worker)."""
+        workers = self.offered_load if self.queue != "mdc" else math.floor(self.offered_load) + 1
+        return max(workers, 1.0) * self.gpus_per_worker
+
+
+def prefill_ttft(profile, rate_rps: float, input_tokens: int, hit_rate: float = 0.0, queue: str = "md1",
+                 service_scv: float = 0.0, prefill_batch: int = 4, tp: int | None = None) -> PrefillTTFT:
+    """TTFT(G_P) in ms for a measured ``profile`` (``tp`` defaults to the profile's GPUs per worker)."""
+    return PrefillTTFT(
+        service_ms=prefill_service_ms(profile, input_tokens, hit_rate, prefill_batch),
+        rate_rps=rate_rps,
+        gpus_per_worker=int(tp or profile.gpus_per_worker),
+        queue=queue,
+        service_scv=service_scv,
+    )
+
+
+# --------------------------------------------------------------------------------------------- decode
+def little_decode_itl_ms(step_ms: Callable, rate_per_worker_rps: float, output_tokens: float,
+                         max_batch: float) -> float:
+    """Inter-token latency (ms) of one decode worker fed ``rate_per_worker_rps``; ``inf`` when saturated.
+
+    ``step_ms(batch)``: the decode step latency (ms) at the worker's context. The batch b is the smallest
+    fixed point of Little's law ``b = rate * output_tokens * ITL(b) / 1000`` in
+    ``[0, max_batch]`` (a geometric scan for the first sign change, then Brent's method); the ITL is the
+    step latency at ``max(b, 1)`` (a worker never runs less than one sequence).
+    """
+    per_worker = rate_per_worker_rps * output_tokens / 1000.0
+
+    def excess(b):
+        return per_worker * float(step_ms(b)) - b
+
+    grid = np.unique(np.r_[0.0, np.geomspace(1e-3, float(max_batch), 200)])
+    try:  # vectorized step-latency functions (profiles) are evaluated in one call
+        values = per_worker * np.asarray(step_ms(grid), dtype=float) - grid
+        if values.shape != grid.shape:
+            raise TypeError
+    except (TypeError, ValueError):
+        values = np.array([excess(b) for b in grid])
+    below = np.flatnonzero(values <= 0)
+    if below.size == 0:
+        return math.inf
+    i = int(below[0])
+    b = 0.0 if i == 0 else brentq(excess, grid[i - 1], grid[i], xtol=1e-12)
+    return float(step_ms(max(b, 1.0)))
+
+
+@dataclass(frozen=True)
+class DecodeITL:
+    """Mean ITL (ms) of a decode pool of ``G / gpus_per_worker`` workers (module docstring has the model).
+
+    ``step_ms(batch)``: decode step latency (ms) of one worker at the pool's context (e.g.
+    ``profile.decode_step_at(context)``); ``max_batch``: sequences a worker can hold.
+    """
+
+    step_ms: Callable
+    rate_rps: float
+    output_tokens: int
+    gpus_per_worker: int
+    max_batch: float
+
+    def __post_init__(self):
+        if not callable(self.step_ms):
+            raise InvalidInputError(f"step_ms must be a callable batch -> ms, got {self.step_ms!r}")
+        nonnegative_scalar(self.rate_rps, "DecodeITL.rate_rps")
+        positive_scalar(self.output_tokens, "DecodeITL.output_tokens")
+        positive_scalar(self.gpus_per_worker, "DecodeITL.gpus_per_worker")
+        positive_scalar(self.max_batch, "DecodeITL.max_batch")
+
+    def workers(self, g: float) -> float:
+        n = float(g) / self.gpus_per_worker
+        if not n >= 1.0 - 1e-12:
+            raise InvalidInputError(
+                f"decode pool with {float(g):.6g} GPUs has fewer than one worker of {self.gpus_per_worker} GPUs"
+            )
+        return max(n, 1.0)
+
+    def batch(self, g: float) -> float:
+        """Sequences each worker carries (Little's law), from the ITL: b = rate/n * OSL * ITL / 1000."""
+        return self.rate_rps / self.workers(g) * self.output_tokens * self(g) / 1000.0
+
+    def utilisation(self, g: float) -> float:
+        """Batch per worker / batch limit (1 = the worker's KV budget or its measured batch grid is full)."""
+        try:
+            return self.batch(g) / self.max_batch
+        except CapacityExceededError:
+            return math.inf
+
+    def derivative(self, g) -> float:
+        """dITL/dG (ms per GPU) by implicit differentiation of Little's law b = r L t(b) / 1000 with
+        r = rate / n: ``db/dr = L t(b) / (1000 - r L t'(b))``, ``dr/dG = -r / G``; ``t'`` by a central
+        difference of the step curve. Zero where the batch is clipped at one sequence."""
+        itl = self(g)
+        r = self.rate_rps / self.workers(g)
+        b = r * self.output_tokens * itl / 1000.0
+        if b <= 1.0:
+            return 0.0
+        h = 1e-4 * b
+        slope = (float(self.step_ms(b + h)) - float(self.step_ms(b - h))) / (2 * h)
+        db_dr = self.output_tokens * itl / (1000.0 - r * self.output_tokens * slope)
+        return slope * db_dr * (-r / float(g))
+
+    def __call__(self, g) -> float:
+        n = self.workers(g)
+        itl = little_decode_itl_ms(self.step_ms, self.rate_rps / n, self.output_tokens, self.max_batch)
+        if not math.isfinite(itl):
+            peak = 1000.0 * n * self.max_batch / (self.output_tokens * float(self.step_ms(self.max_batch)))
+            raise CapacityExceededError(self.rate_rps, peak, f"decode pool of {n:.6g} workers (requests/s)")
+        return itl
+
+
+def decode_itl(profile, rate_rps: float, input_tokens: int, output_tokens: int, tp: int | None = None) -> DecodeITL:
+    """ITL(G_D) in ms for a measured ``profile`` at the mid-generation context; the batch limit is the
+    worker's KV budget at the full context, capped at the largest measured batch (no extrapolation)."""
+    positive_scalar(input_tokens, "input_tokens")
+    positive_scalar(output_tokens, "output_tokens")
+    kv_limit = profile.max_decode_batch(input_tokens + output_tokens)
+    return DecodeITL(
+        step_ms=profile.decode_step_at(input_tokens + output_tokens / 2.0),
+        rate_rps=rate_rps,
+        output_tokens=int(output_tokens),
+        gpus_per_worker=int(tp or profile.gpus_per_worker),
+        max_batch=float(min(kv_limit, int(np.max(profile.decode_batch)))),
+    )
+
+
+# --------------------------------------------------------------------------------------------- the game
+def serving_game(profile, total_gpus: int, rate_rps: float, input_tokens: int, output_tokens: int,
+                 hit_rate: float = 0.0, queue: str = "md1", weights: tuple[float, float] | None = None,
+                 prefill_batch: int = 4, tp: int | None = None):
+    """Game 1 on a measured profile: TTFT(G_P) and ITL(G_D) pool costs, ``step`` = tp GPUs, at least one
+    worker per pool, social cost weights (1, output_tokens) by default (TTFT + OSL x ITL per request)."""
+    from gametheory.games.resource import PDResourceGame
+
+    tp = int(tp or profile.gpus_per_worker)
+    return PDResourceGame(
+        total_gpus,
+        prefill_ttft(profile, rate_rps, input_tokens, hit_rate, queue, prefill_batch=prefill_batch, tp=tp),
+        decode_itl(profile, rate_rps, input_tokens, output_tokens, tp=tp),
+        weights=weights or (1.0, float(output_tokens)),
+        step=tp,
+        min_gpus=(float(tp), float(tp)),
+    )
+
+
+def convexity_violations(cost: Callable[[float], float], lo: float, hi: float, points: int = 129) -> list[float]:
+    """GPU counts in (lo, hi) where ``cost`` bends the wrong way on a uniform grid: the second difference is
+    below ``-1e-9`` of the cost scale (measured tables are not perfectly convex; the game's solver does not
+    need convexity, but uniqueness of the VE does)."""
+    grid = np.linspace(lo, hi, points)
+    values = np.array([cost(g) for g in grid])
+    second = values[:-2] - 2 * values[1:-1] + values[2:]
+    scale = 1e-9 * np.max(np.abs(values))
+    return [float(g) for g in grid[1:-1][second < -scale]]
+
+
+# --------------------------------------------------------------------------------------------- regimes
+def saturation_rate(cost, gpus: float, rel_tol: float = 1e-6) -> float:
+    """The arrival rate (requests/s) at which a pool cost of this module saturates with ``gpus`` GPUs:
+    bisection on finiteness of ``replace(cost, rate_rps=r)(gpus)`` after doubling past it."""
+    from dataclasses import replace
+
+    def finite(rate):
+        try:
+            return math.isfinite(replace(cost, rate_rps=rate)(gpus))
+        except CapacityExceededError:
+            return False
+
+    lo, hi = 0.0, max(cost.rate_rps, 1.0)
+    while finite(hi):
+        lo, hi = hi, 2.0 * hi
+        if hi > 1e12:
+            return math.inf
+    while hi - lo > rel_tol * hi:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if finite(mid) else (lo, mid)
+    return lo
+
+
+def pool_regime(cost, gpus: float, points: int = 40) -> tuple[str, float, tuple[float, float]]:
+    """Regime of a pool at its current rate with ``gpus`` GPUs: the knee of its cost against the arrival
+    rate (``gametheory.regimes.find_knee``, hinge fit, on ``points`` rates up to 99 % of saturation) and
+    ``classify`` of the current rate. Returns (regime, utilisation = rate / saturation rate, knee interval)."""
+    from dataclasses import replace
+
+    from gametheory.regimes import classify, find_knee
+
+    cap = saturation_rate(cost, gpus)
+    rates = np.linspace(0.02, 0.99, points) * cap
+    values = np.array([replace(cost, rate_rps=float(r))(gpus) for r in rates])
+    knee = find_knee(rates, values, n_boot=0)
+    return classify([cost.rate_rps], knee=knee)[0], cost.rate_rps / cap, knee.interval
