@@ -105,11 +105,13 @@ def _regimes_rows(summary: dict) -> list[list[str]]:
 def _resource_rows(summary: dict) -> list[list[str]]:
     if not summary:
         return [["Prop. 1 / Remark 1: P/D split at equilibrium vs optimum", "analytical only", "not run", "resource"]]
-    rows = []
-    for key, value in sorted(summary.items()):
-        if isinstance(value, (int, float)) and ("poa" in key.lower() or "split" in key.lower()):
-            rows.append([f"Game 1 ({key})", "analytical only", _fmt(float(value)), "resource"])
-    return rows or [["Prop. 1 / Remark 1: P/D split", "analytical only", "see docs/resource.md", "resource"]]
+    rows = [["Prop. 1 / Remark 1: PoA of the P/D split (70B TP4, 24 GPUs)", "analytical only (PoA > 1)",
+             f"{_fmt(summary['poa_min'])} to {_fmt(summary['poa_max'])} (max at "
+             f"{_fmt(summary['poa_max_rate_rps'])} req/s)", "resource"]]
+    for knee in summary.get("prefill_knee", []):
+        rows.append([f"Knee: one prefill worker saturates (prefill batch {knee['prefill_batch']})",
+                     "C in (96, 128]", f"C = X_max R_0 = {_fmt(knee['knee_concurrency'], 3)}", "resource"])
+    return rows
 
 
 def run(out_dir: Path, full: bool = False, previous: dict | None = None) -> Section:

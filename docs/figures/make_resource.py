@@ -1,0 +1,17 @@
+"""Figures and numbers of docs/resource.md: runs the `resource` reproduce section (full grid) into docs/figures.
+
+Usage: python docs/figures/make_resource.py
+"""
+
+from pathlib import Path
+
+from gametheory.reproduce import resource
+
+if __name__ == "__main__":
+    section = resource.run(Path(__file__).resolve().parent, full=True)
+    for table in section.tables:
+        print(table.render(), end="\n\n")
+    for note in section.notes:
+        print("note:", note)
+    for fig in section.figures:
+        print("figure:", fig)

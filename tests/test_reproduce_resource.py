@@ -1,0 +1,33 @@
+"""The Game 1 reproduce section on the shipped B200 profile: runs end to end, and its numbers obey the
+model's own identities (certificates, PoA >= 1, the optimum never worse than a fixed layout, the knee
+N* = X_max R_0 and the one-worker capacity 1000 / service time)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gametheory.reproduce import resource
+
+
+def test_resource_section_runs_and_is_consistent(tmp_path):
+    section = resource.run(tmp_path)
+    assert [f.name for f in section.figures] == ["resource_split.png"] and section.figures[0].exists()
+    rows = section.summary["rows"]
+    feasible = [r for r in rows if r["feasible"]]
+    assert len(feasible) >= 5
+    for r in feasible:
+        assert r["certificates"] < 1e-7
+        assert r["poa"] >= 1.0 and r["poa_int"] >= 1.0
+        assert r["opt_ttft_ms"] >= r["eq_ttft_ms"]  # the equilibrium over-provisions prefill
+    assert section.summary["poa_max"] == max(r["poa"] for r in feasible)
+    for row in section.summary["layouts"]:
+        for name in resource.LAYOUTS:
+            ratio = row[f"{name}_vs_opt"]
+            assert math.isnan(ratio) or ratio >= 1.0 - 1e-12
+    for knee in section.summary["prefill_knee"]:
+        assert knee["one_prefill_worker_rps"] == pytest.approx(1000.0 / knee["service_ms"], rel=1e-5)
+        x_max = min(knee["one_prefill_worker_rps"], knee["five_decode_workers_rps"])
+        assert knee["knee_concurrency"] == pytest.approx(x_max * knee["unloaded_latency_ms"] / 1000.0, rel=1e-12)
+    assert any(not r["feasible"] for r in resource.across_load([800.0]))
