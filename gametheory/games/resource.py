@@ -33,6 +33,7 @@ central difference (error O(h^4)); the result says which (``derivative``).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -352,17 +353,23 @@ def _solve_cvxpy(game, weights):
     pieces = [getattr(c, "cvxpy", None) for c in (game.prefill_cost, game.decode_cost)]
     if any(p is None for p in pieces):
         raise InvalidInputError("method='cvxpy' needs costs with a cvxpy(g) expression (InverseCost, MM1PoolCost)")
-    g_p, g_d = cp.Variable(), cp.Variable()
+    # well-scaled program: budget shares u in [0, 1] and the objective normalized by its value at the middle
+    # of the finite region (O(1) at the solution whatever the units; Clarabel's tolerances are absolute)
+    u_p, u_d = cp.Variable(), cp.Variable()
+    total = game.total_gpus
     lo, hi = game.domain
-    constraints = [g_p + g_d <= game.total_gpus, g_p >= game.min_gpus[0], g_d >= game.min_gpus[1]]
-    objective = weights[0] * pieces[0](g_p) + weights[1] * pieces[1](g_d)
+    scale = 1.0 / game.social_cost(0.5 * (lo + hi), weights)
+    constraints = [u_p + u_d <= 1.0, total * u_p >= game.min_gpus[0], total * u_d >= game.min_gpus[1]]
+    objective = scale * (weights[0] * pieces[0](total * u_p) + weights[1] * pieces[1](total * u_d))
     problem = cp.Problem(cp.Minimize(objective), constraints)
-    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
-    if problem.status not in ("optimal", "optimal_inaccurate") or g_p.value is None:
+    with warnings.catch_warnings():  # "optimal_inaccurate" is judged by the KKT certificate, not by a warning
+        warnings.simplefilter("ignore", UserWarning)
+        problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    if problem.status not in ("optimal", "optimal_inaccurate") or u_p.value is None:
         raise CertificateError(f"cvxpy: {problem.status}")
     # the budget binds for non-increasing costs; project the solver's point onto it
-    share = float(g_p.value) / (float(g_p.value) + float(g_d.value))
-    return float(np.clip(share * game.total_gpus, lo, hi))
+    share = float(u_p.value) / (float(u_p.value) + float(u_d.value))
+    return float(np.clip(share * total, lo, hi))
 
 
 def kkt_certificate(game: PDResourceGame, g_prefill: float, weights: tuple[float, float] = (1.0, 1.0),

@@ -49,18 +49,21 @@ def game_at(rate_rps: float, total_gpus: int = TOTAL_GPUS, profile=None, prefill
 
 
 def _integer_split(game):
-    """(integer VE prefill GPUs, integer optimum prefill GPUs, integer PoA) by enumeration of whole workers."""
-    step = game.step
-    splits = np.arange(step, game.total_gpus - step + 1, step, dtype=float)
-    lo, hi = game.domain
-    splits = splits[(splits >= lo - 1e-9) & (splits <= hi + 1e-9)]
-    if splits.size == 0:
+    """(integer VE prefill GPUs, integer optimum prefill GPUs, integer PoA) over whole TP workers
+    (:mod:`gametheory.games.resource_integer`; the PoA takes the worst integer VE)."""
+    from gametheory.games.resource_integer import (
+        integer_equilibrium,
+        integer_optimum,
+        integer_price_of_anarchy,
+        split_table,
+    )
+
+    table = split_table(game)
+    if not table.feasible.any():
         raise CapacityExceededError(game.prefill_cost.rate_rps, math.nan,
                                     f"every whole-worker split of {game.total_gpus:g} GPUs (requests/s)")
-    sums = np.array([sum(game.pool_costs(g)) for g in splits])
-    social = np.array([game.social_cost(g) for g in splits])
-    eq, opt = splits[int(np.argmin(sums))], splits[int(np.argmin(social))]
-    return eq, opt, game.social_cost(eq) / game.social_cost(opt)
+    eq, opt = integer_equilibrium(game, table=table), integer_optimum(game, table=table)
+    return eq.split[0], opt.split[0], integer_price_of_anarchy(game)
 
 
 def across_load(rates, profile=None) -> list[dict]:

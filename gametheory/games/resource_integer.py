@@ -1,0 +1,457 @@
+"""Game 1 in whole workers: the prefill/decode split in tensor-parallel-sized steps.
+
+A worker holds ``step`` GPUs (the TP size), so the budget of ``G`` GPUs holds ``N = floor(G / step)``
+workers and a full-budget split is ``(n_P, n_D) = (n, N - n)`` workers, i.e. ``(G_P, G_D) = (n step,
+(N - n) step)`` GPUs (any ``G - N step`` leftover GPUs cannot host a worker and stay idle). A split is
+*feasible* when both pools hold at least one worker, at least their ``min_gpus``, and both costs are finite
+(the pool is not saturated): the integer points of ``PDResourceGame.domain``.
+
+Solution concepts on this grid (the discrete counterparts of :mod:`gametheory.games.resource`):
+
+- **Best responses / generalized Nash equilibria.** Given the other pool's GPUs, a pool's best response is
+  every feasible count of its own that minimizes its cost within what the budget leaves. With
+  non-increasing costs the largest such count is always a best response, so *every full-budget feasible
+  split is a generalized Nash equilibrium* (neither pool can add a worker without breaking the shared
+  budget, and dropping one cannot lower its cost). With strictly decreasing costs these are the only GNE.
+  The GNEP alone therefore does not select a split (:func:`is_generalized_nash`, :func:`best_responses`).
+- **Integer variational equilibrium (VE).** The continuous VE is a stationary point of ``C_P + C_D`` on
+  the budget line (its VI map is that sum's gradient). On the grid: a split where no one-worker transfer
+  lowers ``C_P + C_D``. Writing ``dP(n) = C_P(n) - C_P(n + 1)`` for the prefill pool's gain from its
+  (n+1)-th worker and ``dD(m)`` likewise, that is the *discrete equal-marginal condition*
+  ``dP(n) <= dD(N - n - 1)`` and ``dD(N - n) <= dP(n - 1)`` (Proposition 1 with differences for
+  derivatives; a discrete local minimum, Murota, "Discrete Convex Analysis", 2003, for separable convex
+  costs where local = global). The certificate is the largest improvement of a one-step transfer, which
+  must be <= 0 (up to ``TIE_RTOL`` of the cost: exact ties differ by float round-off; 0 when neither
+  neighbouring split is feasible, so no transfer exists).
+- **Integer optimum** of the weighted social cost ``w_P C_P + w_D C_D``: exhaustive enumeration of the
+  feasible splits (vectorized; G = 1024 GPUs in steps of 8 is 127 splits), certified by the same one-step
+  test on the weighted cost. **Integer PoA** = weighted cost at the worst integer VE / at the integer
+  optimum.
+
+:func:`compare_with_rounding` shows when the integer VE is not the continuous VE rounded to the grid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gametheory.certificates import Certificate
+from gametheory.errors import CapacityExceededError, CertificateError, InvalidInputError
+from gametheory.games.resource import PDResourceGame
+
+__all__ = [
+    "IntegerSolution",
+    "RoundingComparison",
+    "SplitTable",
+    "best_responses",
+    "compare_with_rounding",
+    "integer_equilibria",
+    "integer_equilibrium",
+    "integer_optimum",
+    "integer_price_of_anarchy",
+    "is_generalized_nash",
+    "one_step_certificate",
+    "split_table",
+]
+
+#: relative tolerance of the monotonicity check (a cost may not rise by more than this between workers)
+MONOTONE_RTOL = 1e-9
+#: a one-step transfer "improves" only when it lowers the objective by more than this fraction of it: exact
+#: ties (e.g. 1/16 + 5/48 = 1/24 + 5/40) differ by float round-off and must count as ties, not improvements
+TIE_RTOL = 1e-12
+
+
+# --------------------------------------------------------------------------------------------- the grid
+@dataclass(frozen=True)
+class SplitTable:
+    """Every full-budget split on the worker grid and both pool costs there (one cost evaluation per split).
+
+    ``prefill_workers[k]`` = n_P of the k-th split (ascending), ``prefill_gpus``/``decode_gpus`` in GPUs,
+    ``prefill_costs``/``decode_costs`` = C_P(G_P), C_D(G_D) (``inf`` where a pool is saturated),
+    ``feasible`` = both costs finite and the ``min_gpus`` bounds met. ``workers`` = N, ``step`` = GPUs per
+    worker, ``weights`` = the game's (w_P, w_D).
+    """
+
+    step: int
+    workers: int
+    weights: tuple[float, float]
+    prefill_workers: np.ndarray
+    prefill_gpus: np.ndarray
+    decode_gpus: np.ndarray
+    prefill_costs: np.ndarray
+    decode_costs: np.ndarray
+    feasible: np.ndarray
+
+    @property
+    def vi_costs(self) -> np.ndarray:
+        """``C_P + C_D`` per split: the potential whose one-step local minima are the integer VE."""
+        return self.prefill_costs + self.decode_costs
+
+    def social_costs(self, weights: tuple[float, float] | None = None) -> np.ndarray:
+        """``w_P C_P + w_D C_D`` per split (the game's weights unless given)."""
+        w = self.weights if weights is None else weights
+        return w[0] * self.prefill_costs + w[1] * self.decode_costs
+
+    def index(self, prefill_workers: int) -> int:
+        """Row of the split with ``prefill_workers`` prefill workers."""
+        k = int(prefill_workers) - int(self.prefill_workers[0])
+        if not 0 <= k < self.prefill_workers.size or self.prefill_workers[k] != prefill_workers:
+            raise InvalidInputError(
+                f"prefill_workers = {prefill_workers!r} is not a split of {self.workers} workers "
+                f"(1 .. {self.workers - 1})"
+            )
+        return k
+
+    def one_step_improvements(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(up, down): how much ``values`` drops when one worker moves decode -> prefill (up) or
+        prefill -> decode (down); ``-inf`` where the move leaves the feasible splits, ``+inf`` where it
+        leaves an infeasible split for a feasible one."""
+        v = np.where(self.feasible, values, math.inf)
+        up = np.full(v.size, -math.inf)
+        down = np.full(v.size, -math.inf)
+        with np.errstate(invalid="ignore"):
+            up[:-1] = np.where(self.feasible[1:], v[:-1] - v[1:], -math.inf)
+            down[1:] = np.where(self.feasible[:-1], v[1:] - v[:-1], -math.inf)
+        # inf - inf (an infeasible split next to an infeasible one) is no improvement
+        up[np.isnan(up)] = -math.inf
+        down[np.isnan(down)] = -math.inf
+        return up, down
+
+
+def split_table(game: PDResourceGame, step: int | None = None) -> SplitTable:
+    """Evaluate both pool costs on every full-budget split of ``game`` in workers of ``step`` GPUs
+    (``game.step`` unless given; 1 GPU when neither is set).
+
+    Raises :class:`InvalidInputError` when the budget cannot hold one worker per pool or a cost rises with
+    its pool's GPUs, :class:`CapacityExceededError` when no split keeps both pools unsaturated.
+    """
+    step = _step(game, step)
+    n_workers = int(math.floor(game.total_gpus / step + 1e-12))
+    if n_workers < 2:
+        raise InvalidInputError(
+            f"total_gpus = {game.total_gpus:g} cannot hold one prefill and one decode worker of step = {step} GPUs"
+        )
+    n_p = np.arange(1, n_workers)
+    g_p = (n_p * step).astype(float)
+    g_d = ((n_workers - n_p) * step).astype(float)
+    c_p = _evaluate(game.prefill_cost, g_p, "prefill_cost")
+    c_d = _evaluate(game.decode_cost, g_d, "decode_cost")
+    feasible = np.isfinite(c_p) & np.isfinite(c_d) & (g_p >= game.min_gpus[0]) & (g_d >= game.min_gpus[1])
+    if not feasible.any():
+        raise CapacityExceededError(
+            0.0, game.total_gpus,
+            f"GPU budget: no split of {n_workers} workers of {step} GPUs keeps both pools unsaturated and above "
+            f"min_gpus {game.min_gpus}; total_gpus",
+        )
+    _check_non_increasing(g_p, c_p, "prefill_cost")
+    _check_non_increasing(g_d[::-1], c_d[::-1], "decode_cost")
+    return SplitTable(step, n_workers, tuple(game.weights), n_p, g_p, g_d, c_p, c_d, feasible)
+
+
+# --------------------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class IntegerSolution:
+    """A split on the worker grid and the evidence for it (the integer counterpart of ``ResourceSolution``).
+
+    ``split`` = (G_P, G_D) in GPUs and ``workers`` = (n_P, n_D); ``pool_costs`` = (C_P, C_D); ``cost`` =
+    the game's weighted social cost there; ``vi_cost`` = C_P + C_D; ``certificate`` = the largest
+    improvement of a one-worker transfer of the objective (``C_P + C_D`` for the VE, the weighted cost for
+    the optimum), <= 0 when it holds; ``gains`` = (dP, dD), each pool's cost drop from one more worker at
+    this split (``nan`` where the budget or the grid has no room); ``multiplier`` = (lo, hi), the bracket of
+    worker prices mu that support the split, max(next-worker gains) <= mu <= min(last-worker losses), the
+    discrete form of "equal marginal improvement" (weighted for the optimum; empty, lo > hi, only for
+    non-convex costs); ``ties`` = every split with the same status
+    (all integer VE for the VE; all optimal splits for the optimum) as (G_P, G_D) tuples;
+    ``n_splits`` = feasible splits enumerated; ``step`` = GPUs per worker.
+    """
+
+    kind: str
+    split: tuple[float, float]
+    workers: tuple[int, int]
+    pool_costs: tuple[float, float]
+    cost: float
+    vi_cost: float
+    certificate: Certificate
+    gains: tuple[float, float]
+    multiplier: tuple[float, float]
+    ties: tuple[tuple[float, float], ...]
+    n_splits: int
+    step: int
+
+    method: str = "enumeration"
+
+    @property
+    def unique(self) -> bool:
+        """True when no other split shares this status."""
+        return len(self.ties) <= 1
+
+    @property
+    def nit(self) -> int:
+        """Splits evaluated (the enumeration's work), named as in ``ResourceSolution``."""
+        return self.n_splits
+
+
+def integer_equilibria(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
+                       ) -> list[IntegerSolution]:
+    """Every integer variational equilibrium: feasible splits where no one-worker transfer lowers
+    ``C_P + C_D`` (ascending in G_P). For convex costs these are the minimizers of ``C_P + C_D`` on the
+    grid (one split, or adjacent ties); non-convex costs can have several separated ones."""
+    table = split_table(game, step) if table is None else table
+    up, down = table.one_step_improvements(table.vi_costs)
+    slack = TIE_RTOL * np.abs(table.vi_costs)
+    idx = np.flatnonzero(table.feasible & (up <= slack) & (down <= slack))
+    if idx.size == 0:  # impossible: the feasible minimizer of C_P + C_D is always one
+        raise CertificateError("no split passes the one-step transfer test; the cost table is inconsistent")
+    ties = tuple((float(table.prefill_gpus[k]), float(table.decode_gpus[k])) for k in idx)
+    return [_solution(table, int(k), "integer variational equilibrium", table.vi_costs, ties) for k in idx]
+
+
+def integer_equilibrium(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
+                        ) -> IntegerSolution:
+    """The integer VE of least ``C_P + C_D`` (the global minimizer on the grid; see :func:`integer_equilibria`
+    for all of them). Its certificate (largest one-step improvement <= 0) is checked before return."""
+    equilibria = integer_equilibria(game, step, table)
+    return min(equilibria, key=lambda s: s.vi_cost)
+
+
+def integer_optimum(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
+                    ) -> IntegerSolution:
+    """The split of least weighted social cost ``w_P C_P + w_D C_D`` by enumeration of every feasible split;
+    ``ties`` lists every split attaining it. Certified by the one-step test on the weighted cost."""
+    table = split_table(game, step) if table is None else table
+    social = np.where(table.feasible, table.social_costs(), math.inf)
+    best = float(social.min())
+    idx = np.flatnonzero(social <= best + TIE_RTOL * abs(best))
+    ties = tuple((float(table.prefill_gpus[k]), float(table.decode_gpus[k])) for k in idx)
+    return _solution(table, int(idx[0]), "integer social optimum", table.social_costs(), ties)
+
+
+def integer_price_of_anarchy(game: PDResourceGame, step: int | None = None) -> float:
+    """Weighted social cost at the *worst* integer VE / at the integer optimum (>= 1)."""
+    table = split_table(game, step)
+    worst = max(s.cost for s in integer_equilibria(game, table=table))
+    best = integer_optimum(game, table=table).cost
+    poa = worst / best
+    if poa < 1 - 1e-12:
+        raise CertificateError(f"integer PoA = {poa!r} < 1: the enumerated optimum is not optimal")
+    return max(poa, 1.0)
+
+
+def one_step_certificate(game: PDResourceGame, prefill_workers: int, step: int | None = None,
+                         weights: tuple[float, float] | None = (1.0, 1.0)) -> Certificate:
+    """The integer-VE certificate of any split (``weights=(1, 1)``; ``None`` = the game's weights, i.e. the
+    optimum's local test): the largest drop of ``w_P C_P + w_D C_D`` from moving one worker either way.
+    It holds (``.ok``) when that drop is <= 0; it is ``inf`` at an infeasible split next to a feasible one."""
+    table = split_table(game, step)
+    k = table.index(prefill_workers)
+    up, down = table.one_step_improvements(table.social_costs(weights))
+    worst = _no_move_is_zero(max(float(up[k]), float(down[k])))
+    if not table.feasible[k]:
+        worst = math.inf
+    value = float(table.social_costs(weights)[k]) if table.feasible[k] else 1.0
+    return Certificate("one_step_improvement", worst, TIE_RTOL * abs(value))
+
+
+def _solution(table: SplitTable, k: int, kind: str, objective: np.ndarray, ties) -> IntegerSolution:
+    up, down = table.one_step_improvements(objective)
+    worst = _no_move_is_zero(max(float(up[k]), float(down[k])))
+    certificate = Certificate("one_step_improvement", worst, TIE_RTOL * abs(float(objective[k])))
+    certificate.check(f"{kind} at {table.prefill_workers[k]} prefill workers of {table.step} GPUs")
+    c_p, c_d = float(table.prefill_costs[k]), float(table.decode_costs[k])
+    n_p = int(table.prefill_workers[k])
+    gain_p = _gain(table.prefill_costs, k, k + 1, table.feasible)  # prefill's next worker (taken from decode)
+    gain_d = _gain(table.decode_costs, k, k - 1, table.feasible)   # decode's next worker (taken from prefill)
+    loss_p = _gain(table.prefill_costs, k - 1, k, table.feasible)  # what prefill loses by giving one up
+    loss_d = _gain(table.decode_costs, k + 1, k, table.feasible)
+    w = (1.0, 1.0) if kind.endswith("equilibrium") else table.weights
+    gains = [w[0] * gain_p, w[1] * gain_d]
+    losses = [w[0] * loss_p, w[1] * loss_d]
+    lo = max((g for g in gains if math.isfinite(g)), default=math.nan)
+    hi = min((x for x in losses if math.isfinite(x)), default=math.nan)
+    w_p, w_d = table.weights
+    return IntegerSolution(
+        kind=kind, split=(float(table.prefill_gpus[k]), float(table.decode_gpus[k])),
+        workers=(n_p, table.workers - n_p), pool_costs=(c_p, c_d), cost=w_p * c_p + w_d * c_d,
+        vi_cost=c_p + c_d, certificate=certificate, gains=(gain_p, gain_d), multiplier=(lo, hi), ties=ties,
+        n_splits=int(table.feasible.sum()), step=table.step,
+    )
+
+
+def _no_move_is_zero(improvement: float) -> float:
+    """-inf means neither neighbour split is feasible (no transfer exists): nothing improves, report 0."""
+    return 0.0 if improvement == -math.inf else improvement
+
+
+def _gain(costs, before, after, feasible):
+    """costs[before] - costs[after] when both rows exist and are feasible, else nan."""
+    n = costs.size
+    if not (0 <= before < n and 0 <= after < n) or not (feasible[before] and feasible[after]):
+        return math.nan
+    return float(costs[before] - costs[after])
+
+
+# --------------------------------------------------------------------------------------------- best responses
+def best_responses(game: PDResourceGame, player: str, other_gpus: float, step: int | None = None) -> tuple[float, ...]:
+    """The pool's best responses (its GPU counts, ascending) to the other pool holding ``other_gpus``.
+
+    The pool may take any whole number of workers (>= 1, >= its ``min_gpus``) that fits in what the shared
+    budget leaves, ``G - other_gpus``; it keeps those of least cost. Empty when none fits or every one
+    saturates the pool."""
+    if player not in ("prefill", "decode"):
+        raise InvalidInputError(f"player must be 'prefill' or 'decode', got {player!r}")
+    step = _step(game, step)
+    other = float(other_gpus)
+    if not (math.isfinite(other) and other >= 0):
+        raise InvalidInputError(f"other_gpus must be a finite GPU count >= 0, got {other_gpus!r}")
+    i = 0 if player == "prefill" else 1
+    cost = game.prefill_cost if i == 0 else game.decode_cost
+    n_max = int(math.floor((game.total_gpus - other) / step + 1e-12))
+    gpus = np.arange(1, n_max + 1) * float(step)
+    gpus = gpus[gpus >= game.min_gpus[i]]
+    if gpus.size == 0:
+        return ()
+    values = _evaluate(cost, gpus, f"{player}_cost")
+    if not np.isfinite(values).any():
+        return ()
+    best = values[np.isfinite(values)].min()
+    return tuple(float(g) for g in gpus[values == best])
+
+
+def is_generalized_nash(game: PDResourceGame, split: tuple[float, float], step: int | None = None) -> bool:
+    """True when each pool's GPUs in ``split`` are a best response to the other's under the shared budget."""
+    g_p, g_d = (float(x) for x in split)
+    if g_p + g_d > game.total_gpus + 1e-9:
+        raise InvalidInputError(f"split {split} exceeds total_gpus = {game.total_gpus:g}")
+    return g_p in best_responses(game, "prefill", g_d, step) and g_d in best_responses(game, "decode", g_p, step)
+
+
+# --------------------------------------------------------------------------------------------- rounding
+@dataclass(frozen=True)
+class RoundingComparison:
+    """The continuous solution, its roundings to the worker grid, and the integer solution.
+
+    ``continuous`` = G_P of the continuous VE (or optimum) in GPUs, ``floor``/``ceil``/``nearest`` = its
+    roundings to the grid (feasible G_P in GPUs; None when outside the feasible splits), ``integer`` = the
+    integer solution, ``integer_splits`` = every integer VE's (or optimal) G_P; ``differs`` = the nearest
+    rounding is not among them; ``neither_rounding`` = neither floor nor ceil is; ``excess`` = relative
+    excess of the objective (C_P + C_D for the VE, weighted cost for the optimum) at the nearest rounding
+    over the integer solution.
+    """
+
+    kind: str
+    step: int
+    continuous: float
+    floor: float | None
+    ceil: float | None
+    nearest: float | None
+    integer: IntegerSolution
+    integer_splits: tuple[float, ...]
+    differs: bool
+    neither_rounding: bool
+    excess: float
+
+
+def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: str = "equilibrium"
+                          ) -> RoundingComparison:
+    """Round the continuous VE (``kind="equilibrium"``) or optimum (``"optimum"``) to the worker grid and
+    compare with the integer one. Rounding picks a split the integer game may not: the nearest grid point
+    to the continuous minimizer of a convex but asymmetric cost need not be its grid minimizer."""
+    table = split_table(game, step)
+    if kind == "equilibrium":
+        cont = game.equilibrium()
+        sols = integer_equilibria(game, table=table)
+        integer = min(sols, key=lambda s: s.vi_cost)
+        objective = table.vi_costs
+    elif kind == "optimum":
+        cont = game.optimum()
+        integer = integer_optimum(game, table=table)
+        sols = [integer]
+        objective = table.social_costs()
+    else:
+        raise InvalidInputError(f"kind must be 'equilibrium' or 'optimum', got {kind!r}")
+    splits = tuple(g for s in sols for g, _ in (s.ties if kind == "optimum" else (s.split,)))
+    g_star = cont.split[0]
+    feasible_gp = set(table.prefill_gpus[table.feasible].tolist())
+
+    def on_grid(n):
+        g = float(n * table.step)
+        return g if g in feasible_gp else None
+
+    lo, hi = on_grid(math.floor(g_star / table.step)), on_grid(math.ceil(g_star / table.step))
+    nearest = on_grid(math.floor(g_star / table.step + 0.5))
+    if nearest is None:
+        nearest = lo if hi is None else hi
+    excess = math.nan
+    if nearest is not None:
+        k = table.index(int(round(nearest / table.step)))
+        best = float(objective[table.index(integer.workers[0])])
+        excess = float(objective[k]) / best - 1.0
+    return RoundingComparison(
+        kind=kind, step=table.step, continuous=g_star, floor=lo, ceil=hi, nearest=nearest, integer=integer,
+        integer_splits=splits, differs=nearest not in splits, neither_rounding=lo not in splits and hi not in splits,
+        excess=excess,
+    )
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _step(game: PDResourceGame, step) -> int:
+    step = game.step if step is None else step
+    if step is None:
+        return 1
+    if isinstance(step, bool) or int(step) != step or step < 1:
+        raise InvalidInputError(f"step must be a positive integer number of GPUs per worker, got {step!r}")
+    return int(step)
+
+
+def _evaluate(cost, gpus: np.ndarray, name: str) -> np.ndarray:
+    """``cost`` at every GPU count: one vectorized call when the callable takes arrays, else one call per
+    count; saturation (CapacityExceededError, division by zero, +inf) -> inf; NaN raises."""
+    def scalar(g):
+        try:
+            with np.errstate(divide="ignore"):
+                return float(cost(float(g)))
+        except (CapacityExceededError, ZeroDivisionError):
+            return math.inf
+
+    values = None
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.asarray(cost(gpus), dtype=float)
+        if out.shape == gpus.shape:
+            values = out
+    except Exception:  # any scalar-only callable: fall back to one call per count
+        values = None
+    if values is not None:  # trust the array call only where it agrees with scalar calls (ends and middle)
+        probe = sorted({0, gpus.size // 2, gpus.size - 1})
+        for i in probe:
+            v = scalar(gpus[i])
+            if not (v == values[i] or abs(v - values[i]) <= 1e-12 * abs(v)):
+                values = None
+                break
+    if values is None:
+        values = np.array([scalar(g) for g in gpus])
+    if np.isnan(values).any():
+        g = gpus[np.flatnonzero(np.isnan(values))[0]]
+        raise InvalidInputError(f"{name}({g:.6g} GPUs) returned NaN")
+    if (values == -math.inf).any():
+        g = gpus[np.flatnonzero(values == -math.inf)[0]]
+        raise InvalidInputError(f"{name}({g:.6g} GPUs) returned -inf")
+    return values
+
+
+def _check_non_increasing(gpus: np.ndarray, values: np.ndarray, name: str) -> None:
+    """Costs must not rise with the pool's own GPUs (checked where both neighbours are finite)."""
+    a, b = values[:-1], values[1:]
+    with np.errstate(invalid="ignore"):
+        rises = np.isfinite(a) & np.isfinite(b) & (b - a > MONOTONE_RTOL * np.maximum(np.abs(a), 1e-300))
+    # a saturated (inf) pool after a finite one also means the cost rises with GPUs
+    rises |= np.isfinite(a) & ~np.isfinite(b)
+    if rises.any():
+        i = int(np.flatnonzero(rises)[0])
+        raise InvalidInputError(
+            f"{name} must not increase with the pool's GPUs: {a[i]:.6g} at {gpus[i]:.6g} GPUs < "
+            f"{b[i]:.6g} at {gpus[i + 1]:.6g} GPUs"
+        )
