@@ -57,7 +57,8 @@ def test_bootstrap_option(hinge_csv, capsys):
      ("load,lat\n1,2\n", "'latency' column"),
      ("load,latency\n-1,2\n2,3\n", "row 2, field 'load'"),
      ("load,latency\n", "no data rows"),
-     ("load,latency,weight\n1,2,0\n", "field 'weight'")],
+     ("load,latency,weight\n1,2,0\n", "field 'weight'"),
+     ("# a comment\nload,latency\n\n# another\n1,2\n2,x\n", "row 6, field 'latency'")],
 )
 def test_malformed_csv_names_file_row_field(tmp_path, capsys, text, needle):
     path = tmp_path / "bad.csv"
@@ -76,3 +77,12 @@ def test_too_few_points_for_family(tmp_path, capsys):
     path = write_csv(tmp_path / "few.csv", [0, 1, 2], [1, 2, 3])
     assert main(["fit", str(path), "--family", "pole"]) == 2
     assert "needs at least 4" in capsys.readouterr().err
+
+
+def test_comment_lines_are_skipped(capsys):
+    from pathlib import Path
+
+    plain = Path(__file__).parent / "data" / "measurements" / "plain.csv"
+    assert plain.read_text().startswith("#")
+    assert main(["fit", str(plain), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 6

@@ -163,3 +163,38 @@ def test_spread_certificate_reported():
     eq = g.equilibrium()
     assert eq.spread is not None and eq.spread <= 1e-9
     assert g.optimum().spread is None
+
+
+def test_water_fill_mm1_near_pole_regression():
+    # equal latencies 1/(10 - x) = 1/(9 - (12 - x)) -> x = 6.5; Newton's tiny steps next to the pole at 9
+    # once passed for convergence far from the root
+    eq = RoutingGame([MM1(10.0), MM1(9.0)], 12.0).equilibrium()
+    assert eq.flows == pytest.approx([6.5, 5.5], rel=1e-10) and eq.certificate.ok
+
+
+def test_water_fill_optimum_on_kinked_piecewise_linear_curves():
+    from scipy.optimize import minimize_scalar
+
+    from gametheory.latency import PiecewiseLinear
+
+    curves = [PiecewiseLinear([0.0, 1.0, 2.0, 4.0], [1.0, 1.5, 3.0, 8.0]),
+              PiecewiseLinear([0.0, 2.0, 3.0, 6.0], [2.0, 2.2, 3.0, 9.0])]
+    demand = 3.0
+    game = RoutingGame(curves, demand)
+    opt = game.optimum()
+    assert opt.certificate.ok
+
+    def total(x):
+        return x * float(curves[0](x)) + (demand - x) * float(curves[1](demand - x))
+
+    brute = minimize_scalar(total, bounds=(0.0, demand), method="bounded", options={"xatol": 1e-12})
+    assert game.social_cost(opt.flows) == pytest.approx(brute.fun, rel=1e-9)
+    # the subgradient certificate still rejects a point off the optimum
+    from gametheory.games.wardrop import level_gap
+
+    def marginals(flows):
+        return np.array([c.marginal(float(v)) for c, v in zip(curves, flows, strict=True)])
+
+    assert level_gap(marginals, opt.flows, [np.inf, np.inf]) <= 1e-9
+    moved = np.asarray(opt.flows, dtype=float) + np.array([0.05, -0.05])
+    assert level_gap(marginals, moved, [np.inf, np.inf]) > 1e-3

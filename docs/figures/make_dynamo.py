@@ -3,7 +3,10 @@
     python docs/figures/make_dynamo.py
 
 needs ai-dynamo 1.6.1 (``make dynamo``). ``--live`` instead runs experiment 3 on the live loopback stack
-(about 4 minutes). Writes docs/figures/dynamo_load.png (PoA-hat and TTFT P99 against
+(about 4 minutes); ``--sim`` runs experiment 3 on our simulator only (about 30 s, no Dynamo needed);
+``--validate`` runs only the simulator-vs-replay validation table. ``--sim`` writes
+docs/figures/dynamo_controller_sim.png (experiment 3 on the simulator).
+Writes docs/figures/dynamo_load.png (PoA-hat and TTFT P99 against
 closed-loop concurrency, three setups, 3 repeats each) and docs/figures/dynamo_controller.png (experiment 3:
 the controller's regime and TTFT P99 per interval of the ramp), and prints every number the doc quotes.
 About a minute on 2 cores.
@@ -80,6 +83,22 @@ def config_sweep() -> None:
             print(f"C={c:5d} {key:15s} mean {x.mean():10.4f} sd {x.std(ddof=1):.4g} CV {x.std(ddof=1) / x.mean():.2e}")
 
 
+def _plot_ramp(ax, static0, adaptive0, title: str) -> None:
+    """TTFT P99 per interval (static vs adaptive, trial 0) and the adaptive controller's regime."""
+    k = np.arange(len(RAMP))
+    ax.plot(k, [r.ttft_p99_ms for r in static0.reports], "o-", ms=3, label="static TTFT P99")
+    ax.plot(k, [r.ttft_p99_ms for r in adaptive0.reports], "s--", ms=3, label="adaptive TTFT P99")
+    ax.set_xlabel("poll interval (ramp C = " + ",".join(map(str, RAMP)) + ")", fontsize=7)
+    ax.set_ylabel("TTFT P99 (ms)")
+    ax.set_title(title, fontsize=9)
+    ax2 = ax.twinx()
+    ax2.step(k, adaptive0.regimes, where="post", color="k", lw=1, label="regime (after poll)")
+    ax2.set_ylim(-0.2, 2.2)
+    ax2.set_yticks([0, 1, 2])
+    ax2.set_ylabel("regime")
+    ax.legend(fontsize=7, loc="upper left")
+
+
 def experiment3(axes) -> None:
     print(f"\n== experiment 3: static defaults vs adaptive, ramp C = {RAMP}, saturated = intervals {SATURATED}, "
           "3 trials ==")
@@ -107,18 +126,74 @@ def experiment3(axes) -> None:
               f"{100 * (a['throughput_rps'][0] / s['throughput_rps'][0] - 1):+.2f} %")
         adaptive0 = next(o for o in out if o.arm == "adaptive" and o.trial == 0)
         static0 = next(o for o in out if o.arm == "static" and o.trial == 0)
-        k = np.arange(len(RAMP))
-        ax.plot(k, [r.ttft_p99_ms for r in static0.reports], "o-", ms=3, label="static TTFT P99")
-        ax.plot(k, [r.ttft_p99_ms for r in adaptive0.reports], "s--", ms=3, label="adaptive TTFT P99")
-        ax.set_xlabel("poll interval (ramp C = " + ",".join(map(str, RAMP)) + ")", fontsize=7)
-        ax.set_ylabel("TTFT P99 (ms)")
-        ax.set_title(setup)
-        ax2 = ax.twinx()
-        ax2.step(k, adaptive0.regimes, where="post", color="k", lw=1, label="regime (after poll)")
-        ax2.set_ylim(-0.2, 2.2)
-        ax2.set_yticks([0, 1, 2])
-        ax2.set_ylabel("regime")
-        ax.legend(fontsize=7, loc="upper left")
+        _plot_ramp(ax, static0, adaptive0, setup)
+
+
+def sim_experiment3(trials: int = 3) -> None:
+    """Experiment 3 on our simulator (SimulatorActuator: one continuous simulation, 5 s polls of virtual time,
+    same ramp, thresholds and saturated phase as the replay), without and with the mocker's 256 batch slots."""
+    from gametheory.serving.sim_actuator import SimulatorActuator
+
+    print(f"\n== experiment 3 on the simulator: ramp C = {RAMP}, 5 s polls, saturated = intervals {SATURATED}, "
+          f"{trials} trials ==")
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    for row, slots in enumerate((None, 256)):
+        kw = {} if slots is None else {"max_num_seqs": slots}
+        for col, setup in enumerate(("70b_1p5d", "70b_1p2d")):
+            base = SimulatorActuator(setup, (1,), seed=0, with_poa=False, sim_kw=kw).run_interval(0, 0.0, 1.0)
+            b = base.ttft_p99_ms
+            out = static_vs_adaptive(lambda trial, s=setup, k=kw: SimulatorActuator(s, RAMP, seed=trial, sim_kw=k),
+                                     lambda b=b: AdaptiveController.from_baseline(b, F1, F2), len(RAMP), SATURATED,
+                                     trials)
+            print(f"{setup} (slots {slots or 'unlimited'}): baseline TTFT P99 {b:.2f} ms -> theta1 {F1 * b:.1f} ms, "
+                  f"theta2 {F2 * b:.1f} ms")
+            summary = {}
+            for arm in ("static", "adaptive"):
+                rows = [o for o in out if o.arm == arm]
+                summary[arm] = m = {k: d.interval([getattr(o, k) for o in rows])
+                                    for k in ("poa_hat", "ttft_p99_ms", "throughput_rps")}
+                print(f"  {arm:8s} PoA-hat {m['poa_hat'][0]:.4f} [{m['poa_hat'][1]:.4f}, {m['poa_hat'][2]:.4f}]  "
+                      f"TTFT P99 {m['ttft_p99_ms'][0]:.1f} [{m['ttft_p99_ms'][1]:.1f}, {m['ttft_p99_ms'][2]:.1f}] ms  "
+                      f"throughput {m['throughput_rps'][0]:.1f} req/s  "
+                      f"regimes (trial 0): {' '.join(map(str, rows[0].regimes))}")
+            st, ad = summary["static"], summary["adaptive"]
+            print(f"  ratio static/adaptive: PoA-hat {st['poa_hat'][0] / ad['poa_hat'][0]:.3f}x, TTFT P99 "
+                  f"{st['ttft_p99_ms'][0] / ad['ttft_p99_ms'][0]:.3f}x, throughput change "
+                  f"{100 * (ad['throughput_rps'][0] / st['throughput_rps'][0] - 1):+.2f} %")
+            _plot_ramp(axes[row, col], next(o for o in out if o.arm == "static" and o.trial == 0),
+                       next(o for o in out if o.arm == "adaptive" and o.trial == 0),
+                       f"simulator {setup}, decode slots {slots or 'unlimited'}")
+    fig.tight_layout()
+    fig.savefig(OUT / "dynamo_controller_sim.png", dpi=100)
+    print("wrote", OUT / "dynamo_controller_sim.png")
+
+
+VALIDATION_GRID = (16, 64, 128, 256, 512, 768, 1024)
+
+
+def validate(repeats: int = 3) -> None:
+    """Validation of our model: simulator vs the real router's replay on the same workload and limits
+    (gametheory.serving.validation), defaults tau 0, omega 1; relative error (sim - replay) / replay."""
+    from gametheory.serving.validation import METRICS, sim_vs_replay
+
+    print(f"\n== validation: simulator vs replay, same workload, C = {VALIDATION_GRID}, {repeats} seeds each; "
+          "replay / simulator / relative error ==")
+    errs = {k: [] for k in METRICS}
+    for setup in d.SETUPS:
+        for slots in (256, None):
+            print(f"{setup}, simulator decode slots {slots or 'unlimited'}:")
+            for r in sim_vs_replay(setup, VALIDATION_GRID, repeats=repeats, max_num_seqs=slots):
+                print(f"  C={r.concurrency:5d} " + "  ".join(
+                    f"{k} {r.replay[k]:.4g}/{r.sim[k]:.4g}/{100 * r.rel_err[k]:+.1f}%" for k in METRICS))
+                if slots == 256:
+                    for k in METRICS:
+                        errs[k].append((r.concurrency, abs(r.rel_err[k])))
+    print("summary over setups and C (256 slots): mean |rel err| (max) per metric")
+    for k in METRICS:
+        e = np.array([v for _, v in errs[k]])
+        low = np.array([v for c, v in errs[k] if c <= 256])
+        print(f"  {k:15s} all C: {100 * e.mean():.1f} % (max {100 * e.max():.1f} %);  C <= 256: "
+              f"{100 * low.mean():.1f} % (max {100 * low.max():.1f} %)")
 
 
 LIVE_RAMP = (2, 4, 8, 16, 32, 32)
@@ -151,6 +226,12 @@ def main() -> None:
 
     if "--live" in sys.argv:
         live_experiment3()
+        return
+    if "--sim" in sys.argv:
+        sim_experiment3()
+        return
+    if "--validate" in sys.argv:
+        validate()
         return
     timing_checks()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))

@@ -35,20 +35,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_points(path: Path) -> tuple[list[float], list[float], list[float] | None]:
-    """Read load, latency and optional weight columns; errors name the file, row and field."""
+    """Read load, latency and optional weight columns; errors name the file, line and field. Blank lines
+    and lines starting with ``#`` are skipped (as in :func:`gametheory.serving.measurements.read_csv`)."""
     try:
         handle = open(path, newline="")
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read ({exc.strerror})") from exc
     with handle:
-        reader = csv.DictReader(handle)
+        kept = [(no, line) for no, line in enumerate(handle, start=1)
+                if line.strip() and not line.lstrip().startswith("#")]
+        line_numbers = [no for no, _ in kept[1:]]
+        reader = csv.DictReader(line for _, line in kept)
         fields = [f.strip().lower() for f in (reader.fieldnames or [])]
         for need in ("load", "latency"):
             if need not in fields:
                 raise InvalidInputError(f"{path}: header must have a {need!r} column, got {fields}")
         has_w = "weight" in fields
         xs, ys, ws = [], [], []
-        for row_no, row in enumerate(reader, start=2):
+        for row_no, row in zip(line_numbers, reader, strict=False):
             row = {(k or "").strip().lower(): v for k, v in row.items()}
             vals = []
             for name in ("load", "latency") + (("weight",) if has_w else ()):

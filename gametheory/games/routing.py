@@ -29,7 +29,7 @@ from gametheory.certificates import Certificate
 from gametheory.errors import ConvergenceError, InvalidInputError
 from gametheory.games import cache_routing as cr
 from gametheory.games.routing_cvx import beckmann_cvx, optimum_cvx
-from gametheory.games.wardrop import CurveBank, water_fill
+from gametheory.games.wardrop import CurveBank, level_gap, water_fill
 from gametheory.latency import LatencyCurve
 
 __all__ = ["RoutingGame", "RoutingResult"]
@@ -207,9 +207,10 @@ class RoutingGame:
                 nit = 0
             else:
                 raise InvalidInputError(f"method must be 'fast' or 'cvxpy', got {method!r}")
-            mg = np.array([c.marginal(float(v)) for c, v in zip(self.latencies, X, strict=True)])
-            total = float(X @ mg)
-            kkt = (total - R * float(mg.min())) / total if total > 0 else 0.0
+            def marginals(flows):
+                return np.array([c.marginal(float(v)) for c, v in zip(self.latencies, flows, strict=True)])
+
+            kkt = level_gap(marginals, X, [c.capacity for c in self.latencies])
             tol = max(rgap, 1e-9) if method == "fast" else 1e-6
             cert = Certificate("kkt_residual", max(kkt, 0.0), tol).check("RoutingGame.optimum")
             return self._result(self._class_matrix(X), cert, nit, f"social optimum by {method}")

@@ -158,7 +158,9 @@ def _invert(bank: CurveBank, t: float, upper: np.ndarray, marginal: bool, g0: np
             step = np.where(gd > 0, f / gd, np.inf)
         xo = xa[todo]
         scale = 1e-14 * np.maximum(1.0, xo)
-        converged = (f == 0) | (np.abs(step) <= scale)  # Newton correction below rounding: keep xo
+        # a Newton correction below rounding means a root only where the residual is small too: next to a
+        # pole the derivative is huge and the step tiny far from the root (the bracket then decides)
+        converged = (f == 0) | ((np.abs(step) <= scale) & (np.abs(f) <= 1e-10 * max(1.0, abs(t))))
         xn = xo - step
         bad = ~((xn > lo[todo]) & (xn < hi[todo]))
         xn = np.where(bad, 0.5 * (lo[todo] + hi[todo]), xn)  # Newton left the bracket: bisect
@@ -170,6 +172,33 @@ def _invert(bank: CurveBank, t: float, upper: np.ndarray, marginal: bool, g0: np
             break
     x[act] = xa
     return x
+
+
+def level_gap(cost_of, flows, capacity) -> float:
+    """Relative Wardrop/KKT gap of ``flows`` on parallel links, kinks allowed.
+
+    ``cost_of(x)`` maps a flow vector to the links' costs (latencies for an equilibrium, marginal costs for
+    an optimum). Smooth curves: ``(sum_w x_w g_w - r min_w g_w) / sum_w x_w g_w``. At a kink (a
+    PiecewiseLinear curve, whose marginal cost jumps) the condition holds with a subgradient: a used
+    link's interval [g(x-), g(x+)] (one-sided values 1e-12 x away, far below any tolerance for smooth
+    curves) must contain a common level t, taken as the largest g(x-) over used links; each used link's cost
+    is clipped to t inside its interval before the gap is formed.
+    """
+    x = np.asarray(flows, dtype=float)
+    cap = np.broadcast_to(np.asarray(capacity, dtype=float), x.shape)
+    r = float(x.sum())
+    g = np.asarray(cost_of(x), dtype=float)
+    used = x > 0
+    if r <= 0 or not used.any():
+        return 0.0
+    delta = np.minimum(1e-12 * np.maximum(1.0, x), 0.5 * (cap - x))
+    g_minus = np.asarray(cost_of(np.where(used, x - np.minimum(delta, x), x)), dtype=float)
+    g_plus = np.asarray(cost_of(x + delta), dtype=float)
+    low, high = np.minimum(g_minus, g), np.maximum(g_plus, g)
+    level = float(low[used].max())
+    g = np.where(used, np.clip(level, low, high), g)
+    total = float(x @ g)
+    return max((total - r * float(g.min())) / total, 0.0) if total > 0 else 0.0
 
 
 def water_fill(curves, demand: float, *, marginal: bool = False, rgap: float = 1e-12,
@@ -233,8 +262,7 @@ def water_fill(curves, demand: float, *, marginal: bool = False, rgap: float = 1
         x = x_lo + lam * (x_hi - x_lo)
     x = x * (r / x.sum())
     g, _ = bank.g(x, marginal)
-    total = float(x @ g)
-    gap = (total - r * float(g.min())) / total if total > 0 else 0.0
+    gap = level_gap(lambda v: bank.g(v, marginal)[0], x, bank.capacity)
     cert = Certificate("relative_gap", max(gap, 0.0), max(rgap, 1e-9)).check(
         "water_fill " + ("optimum" if marginal else "equilibrium"))
     return WaterFillResult(x, float(t), g, cert, nit)

@@ -21,7 +21,9 @@ threshold. The EWMA filters single-poll spikes before either rule sees them.
 Actuators (:class:`Actuator`): ``run_interval(tau, omega) -> IntervalReport`` serves one poll interval of
 traffic with the given router setting and returns what a Prometheus poll would report.
 :class:`ReplayActuator` drives NVIDIA Dynamo's real KV router on the replay's virtual clock
-(:mod:`gametheory.serving.dynamo`). The live stack reads TTFT from the frontend's ``/metrics`` histogram:
+(:mod:`gametheory.serving.dynamo`). :class:`gametheory.serving.sim_actuator.SimulatorActuator` drives our
+discrete-event simulator (one continuous simulation, state carried across intervals). The live stack
+reads TTFT from the frontend's ``/metrics`` histogram:
 :func:`histogram_quantile` is the parser it uses (Prometheus' ``histogram_quantile`` on bucket deltas).
 """
 

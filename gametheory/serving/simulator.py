@@ -4,7 +4,9 @@ Stations: one prefill worker (FCFS batches: when idle it takes every queued requ
 ``max_prefill_tokens``; a batch takes ``profile.prefill_ms(uncached tokens)``), KV transfer
 (``profile.kv_transfer_ms(input tokens, link_gb_per_s)``), decode workers (continuous batching; the step
 time ``profile.decode_step_ms(batch, context)`` is held constant between membership changes and progress
-is counted in fractional steps, a fluid-within-step approximation). The router (:mod:`gametheory.serving.router`)
+is counted in fractional steps, a fluid-within-step approximation). Each decode worker keeps a progress clock
+(decode steps done since start; every member advances with it), so a member's finish is a fixed clock target
+kept in a min-heap and a batch update costs O(log b), not O(b). The router (:mod:`gametheory.serving.router`)
 picks the decode worker at arrival; each decode worker keeps a block-level prefix cache (LRU or KVBM-like
 frequency rule) that decides how many prompt tokens the prefill must compute. Event loop: a binary heap
 (``heapq``) of (time_ms, seq, kind, payload); stale decode completions are skipped by a version counter.
@@ -112,8 +114,11 @@ def simulate(profile, n_decode: int = 5, concurrency: int = 64, n_requests: int 
     q_prefill_tok = np.zeros(m)  # tokens queued for prefill per target decode worker
     active_tok = np.zeros(m)  # KV tokens of requests decoding (or bound) on each worker
     n_active = np.zeros(m, dtype=np.int64)
-    # decode state per worker: members dict req -> remaining steps; last update; version
+    # decode state per worker: members dict req -> finish target on the progress clock prog[w] (steps),
+    # a min-heap of (target, req), last update, version
     members = [dict() for _ in range(m)]
+    dheap = [[] for _ in range(m)]
+    prog = [0.0] * m
     last_t = np.zeros(m)
     version = np.zeros(m, dtype=np.int64)
     first_tok = np.zeros(n_requests)
@@ -132,19 +137,16 @@ def simulate(profile, n_decode: int = 5, concurrency: int = 64, n_requests: int 
     def advance(w, t):
         mem = members[w]
         if mem:
-            s = step_tab[min(len(mem), bmax)]
-            done = (t - last_t[w]) / s
-            for r in mem:
-                mem[r] -= done
+            prog[w] += (t - last_t[w]) / step_tab[min(len(mem), bmax)]
         last_t[w] = t
 
     def schedule_decode(w, t):
         version[w] += 1
-        mem = members[w]
-        if mem:
-            s = step_tab[min(len(mem), bmax)]
-            r = min(mem, key=mem.__getitem__)
-            push(t + max(mem[r], 0.0) * s, 2, (w, int(version[w]), r))
+        h = dheap[w]
+        if h:
+            s = step_tab[min(len(members[w]), bmax)]
+            target, r = h[0]
+            push(t + max(target - prog[w], 0.0) * s, 2, (w, int(version[w]), r))
 
     def start_prefill(t):
         nonlocal prefill_busy
@@ -224,7 +226,8 @@ def simulate(profile, n_decode: int = 5, concurrency: int = 64, n_requests: int 
             r = payload
             w = int(log["worker"][r])
             advance(w, t)
-            members[w][r] = float(osl[r])
+            members[w][r] = target = prog[w] + float(osl[r])
+            heapq.heappush(dheap[w], (target, r))
             first_tok[r] = t
             schedule_decode(w, t)
         else:  # decode completion candidate
@@ -232,8 +235,10 @@ def simulate(profile, n_decode: int = 5, concurrency: int = 64, n_requests: int 
             if ver != version[w]:
                 continue
             advance(w, t)
-            mem = members[w]
-            fin = [q for q, left in mem.items() if left <= 1e-9]
+            mem, h = members[w], dheap[w]
+            fin = []
+            while h and h[0][0] - prog[w] <= 1e-9:
+                fin.append(heapq.heappop(h)[1])
             for q in fin:
                 del mem[q]
                 log["end_ms"][q] = t

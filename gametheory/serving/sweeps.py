@@ -35,15 +35,20 @@ def run_point(profile_name: str, n_decode: int, concurrency: int, tau: float, om
     from gametheory.serving.profiles import load_profile
     from gametheory.serving.simulator import simulate
 
+    kw = dict(kwargs or {})
+    warm = kw.pop("warmup", None)  # requests discarded at the start (default min(n / 10, 2 C))
     r = simulate(load_profile(profile_name), n_decode, concurrency, n_requests, tau=tau, omega=omega, seed=seed,
-                 warmup=min(n_requests // 10, 2 * concurrency), **(kwargs or {}))
+                 warmup=min(n_requests // 10, 2 * concurrency) if warm is None else int(warm), **kw)
+    cut = r.log.size // 10 if warm is None else int(warm)
     return SweepPoint(concurrency, tau, omega, r.ttft_p99_ms, r.throughput_rps, r.throughput_tok_s,
-                      poa_hat_log(r.log[r.log.size // 10 :]).value)
+                      poa_hat_log(r.log[cut:]).value)
 
 
 def sweep(profile_name: str, n_decode: int, concurrencies, configs=None, *, n_requests: int = 5000,
           seed: int = 0, executor: Executor | None = None, progress: bool = False, **kwargs) -> list[SweepPoint]:
-    """Run every (C, tau, omega) point; ``configs`` defaults to [(0, 1)] (Dynamo defaults).
+    """Run every (C, tau, omega) point; ``configs`` defaults to [(0, 1)] (Dynamo defaults). ``kwargs`` go to
+    :func:`~gametheory.serving.simulator.simulate`; ``warmup=k`` discards the first k requests from the
+    metrics and PoA-hat (default min(n / 10, 2 C); use 2 C or more for steady state at large C).
     Use ``configs=tau_omega_grid()`` for the paper's 16 configs. Results come back in submission order."""
     configs = list(configs or [(0.0, 1.0)])
     jobs = [(profile_name, n_decode, int(c), float(t), float(o), n_requests, seed, kwargs)
