@@ -85,6 +85,9 @@ def _dynamo_rows(summary: dict) -> list[list[str]]:
              f"{_fmt(summary['poa_hat_min'])} to {_fmt(summary['poa_hat_max'])}", "dynamo"]]
 
 
+KNEE_METRICS = {"knee_sim": "ITL P50 (simulator)", "knee_sim_ttft_p99": "TTFT P99 (simulator)"}
+
+
 def _regimes_rows(summary: dict) -> list[list[str]]:
     if not summary:
         return [["Knee of PoA-hat vs concurrency", "C in (96, 128]", "not run", "regimes"]]
@@ -92,7 +95,9 @@ def _regimes_rows(summary: dict) -> list[list[str]]:
     for key, value in sorted(summary.items()):
         if "knee" in key and isinstance(value, dict):
             for setup, knee in value.items():
-                rows.append([f"Knee, {setup} ({key})", "C in (96, 128]", _fmt(float(knee), 3), "regimes"])
+                ours = "no knee in the grid" if knee is None else _fmt(float(knee), 3)
+                what = KNEE_METRICS.get(key, key)
+                rows.append([f"Knee of {what} vs C, {setup}", "C in (96, 128]", ours, "regimes"])
         if "knee" in key and isinstance(value, (int, float, str)):
             rows.append([f"Knee ({key})", "C in (96, 128]", _fmt(value), "regimes"])
         if "plateau" in key and isinstance(value, (int, float, str)):
