@@ -17,11 +17,11 @@ class InvalidInputError(GameTheoryError, ValueError):
 class CapacityExceededError(InvalidInputError):
     """A latency curve was evaluated at or beyond its capacity (the pole of M/M/1 or Pole curves)."""
 
-    def __init__(self, load: float, capacity: float, what: str = "latency curve"):
+    def __init__(self, load: float, capacity: float, what: str = "latency curve", message: str | None = None):
         self.load = float(load)
         self.capacity = float(capacity)
         super().__init__(
-            f"{what}: load {self.load:.6g} is at or beyond capacity {self.capacity:.6g}; "
+            message or f"{what}: load {self.load:.6g} is at or beyond capacity {self.capacity:.6g}; "
             "latency is infinite there"
         )
 

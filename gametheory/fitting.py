@@ -132,6 +132,8 @@ def _check_inputs(x, y, weights):
         if (w <= 0).any():
             i = int(np.argmax(w <= 0))
             raise InvalidInputError(f"weights must be > 0; entry {i} is {w[i]!r}")
+    if xs.size > 1 and np.ptp(xs) == 0:
+        raise InvalidInputError(f"x (load): all {xs.size} loads equal {xs[0]!r}; a curve of load needs loads that vary")
     order = np.argsort(xs, kind="stable")
     return xs[order], ys[order], w[order]
 

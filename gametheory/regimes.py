@@ -14,9 +14,11 @@ dominated by noise, so every method here first fits or smooths, then locates the
 
 The interval is a percentile interval (2.5 %, 97.5 % by default) of the knee over ``n_boot`` seeded
 bootstrap refits: a residual bootstrap of the fit for "hinge" and "pole" (Efron & Tibshirani 1993,
-sec. 9.5), a case (pairs) bootstrap for "kneedle". The "pole" knee may lie beyond the measured range
-(it extrapolates the fitted pole); when the fitted pole coefficient c is 0 there is no knee and
-:class:`~gametheory.errors.InvalidInputError` is raised. :func:`second_derivative` gives the curvature view directly.
+sec. 9.5), a case (pairs) bootstrap for "kneedle". With fewer than ``MIN_RESIDUAL_DOF`` residual degrees
+of freedom the interval is widened to the measured loads on either side of the knee. The "pole" knee may
+lie beyond the measured range (it extrapolates the fitted pole); when the fitted pole coefficient c is 0
+there is no knee and :class:`~gametheory.errors.InvalidInputError` is raised. :func:`second_derivative`
+gives the curvature view directly.
 
 Classification rule (:func:`classify`): a load is ``"below"`` the knee when it is below the interval's
 low end, ``"saturated"`` above its high end and ``"transition"`` inside [low, high].
@@ -35,12 +37,16 @@ from gametheory.fitting import FitResult, _check_inputs, fit
 __all__ = ["LABELS", "METHODS", "KneeResult", "RegimeFits", "classify", "find_knee", "regime_fits", "second_derivative"]
 
 METHODS = ("hinge", "pole", "kneedle")
+#: below this many residual degrees of freedom (points - fitted parameters) the interval also spans the
+#: measured loads on either side of the knee (a residual bootstrap has nothing to resample)
+MIN_RESIDUAL_DOF = 4
 LABELS = ("below", "transition", "saturated")
 
 
 @dataclass(frozen=True)
 class KneeResult:
-    """Knee load (same unit as the input loads) with a bootstrap percentile ``interval`` (low, high)."""
+    """Knee load (same unit as the input loads) with a bootstrap percentile ``interval`` (low, high);
+    ``interval_method`` says when the interval was widened to the measured loads around the knee."""
 
     load: float
     interval: tuple[float, float]
@@ -48,6 +54,7 @@ class KneeResult:
     fit: FitResult | None = None
     n_boot: int = 0
     confidence: float = 0.95
+    interval_method: str = "bootstrap"
 
 
 def _knee_of_fit(method: str, res: FitResult) -> float:
@@ -123,9 +130,18 @@ def find_knee(x, y, *, method: str = "hinge", weights=None, n_boot: int = 100, c
         lo, hi = min(lo, load), max(hi, load)
     else:
         lo = hi = load
+    interval_method = "bootstrap"
+    if xs.size - base.k < MIN_RESIDUAL_DOF:
+        # too few residual degrees of freedom: resampled residuals are ~0 and the bootstrap interval collapses
+        # onto the estimate; the data cannot place the knee more finely than between its neighbouring loads
+        below, above = xs[xs <= load], xs[xs >= load]
+        lo = min(lo, float(below.max())) if below.size else lo
+        hi = max(hi, float(above.min())) if above.size else hi
+        interval_method = f"bootstrap widened to the measured loads around the knee ({xs.size} points, " \
+                          f"{base.k} parameters)"
     lo, hi = max(lo, 0.0), max(hi, 0.0)
     return KneeResult(load=float(load), interval=(lo, hi), method=method, fit=base, n_boot=len(knees),
-                      confidence=confidence)
+                      confidence=confidence, interval_method=interval_method)
 
 
 def second_derivative(x, y, *, family: str = "auto", loads=None, weights=None) -> tuple[np.ndarray, np.ndarray]:

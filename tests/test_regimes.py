@@ -104,3 +104,20 @@ def test_bad_input():
 def test_flat_or_straight_data_has_no_knee(y):
     with pytest.raises(InvalidInputError, match="no knee"):
         find_knee(np.arange(6.0), y, n_boot=5)
+
+
+def test_knee_interval_is_not_falsely_narrow_with_few_points():
+    # 6 points, a 4-parameter hinge: the residual bootstrap has nothing to resample, so the interval must at
+    # least span the measured loads around the knee (the break is not identified between 96 and 128)
+    x = [8, 16, 32, 64, 96, 128]
+    y = [41.2, 42.0, 44.1, 47.9, 55.0, 210.5]
+    knee = find_knee(x, y)
+    assert 96 < knee.load < 128
+    assert knee.interval[0] <= 96 and knee.interval[1] >= 128 and "widened" in knee.interval_method
+
+
+def test_equal_loads_are_rejected():
+    from gametheory.fitting import fit
+
+    with pytest.raises(InvalidInputError, match="all 5 loads equal"):
+        fit([3.0] * 5, [1.0, 2.0, 3.0, 4.0, 5.0], family="auto")

@@ -168,3 +168,22 @@ def test_increasing_cost_and_nan_and_saturation_are_named():
         PDResourceGame(4.0, MM1PoolCost(1.0, 9.0), InverseCost(1.0)).equilibrium()
     with pytest.raises(InvalidInputError, match="cvxpy"):
         PDResourceGame(4.0, lambda g: 1 / g, InverseCost(1.0)).equilibrium(method="cvxpy")
+
+
+def test_uniqueness_needs_strict_monotonicity():
+    # strictly convex costs: phi' strictly increasing, the VE is unique (also on the cvxpy path)
+    game = PDResourceGame(24.0, InverseCost(400.0), InverseCost(30.0))
+    assert game.equilibrium().unique and game.equilibrium(method="cvxpy").unique
+    # constant costs: every split is a VE, so uniqueness must not be claimed
+    flat = PDResourceGame(8.0, lambda g: 1.0, lambda g: 1.0)
+    eq = flat.equilibrium()
+    assert eq.certificate.ok and not eq.unique
+    # linear costs: phi' is constant (not strictly increasing), a corner solution, not claimed unique either
+    assert not PDResourceGame(8.0, lambda g: 10.0 - g, lambda g: 10.0 - 2.0 * g).equilibrium().unique
+
+
+def test_zero_optimum_cost_and_minus_inf_are_named():
+    with pytest.raises(InvalidInputError, match="PoA ratio is undefined"):
+        PDResourceGame(8.0, lambda g: 0.0, lambda g: 0.0).price_of_anarchy()
+    with pytest.raises(InvalidInputError, match="-inf"):
+        PDResourceGame(8.0, lambda g: -math.inf, InverseCost(1.0)).equilibrium()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gametheory.errors import CapacityExceededError, InvalidInputError
-from gametheory.games.resource import PDResourceGame, kkt_certificate
+from gametheory.games.resource import InverseCost, PDResourceGame, kkt_certificate
 from gametheory.serving import pool_costs as pc
 from gametheory.serving.profiles import load_profile
 
@@ -151,3 +151,21 @@ def test_kink_gets_a_subgradient_certificate():
     assert eq.split[0] == pytest.approx(8.0, abs=1e-9)
     assert eq.certificate.kind == "kkt_subgradient" and eq.certificate.ok
     assert not kkt_certificate(game, 8.01).ok
+
+
+def test_slo_goodput_matches_the_md1_closed_form():
+    # prefill: s = 10 ms, 2 workers; TTFT = s (1 + rho / (2 (1 - rho))) <= 20 ms  <=>  rho <= 2/3  <=>  133.3 req/s
+    prefill = pc.PrefillTTFT(service_ms=10.0, rate_rps=1.0, gpus_per_worker=4)
+    decode = pc.DecodeITL(step_ms=lambda b: 5.0 + 0.01 * np.asarray(b, dtype=float), rate_rps=1.0,
+                          output_tokens=128, gpus_per_worker=4, max_batch=512.0)
+    game = PDResourceGame(16.0, prefill, decode, step=4, min_gpus=(4.0, 4.0))
+    assert pc.slo_goodput_rps(game, 8.0, 20.0, 1e6) == pytest.approx(400.0 / 3.0, rel=1e-5)
+    # with a fast prefill the ITL SLO binds: ITL = 5 + 0.01 b <= 6 -> b = 100 = (r / 2) 128 x 6 / 1000 over 2 workers
+    fast_prefill = PDResourceGame(16.0, pc.PrefillTTFT(1.0, 1.0, 4), decode, step=4, min_gpus=(4.0, 4.0))
+    assert pc.slo_goodput_rps(fast_prefill, 8.0, 1e6, 6.0) == pytest.approx(2 * 100 * 1000 / (128 * 6.0), rel=1e-5)
+    assert pc.slo_goodput_rps(game, 8.0, 9.0, 1e6) == 0.0  # an idle prefill already misses a 9 ms TTFT SLO
+    table = pc.goodput_splits(game, 20.0, 6.0, reference_prefill_gpus=4.0)
+    assert list(table.prefill_gpus) == [4.0, 8.0, 12.0]
+    assert table.best_goodput_rps == max(table.goodput_rps) and table.loss >= 1.0
+    with pytest.raises(InvalidInputError, match="rate_rps"):
+        pc.slo_goodput_rps(PDResourceGame(8.0, InverseCost(1.0), InverseCost(1.0)), 4.0, 1.0, 1.0)

@@ -42,7 +42,8 @@ def main() -> None:
         for ctx, d in s["decode"].items():
             lo, hi = d["knee_interval"]
             print(f"{n:34} ctx {ctx:5d} {d['family']:>12} R2 {d['r2']:.4f}  b1 {d['fit_b1_ms']:6.2f}  "
-                  f"b64 {d['fit_b64_ms']:6.2f}  b256 {d['fit_b256_ms']:6.2f} ms  knee {d['knee_batch']:6.1f} "
+                  f"b64 {d['fit_b64_ms']:6.2f}  b256 {d['fit_b256_ms']:6.2f} ms (table {d['table_b1_ms']:.2f} / "
+                  f"{d['table_b64_ms']:.2f} / {d['table_b256_ms']:.2f})  knee {d['knee_batch']:6.1f} "
                   f"[{lo:.0f}, {hi:.0f}]  max batch (KV) {d['max_batch_in_memory']}")
     print("\n== non-monotone decode table points (drop > 1 %) ==")
     for n in names:

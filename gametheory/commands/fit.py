@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         knee = find_knee(x, y, method=args.knee_method, weights=w, seed=args.seed)
         labels = classify(x, knee=knee)
         knee_info = {"load": knee.load, "interval": list(knee.interval), "method": knee.method,
+                     "interval_method": knee.interval_method,
                      "n_boot": knee.n_boot}
     except InvalidInputError as exc:
         knee, labels, knee_info = None, [], {"error": str(exc)}
@@ -113,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         lo, hi = knee.interval
         print(f"knee ({knee.method}): load {knee.load:.6g}, {100 * knee.confidence:.0f}% interval "
               f"[{lo:.6g}, {hi:.6g}] ({knee.n_boot} bootstrap refits)")
+        if knee.interval_method != "bootstrap":
+            print(f"  interval: {knee.interval_method}")
         print("regimes:")
         for p in out["points"]:
             fitted = "-" if p["fitted"] is None else f"{p['fitted']:.6g}"

@@ -172,11 +172,16 @@ class ResourceSolution:
     method: str
     nit: int
     stationary_points: tuple[float, ...] = ()
+    strictly_monotone: bool = False
 
     @property
     def unique(self) -> bool:
-        """True when the grid scan found a single stationary point (or only a corner)."""
-        return len(self.stationary_points) <= 1
+        """True when uniqueness is established: the derivative of the objective along the budget line,
+        ``phi'(g) = w_P C_P'(g) - w_D C_D'(G - g)`` (for the VE, the VI map F projected on the budget line),
+        is strictly increasing on the 257-point grid of the finite region (strict monotonicity of F, Rosen
+        1965: at most one solution). A numerical check on a grid, not a proof; False means "not
+        established" (``stationary_points`` lists what the scan found)."""
+        return self.strictly_monotone
 
 
 # --------------------------------------------------------------------------------------------- the game
@@ -281,6 +286,8 @@ class PDResourceGame:
     def price_of_anarchy(self) -> float:
         """Social cost at the variational equilibrium / at the social optimum (>= 1, checked)."""
         eq, opt = self.equilibrium(), self.optimum()
+        if not opt.cost > 0:
+            raise InvalidInputError(f"the optimum's social cost is {opt.cost!r} <= 0: the PoA ratio is undefined")
         poa = eq.cost / opt.cost
         if poa < 1 - 1e-9:
             raise CertificateError(f"PoA = {poa!r} < 1: the optimum {opt.split} is not optimal")
@@ -298,14 +305,15 @@ def solve_split(game: PDResourceGame, weights: tuple[float, float], kind: str,
     with the budget as an explicit constraint (costs must offer ``cvxpy(g)``). Either way the returned
     point is certified by the relative KKT residual before return.
     """
+    if method not in ("brentq", "cvxpy"):
+        raise InvalidInputError(f"method must be 'brentq' or 'cvxpy', got {method!r}")
     _check_monotone(game)
+    grid, slopes = _slope_grid(game, weights)
     if method == "cvxpy":
         g, nit = _solve_cvxpy(game, weights), 0
         stationary = ()
-    elif method == "brentq":
-        g, nit, stationary = _solve_brentq(game, weights)
     else:
-        raise InvalidInputError(f"method must be 'brentq' or 'cvxpy', got {method!r}")
+        g, nit, stationary = _solve_brentq(game, weights, grid, slopes)
     certificate, corner, mu = _kkt(game, weights, g, KKT_TOL if method == "brentq" else CVXPY_KKT_TOL)
     certificate.check(f"{kind} of {game.total_gpus:g} GPUs at G_P = {g:.6g}")
     costs = game.pool_costs(g)
@@ -313,7 +321,7 @@ def solve_split(game: PDResourceGame, weights: tuple[float, float], kind: str,
         kind=kind, split=(g, game.total_gpus - g), pool_costs=costs,
         cost=game.weights[0] * costs[0] + game.weights[1] * costs[1], multiplier=mu,
         certificate=certificate, corner=corner, derivative=game.derivative_method, method=method, nit=nit,
-        stationary_points=stationary,
+        stationary_points=stationary, strictly_monotone=bool(np.all(np.diff(slopes) > 0)),
     )
 
 
@@ -322,11 +330,16 @@ def _phi_prime(game, weights, g):
     return weights[0] * dp - weights[1] * dd
 
 
-def _solve_brentq(game, weights):
+def _slope_grid(game, weights):
+    """phi'(g) on GRID_POINTS points of the finite region (just inside its ends)."""
     lo, hi = game.domain
     pad = 1e-9 * game.total_gpus
     grid = np.linspace(lo + pad, hi - pad, GRID_POINTS)
-    slopes = np.array([_phi_prime(game, weights, g) for g in grid])
+    return grid, np.array([_phi_prime(game, weights, g) for g in grid])
+
+
+def _solve_brentq(game, weights, grid, slopes):
+    lo, hi = game.domain
     roots, nit = [], 0
     for i in np.flatnonzero(np.sign(slopes[:-1]) != np.sign(slopes[1:])):
         if slopes[i] == 0:
@@ -421,8 +434,9 @@ def _value(cost, g, name):
             v = float(cost(g))
     except (CapacityExceededError, ZeroDivisionError):
         return math.inf
-    if math.isnan(v):
-        raise InvalidInputError(f"{name}({g:.6g} GPUs) returned NaN")
+    if math.isnan(v) or v == -math.inf:
+        raise InvalidInputError(f"{name}({g:.6g} GPUs) returned {'NaN' if math.isnan(v) else v}: a pool cost must be "
+                                "a number or +inf")
     return v
 
 
@@ -433,7 +447,8 @@ def _finite_boundary(cost, lo, hi, player):
         return lo
     if not math.isfinite(_value(cost, hi, name)):
         raise CapacityExceededError(
-            0.0, hi, f"the {player} pool is saturated even with all {hi:.6g} GPUs it can get; GPU count"
+            math.inf, hi, message=f"the {player} pool is saturated even with all {hi:.6g} GPUs it can get "
+            f"({name} is infinite or raises CapacityExceededError there)"
         )
     a, b = lo, hi
     while b - a > 1e-12 * max(hi, 1.0):

@@ -234,6 +234,8 @@ def integer_price_of_anarchy(game: PDResourceGame, step: int | None = None) -> f
     table = split_table(game, step)
     worst = max(s.cost for s in integer_equilibria(game, table=table))
     best = integer_optimum(game, table=table).cost
+    if not best > 0:
+        raise InvalidInputError(f"the integer optimum's social cost is {best!r} <= 0: the PoA ratio is undefined")
     poa = worst / best
     if poa < 1 - 1e-12:
         raise CertificateError(f"integer PoA = {poa!r} < 1: the enumerated optimum is not optimal")

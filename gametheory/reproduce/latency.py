@@ -64,6 +64,9 @@ def summarize(name: str) -> dict:
             "fit_b1_ms": float(f.curve(1.0)),
             "fit_b64_ms": float(f.curve(64.0)),
             "fit_b256_ms": float(f.curve(256.0)),
+            "table_b1_ms": float(np.interp(1.0, b, lat)),  # the measured table (interpolated between points)
+            "table_b64_ms": float(np.interp(64.0, b, lat)),
+            "table_b256_ms": float(np.interp(256.0, b, lat)),
             "knee_batch": float(knee.load),
             "knee_interval": (float(lo), float(hi)),
             "max_batch_in_memory": p.max_decode_batch(ctx),

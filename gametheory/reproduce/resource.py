@@ -10,7 +10,9 @@ it). Computed here, across the request rate:
 2. the regime of each pool at the equilibrium split (the knee of its cost against the rate);
 3. the paper's fixed 1P/2D (12 GPUs) and 1P/5D (24 GPUs) layouts against the optimum of their budget;
 4. where one prefill worker saturates, and the closed-loop concurrency of that knee by Little's law
-   (operational bound N* = X_max R_0, Denning & Buzen 1978), next to the paper's knee C in (96, 128].
+   (operational bound N* = X_max R_0, Denning & Buzen 1978), next to the paper's knee C in (96, 128];
+5. the other social cost of the issue, goodput under TTFT/ITL SLOs: the goodput of every whole-worker split
+   and what the integer VE loses against the best one.
 """
 
 from __future__ import annotations
@@ -144,6 +146,31 @@ def prefill_knee(profile=None) -> list[dict]:
     return rows
 
 
+SLOS_MS = ((10.0, 8.0), (20.0, 10.0), (50.0, 12.0))  # (mean TTFT, mean ITL) SLO pairs, ms: tight to loose
+GOODPUT_RATE = 300.0  # req/s at which the integer VE (the reference split) is taken
+
+
+def goodput_under_slos(profile=None) -> list[dict]:
+    """Goodput (req/s) of each whole-worker split of 24 GPUs under mean-latency SLO pairs, the best split,
+    and the goodput lost at the integer VE of GOODPUT_RATE req/s (:func:`pool_costs.goodput_splits`)."""
+    from gametheory.games.resource_integer import integer_equilibrium
+    from gametheory.serving.pool_costs import goodput_splits
+
+    game = game_at(GOODPUT_RATE, profile=profile)
+    ve = integer_equilibrium(game).split[0]
+    tp = game.step
+    rows = []
+    for ttft_slo, itl_slo in SLOS_MS:
+        table = goodput_splits(game, ttft_slo, itl_slo, ve)
+        rows.append({"ttft_slo_ms": ttft_slo, "itl_slo_ms": itl_slo,
+                     "goodput_by_split": {f"{g / tp:.0f}P/{(game.total_gpus - g) / tp:.0f}D": float(x)
+                                          for g, x in zip(table.prefill_gpus, table.goodput_rps, strict=True)},
+                     "best_split": f"{table.best_prefill_gpus / tp:.0f}P", "best_goodput_rps": table.best_goodput_rps,
+                     "ve_split": f"{ve / tp:.0f}P", "ve_goodput_rps": table.reference_goodput_rps,
+                     "goodput_loss": table.loss})
+    return rows
+
+
 def _figure(rows: list[dict], layouts: list[dict], out_dir: Path) -> Path:
     import matplotlib
 
@@ -189,6 +216,7 @@ def run(out_dir: Path, full: bool = False) -> Section:
     rows = across_load(rates, profile)
     layouts = layouts_across_load(rates, profile)
     knees = prefill_knee(profile)
+    goodput = goodput_under_slos(profile)
     ok = [r for r in rows if r["feasible"]]
     tables = [
         Table(
@@ -217,6 +245,13 @@ def run(out_dir: Path, full: bool = False) -> Section:
             [[k["prefill_batch"], k["service_ms"], k["one_prefill_worker_rps"], k["five_decode_workers_rps"],
               k["unloaded_latency_ms"], k["knee_concurrency"]] for k in knees],
         ),
+        Table(
+            f"Goodput (req/s) of each whole-worker split under mean-latency SLOs; VE = integer VE at "
+            f"{GOODPUT_RATE:g} req/s; loss = best / VE goodput",
+            ["TTFT SLO ms", "ITL SLO ms"] + list(goodput[0]["goodput_by_split"]) + ["best", "VE", "loss"],
+            [[g["ttft_slo_ms"], g["itl_slo_ms"]] + list(g["goodput_by_split"].values())
+             + [g["best_split"], g["ve_split"], g["goodput_loss"]] for g in goodput],
+        ),
     ]
     infeasible = [r["rate_rps"] for r in rows if not r["feasible"]]
     worst = max(ok, key=lambda r: r["poa"])
@@ -230,7 +265,7 @@ def run(out_dir: Path, full: bool = False) -> Section:
     if infeasible:
         notes.append(f"no split of {TOTAL_GPUS} GPUs is stable at {', '.join(f'{x:g}' for x in infeasible)} req/s")
     summary = {
-        "rows": rows, "layouts": layouts, "prefill_knee": knees,
+        "rows": rows, "layouts": layouts, "prefill_knee": knees, "goodput": goodput,
         "poa_max": worst["poa"], "poa_max_rate_rps": worst["rate_rps"], "poa_min": min(r["poa"] for r in ok),
         "poa_int_max": max(r["poa_int"] for r in ok),
         "knee_concurrency_batch1": knees[0]["knee_concurrency"],

@@ -48,13 +48,16 @@ __all__ = [
     "DecodeITL",
     "PrefillTTFT",
     "convexity_violations",
+    "GoodputSplits",
     "decode_itl",
+    "goodput_splits",
     "little_decode_itl_ms",
     "md1_wait",
     "mdc_wait",
     "prefill_service_ms",
     "prefill_ttft",
     "serving_game",
+    "slo_goodput_rps",
 ]
 
 QUEUES = ("md1", "mg1", "mdc")
@@ -185,12 +188,6 @@ class PrefillTTFT:
             raise CapacityExceededError(self.rate_rps, 1000.0 * n / s, f"prefill pool of {n:.6g} workers")
         # W = (1+scv)/2 s rho/(1-rho), rho = L tp / G  ->  dW/dG = -(1+scv)/2 s rho / (G (1-rho)^2)
         return -(1.0 + self.service_scv) / 2.0 * s * rho / (float(g) * (1.0 - rho) ** 2)
-
-    @property
-    def min_stable_gpus(self) -> float:
-        """GPUs at which the pool is exactly saturated (never below one worker)."""
-        workers = self.offered_load if self.queue != "mdc" else math.floor(self.offered_load) + 1
-        return max(workers, 1.0) * self.gpus_per_worker
 
 
 def prefill_ttft(profile, rate_rps: float, input_tokens: int, hit_rate: float = 0.0, queue: str = "md1",
@@ -380,3 +377,70 @@ def pool_regime(cost, gpus: float, points: int = 40) -> tuple[str, float, tuple[
     values = np.array([replace(cost, rate_rps=float(r))(gpus) for r in rates])
     knee = find_knee(rates, values, n_boot=0)
     return classify([cost.rate_rps], knee=knee)[0], cost.rate_rps / cap, knee.interval
+
+
+# --------------------------------------------------------------------------------------------- goodput
+def slo_goodput_rps(game, g_prefill: float, ttft_slo_ms: float, itl_slo_ms: float, rel_tol: float = 1e-6) -> float:
+    """Goodput (requests/s) of the split (G_P, G - G_P) under SLOs on the mean TTFT and mean ITL: the largest
+    arrival rate at which both pools meet their SLO. Both costs grow with the rate, so the feasible rates form
+    an interval [0, goodput]; bisection on it (the game's costs must carry ``rate_rps``, as the costs of this
+    module do). 0 when even an idle system misses an SLO."""
+    from dataclasses import replace
+
+    positive_scalar(ttft_slo_ms, "ttft_slo_ms")
+    positive_scalar(itl_slo_ms, "itl_slo_ms")
+    g_decode = game.total_gpus - g_prefill
+    costs = (game.prefill_cost, game.decode_cost)
+    if not all(hasattr(c, "rate_rps") for c in costs):
+        raise InvalidInputError("slo_goodput_rps needs pool costs with a rate_rps field (PrefillTTFT, DecodeITL)")
+
+    def meets(rate):
+        try:
+            return (replace(costs[0], rate_rps=rate)(g_prefill) <= ttft_slo_ms
+                    and replace(costs[1], rate_rps=rate)(g_decode) <= itl_slo_ms)
+        except CapacityExceededError:
+            return False
+
+    if not meets(0.0):
+        return 0.0
+    lo, hi = 0.0, max(costs[0].rate_rps, 1.0)
+    while meets(hi):
+        lo, hi = hi, 2.0 * hi
+    while hi - lo > rel_tol * hi:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if meets(mid) else (lo, mid)
+    return lo
+
+
+@dataclass(frozen=True)
+class GoodputSplits:
+    """Goodput (requests/s) of every whole-worker split under the SLOs, the best split and the goodput at a
+    reference split (e.g. the integer VE); ``loss`` = best / reference goodput (>= 1; inf if the reference
+    meets no load)."""
+
+    prefill_gpus: np.ndarray
+    goodput_rps: np.ndarray
+    best_prefill_gpus: float
+    best_goodput_rps: float
+    reference_prefill_gpus: float
+    reference_goodput_rps: float
+
+    @property
+    def loss(self) -> float:
+        if self.reference_goodput_rps <= 0:
+            return math.inf
+        return self.best_goodput_rps / self.reference_goodput_rps
+
+
+def goodput_splits(game, ttft_slo_ms: float, itl_slo_ms: float, reference_prefill_gpus: float) -> GoodputSplits:
+    """:func:`slo_goodput_rps` of every split in whole workers of ``game.step`` GPUs (at least one worker per
+    pool) and of the reference split; the goodput-maximizing split by enumeration."""
+    step = game.step
+    if step is None:
+        raise InvalidInputError("goodput_splits needs a game with step = GPUs per worker (serving_game sets it)")
+    splits = np.arange(step, game.total_gpus - step + 1, step, dtype=float)
+    goodput = np.array([slo_goodput_rps(game, g, ttft_slo_ms, itl_slo_ms) for g in splits])
+    k = int(np.argmax(goodput))
+    reference = slo_goodput_rps(game, reference_prefill_gpus, ttft_slo_ms, itl_slo_ms)
+    return GoodputSplits(splits, goodput, float(splits[k]), float(goodput[k]), float(reference_prefill_gpus),
+                         reference)
