@@ -70,3 +70,75 @@ def test_trace_with_unknown_block_rejected():
         simulate(game, trace_of([(0, 0, 9)]))
     with pytest.raises(InvalidInputError, match="worker"):
         simulate(game, trace_of([(0, 5, 0)]))
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(decay_interval=0.0), "decay_interval must be > 0 time units \\(inf = no decay\\), got 0.0"),
+    (dict(decay_interval=-5.0), "decay_interval must be > 0 time units \\(inf = no decay\\), got -5.0"),
+    (dict(decay_interval=float("nan")), "decay_interval must be > 0"),
+    (dict(decay_interval="fast"), "decay_interval must be a number, got 'fast'"),
+    (dict(promote_at=float("nan")), "promote_at must be finite"),
+    (dict(promote_at=float("inf")), "promote_at must be finite"),
+    (dict(promote_at=0.5), "promote_at must be >= 1 .*got 0.5"),
+    (dict(upper_tier=1, lower_tier=1), "upper_tier and lower_tier must differ"),
+    (dict(upper_tier=-1), "upper_tier must be a tier index .*got -1"),
+    (dict(lower_tier=1.5), "lower_tier must be a tier index .*got 1.5"),
+])
+def test_policy_rejects_bad_parameters(kwargs, field):
+    with pytest.raises(InvalidInputError, match=field):
+        KVBMPolicy(**kwargs)
+
+
+def test_infinite_decay_interval_means_no_decay():
+    game = small_game()
+    s = simulate(game, trace_of([(0, 0, 1), (1e6, 0, 1)]), KVBMPolicy(decay_interval=float("inf")))
+    assert s[0, 1] == 0          # count 1 -> 2 with no decay in between: promoted
+
+
+def test_game_with_one_tier_or_missing_policy_tier_rejected():
+    one = make_game(complete_topology(2, 0.05), demand=np.ones((2, 3)), recompute_ms=3.0, capacity=[2],
+                    access_ms=[0.01], hold_cost=[0.2], shared=[False], tier_names=("G1",))
+    with pytest.raises(InvalidInputError, match="at least 2 tiers.*has 1"):
+        simulate(one, trace_of([(0, 0, 1)]))
+    with pytest.raises(InvalidInputError, match="lower_tier=2 is not a tier of the game"):
+        simulate(small_game(), trace_of([(0, 0, 1)]), KVBMPolicy(lower_tier=2))
+
+
+def test_bad_worker_and_block_ids_rejected():
+    game = small_game()
+    with pytest.raises(InvalidInputError, match="trace worker ids must be whole numbers; entry 1 is 0.5"):
+        simulate(game, (np.array([0.0, 1.0]), np.array([0, 0.5]), np.array([1, 1])))
+    with pytest.raises(InvalidInputError, match="trace worker id 2 at entry 0 is outside 0..1"):
+        simulate(game, trace_of([(0, 2, 1)]))
+    with pytest.raises(InvalidInputError, match="trace worker id -1"):
+        simulate(game, trace_of([(0, -1, 1)]))
+    with pytest.raises(InvalidInputError, match="trace block ids must be finite"):
+        simulate(game, (np.array([0.0]), np.array([0]), np.array([np.nan])))
+    with pytest.raises(InvalidInputError, match="equal length"):
+        simulate(game, (np.array([0.0, 1.0]), np.array([0]), np.array([1])))
+    with pytest.raises(InvalidInputError, match="nondecreasing"):
+        simulate(game, trace_of([(1, 0, 1), (0, 0, 1)]))
+    with pytest.raises(InvalidInputError, match="tuple"):
+        simulate(game, (np.zeros(3), np.zeros(3)))
+    # whole-number floats are ids like ints
+    as_float = simulate(game, (np.array([0.0, 0.0]), np.array([1.0, 1.0]), np.array([2.0, 2.0])))
+    assert np.array_equal(as_float, simulate(game, trace_of([(0, 1, 2), (0, 1, 2)])))
+
+
+def test_empty_trace_rejected():
+    empty = (np.array([]), np.array([], dtype=int), np.array([], dtype=int))
+    with pytest.raises(InvalidInputError, match="trace is empty"):
+        simulate(small_game(), empty)
+    with pytest.raises(InvalidInputError, match="trace is empty"):
+        demand_from_trace(2, 4, empty)
+
+
+def test_demand_from_trace_values_and_checks():
+    d = demand_from_trace(2, 3, trace_of([(0, 0, 1), (2, 0, 1), (4, 1, 2)]))
+    assert d.ravel().tolist() == pytest.approx([0, 0.5, 0, 0, 0, 0.25])   # counts over the 4-unit span
+    with pytest.raises(InvalidInputError, match="n_blocks must be a positive integer, got 0"):
+        demand_from_trace(2, 0, trace_of([(0, 0, 0)]))
+    with pytest.raises(InvalidInputError, match="unknown block"):
+        demand_from_trace(2, 3, trace_of([(0, 0, 3)]))
+    with pytest.raises(InvalidInputError, match="n_requests"):
+        synthetic_trace(2, 3, 0)

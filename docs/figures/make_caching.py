@@ -1,22 +1,159 @@
 """Figures and numbers of docs/caching.md: `python docs/figures/make_caching.py`.
 
-Writes docs/figures/caching_line_poa.png and docs/figures/caching_hbm_saturation.png and prints every table
-(computed by gametheory.reproduce.caching, full grids).
+Prints every number on the page and writes (dpi 100) into docs/figures/:
+
+* caching_line_poa.png, caching_hbm_saturation.png (by gametheory.reproduce.caching, full grids), and the
+  tables of that section;
+* caching_complete_graph.png: exact PoA of every complete-graph instance of the theorem's table (all 1), with
+  the two counterexamples outside its assumptions;
+* caching_paradox.png: the equilibrium costs and the optimum before and after adding the cache;
+* caching_kvbm.png: the KVBM placement's social cost against best-response dynamics and the MILP optimum;
+
+plus the default costs, the full complete-graph table, the HBM optimum's cost per block and PoA/sqrt(n) on the
+line.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from gametheory.reproduce import caching
+import numpy as np
+
+from gametheory.games import caching_experiments as ex
+from gametheory.games.caching import (
+    TIER_NAMES,
+    block_bytes,
+    default_tier_access_ms,
+    infiniband_ms,
+    nvlink_ms,
+    recompute_ms_from_profile,
+)
+from gametheory.reproduce import Table, caching
+
+OUT = Path(__file__).parent
+PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, name: str) -> Path:
+    path = OUT / name
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    _plt().close(fig)
+    return path
+
+
+def defaults_table() -> Table:
+    acc = default_tier_access_ms()
+    rows = [[f"{t} access", float(a)] for t, a in zip(TIER_NAMES, acc, strict=True)]
+    rows += [["NVLink 5 edge", nvlink_ms()], ["InfiniBand NDR edge", infiniband_ms()],
+             ["block size (MB)", block_bytes() / 1e6], [f"recompute of one block ({PROFILE})",
+                                                        recompute_ms_from_profile(PROFILE)]]
+    return Table("Default costs (ms per 64-token block unless stated)", ["item", "value"], rows)
+
+
+def complete_graph_tables(rows) -> list[Table]:
+    ns = sorted({r[0] for r in rows})
+    alphas = sorted({r[1] for r in rows})
+    by = {(r[0], r[1]): r for r in rows}
+    poa = Table("Complete graph, uniform demand 1, d = 1, server 50: exact PoA (rows n, columns alpha)",
+                ["n"] + [f"alpha={a:g}" for a in alphas], [[n] + [by[n, a][2] for a in alphas] for n in ns])
+    pos = Table("Complete graph, same grid: PoS", ["n"] + [f"alpha={a:g}" for a in alphas],
+                [[n] + [by[n, a][3] for a in alphas] for n in ns])
+    neq = Table("Complete graph, same grid: number of pure equilibria", ["n"] + [f"alpha={a:g}" for a in alphas],
+                [[n] + [by[n, a][4] for a in alphas] for n in ns])
+    return [poa, pos, neq]
+
+
+def plot_complete(rows, counter) -> Path:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for n in sorted({r[0] for r in rows}):
+        sub = [r for r in rows if r[0] == n]
+        ax.plot([r[1] for r in sub], [r[2] for r in sub], "o", ms=4 + n, mfc="none", label=f"n = {n} (theorem)")
+    alphas = {"heterogeneous demand": 20.0, "alpha >= demand * server": 10.5}   # the instances' alpha
+    for k, (name, poa, _) in enumerate(counter):
+        ax.plot([alphas[name]], [poa], "rx", ms=9, mew=2, label="assumption violated" if k == 0 else None)
+        ax.annotate(f"{name}\nPoA {poa:.3f}", (alphas[name], poa), textcoords="offset points", xytext=(-80, -22),
+                    fontsize=7, color="red")
+    ax.set_xscale("log")
+    ax.set_xlabel("placement cost alpha")
+    ax.set_ylabel("exact price of anarchy")
+    ax.set_ylim(0.8, 3.3)
+    ax.set_title("complete graph: PoA = 1 under the assumptions", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    return _save(fig, "caching_complete_graph.png")
+
+
+def plot_paradox(before, after) -> Path:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for x, res in enumerate((before, after)):
+        c = np.sort(res.equilibrium_costs)
+        ax.plot(np.full(len(c), x), c, "o", color="C0", label="pure equilibria" if x == 0 else None)
+        ax.hlines(res.optimum_cost, x - 0.25, x + 0.25, color="C2", label="optimum" if x == 0 else None)
+        ax.annotate(f"PoA {res.poa:.3f}", (x, float(c.max())), textcoords="offset points", xytext=(10, 4), fontsize=8)
+    ax.set_xticks([0, 1], ["before (G1 only)", "after (+ G2 at A)"])
+    ax.set_xlim(-0.6, 1.6)
+    ax.set_ylabel("social cost")
+    ax.set_title("cache paradox: adding a cache adds a bad equilibrium", fontsize=9)
+    ax.legend(fontsize=8, loc="center left")
+    return _save(fig, "caching_paradox.png")
+
+
+def plot_kvbm(kvbm_rows) -> Path:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    seeds = np.arange(len(kvbm_rows))
+    w = 0.27
+    for k, (label, col) in enumerate((("KVBM rule", 1), ("best-response equilibrium", 2), ("optimum (MILP)", 3))):
+        ax.bar(seeds + (k - 1) * w, [r[col] for r in kvbm_rows], w, label=label)
+    for s, r in zip(seeds, kvbm_rows, strict=True):
+        ax.annotate(f"x{r[4]:.3f}", (s - w, r[1]), textcoords="offset points", xytext=(-8, 2), fontsize=7)
+    ax.set_xticks(seeds, [f"trace seed {r[0]}" for r in kvbm_rows])
+    ax.set_ylabel("social cost")
+    ax.set_title("KVBM placement vs equilibrium vs optimum (3-worker IB line)", fontsize=9)
+    ax.set_ylim(0, 1.3 * max(r[1] for r in kvbm_rows))
+    ax.legend(fontsize=7, loc="upper center", ncol=3)
+    return _save(fig, "caching_kvbm.png")
 
 
 def main() -> None:
-    sec = caching.run(Path(__file__).parent, full=True)
-    for table in sec.tables:
-        print(table.render())
+    sec = caching.run(OUT, full=True)
+    tables = {t.name: t for t in sec.tables}
+    complete = ex.complete_graph_poa()
+    counter = [list(r) for r in tables["Complete graph, assumptions violated"].rows]
+    before, after, _, _ = ex.cache_paradox()
+    hbm = tables["HBM saturation (Proposition 5)"].rows
+    line = tables["Line topology (Chun et al.)"].rows
+    kvbm = tables["KVBM vs equilibrium vs optimum"].rows
+
+    extra = [defaults_table(), *complete_graph_tables(complete)]
+    extra.append(Table("HBM saturation, 6 digits: PoA, PoS and the optimum's cost per extra block",
+                       ["blocks", "PoA", "PoS", "optimum", "increment"],
+                       [[r[0], r[2], r[3], r[4], r[4] - p[4] if p else r[4]]
+                        for p, r in zip([None] + hbm[:-1], hbm, strict=True)]))
+    extra.append(Table("KVBM, 6 digits: cost ratios to the MILP optimum", ["seed", "KVBM/opt", "equilibrium/opt"],
+                       [[r[0], r[1] / r[3], r[2] / r[3]] for r in kvbm]))
+    extra.append(Table("Line topology: PoA / sqrt(n)", ["n", "PoA", "PoA/sqrt(n)"],
+                       [[r[0], r[2], r[2] / r[3]] for r in line]))
+    extra.append(Table("Cache paradox: equilibrium costs", ["instance", "equilibrium costs", "optimum"],
+                       [["before", " ".join(f"{c:.4g}" for c in np.sort(before.equilibrium_costs)),
+                         before.optimum_cost],
+                        ["after", " ".join(f"{c:.4g}" for c in np.sort(after.equilibrium_costs)), after.optimum_cost]]))
+    for table in sec.tables + extra:
+        print(table.render("{:.6g}" if "digits" in table.name else "{:.4g}"))
         print()
-    for f in sec.figures:
+    figs = list(sec.figures) + [plot_complete(complete, counter), plot_paradox(before, after), plot_kvbm(kvbm)]
+    for f in figs:
         print("wrote", f)
 
 

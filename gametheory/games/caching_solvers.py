@@ -7,7 +7,8 @@
   equilibrium gap ``max_i (cost_i(s) - best-response cost_i)``, which is 0 exactly at a pure Nash equilibrium
   (every unilateral deviation, over all feasible strategies, is checked by the exact best response).
 * Enumeration of all profiles (small instances): every pure equilibrium, the social optimum by brute force,
-  Price of Anarchy (worst equilibrium / optimum) and Price of Stability (best equilibrium / optimum).
+  Price of Anarchy (worst equilibrium / optimum) and Price of Stability (best equilibrium / optimum), as the
+  ``poa`` and ``pos`` fields of :class:`EnumerationResult`.
 """
 
 from __future__ import annotations
@@ -41,9 +42,20 @@ def _option_costs(game: CachingGame, i: int, c_other_i: np.ndarray) -> np.ndarra
     return np.concatenate([(d * c_other_i)[:, None], held], axis=1)
 
 
-def best_response(game: CachingGame, s: np.ndarray, i: int) -> tuple[np.ndarray, float]:
-    """Exact best response of worker ``i`` to profile ``s``: (strategy row (B,), its cost)."""
-    s = np.asarray(s, dtype=int)
+def best_response(game: CachingGame, s, i: int) -> tuple[np.ndarray, float]:
+    """Exact best response of worker ``i`` to profile ``s``: (strategy row (B,), its cost).
+
+    Validates ``s`` (:meth:`CachingGame.check_profile`) and ``i`` (a worker index 0..n-1); raises
+    InvalidInputError otherwise.
+    """
+    s = game.check_profile(s)
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < game.n:
+        raise InvalidInputError(f"worker must be an integer index in 0..{game.n - 1}, got {i!r}")
+    return _best_response(game, s, int(i))
+
+
+def _best_response(game: CachingGame, s: np.ndarray, i: int) -> tuple[np.ndarray, float]:
+    """:func:`best_response` without input checks (``s`` a feasible int profile, ``i`` a valid worker)."""
     c_other, _ = _reach_costs(game, s[None])
     opt = _option_costs(game, i, c_other[0, i])                      # (B, T+1)
     B, T = game.n_blocks, game.n_tiers
@@ -74,7 +86,7 @@ def equilibrium_gap(game: CachingGame, s) -> tuple[float, np.ndarray]:
     """``max_i (cost_i(s) - best-response cost_i)`` and the per-worker regrets (all >= 0)."""
     s = game.check_profile(s)
     costs = game.player_costs(s)
-    regrets = np.array([costs[i] - best_response(game, s, i)[1] for i in range(game.n)])
+    regrets = np.array([costs[i] - _best_response(game, s, i)[1] for i in range(game.n)])
     return float(max(regrets.max(), 0.0)), np.maximum(regrets, 0.0)
 
 
@@ -101,6 +113,10 @@ def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 2
     equilibrium is reached in ``max_rounds`` rounds (pure equilibria need not be reached by dynamics in
     general capacitated games).
     """
+    if order not in ("round_robin", "random"):
+        raise InvalidInputError(f"order must be 'round_robin' or 'random', got {order!r}")
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, (int, np.integer)) or max_rounds < 1:
+        raise InvalidInputError(f"max_rounds must be a positive integer, got {max_rounds!r}")
     s = np.full((game.n, game.n_blocks), -1, dtype=int) if start is None else game.check_profile(start).copy()
     tol = _tol(game)
     rng = np.random.default_rng(seed)
@@ -110,7 +126,7 @@ def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 2
         workers = rng.permutation(game.n) if order == "random" else range(game.n)
         for i in workers:
             cur = game.player_costs(s)[i]
-            row, br = best_response(game, s, int(i))
+            row, br = _best_response(game, s, int(i))
             if br < cur - tol:
                 s[i] = row
                 moved = True
@@ -161,7 +177,10 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
     """Check every feasible profile: list all pure equilibria, the brute-force optimum, PoA and PoS.
 
     Vectorized over chunks of profiles; a profile is an equilibrium when every worker's cost is within
-    tolerance of its exact best response (so every unilateral deviation is checked).
+    tolerance of its exact best response (so every unilateral deviation is checked). The certificate is the
+    largest equilibrium gap over *every* listed equilibrium, recomputed one profile at a time with
+    :func:`equilibrium_gap` (the assignment best response, not the vectorized screen) and checked before
+    returning. With no pure equilibrium, PoA and PoS are NaN and the certificate is 0 (nothing to check).
     """
     strat = [_strategies(game, i) for i in range(game.n)]
     total = int(np.prod([len(r) for r in strat], dtype=float))
@@ -197,7 +216,7 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
                 for i in range(game.n):
                     key = (i, np.delete(p, i, axis=0).tobytes())   # a best response depends on the others only
                     if key not in memo:
-                        memo[key] = best_response(game, p, i)[1]
+                        memo[key] = _best_response(game, p, i)[1]
                     br[q, i] = memo[key]
         is_eq = np.all(costs - br <= tol, axis=1)
         eq.extend(prof[is_eq])
@@ -207,19 +226,8 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
     if len(eqs) == 0:
         return EnumerationResult(eqs, eqc, best_prof, best_cost, total, np.nan, np.nan,
                                  Certificate("equilibrium_gap", 0.0, tol))
-    # independent re-check of the extreme equilibria with the exact (assignment) best response
-    worst, best = int(np.argmax(eqc)), int(np.argmin(eqc))
-    gap = max(equilibrium_gap(game, eqs[worst])[0], equilibrium_gap(game, eqs[best])[0])
+    # independent re-check of every listed equilibrium with the exact (assignment) best response
+    gap = max(equilibrium_gap(game, e)[0] for e in eqs)
     cert = Certificate("equilibrium_gap", gap, tol).check("caching enumeration")
     return EnumerationResult(eqs, eqc, best_prof, best_cost, total, _ratio(float(eqc.max()), best_cost),
                              _ratio(float(eqc.min()), best_cost), cert)
-
-
-def price_of_anarchy(game: CachingGame, **kwargs) -> float:
-    """Exact pure PoA by enumeration (worst pure equilibrium cost / optimum)."""
-    return enumerate_profiles(game, **kwargs).poa
-
-
-def price_of_stability(game: CachingGame, **kwargs) -> float:
-    """Exact pure PoS by enumeration (best pure equilibrium cost / optimum)."""
-    return enumerate_profiles(game, **kwargs).pos

@@ -17,22 +17,49 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gametheory._validate import finite_array, finite_scalar
 from gametheory.errors import InvalidInputError
 from gametheory.games.caching import CachingGame
 
 
 @dataclass(frozen=True)
 class KVBMPolicy:
-    """Parameters of the frequency rule: promotion threshold, decay half-life (time units), tiers used."""
+    """Parameters of the frequency rule: promotion threshold, decay half-life (time units), tiers used.
+
+    ``promote_at`` must be finite and >= 1 (a new block's count is 1); ``decay_interval`` > 0 (``inf`` = no
+    decay); ``upper_tier`` and ``lower_tier`` are two different tier indices of the game (checked against
+    the game in :func:`simulate`). Bad values raise InvalidInputError naming the field.
+    """
 
     promote_at: float = 2.0
     decay_interval: float = 100.0
     upper_tier: int = 0   # G1
     lower_tier: int = 1   # G2
 
+    def __post_init__(self):
+        p = finite_scalar(self.promote_at, "promote_at")
+        if p < 1:
+            raise InvalidInputError(f"promote_at must be >= 1 (a block's count starts at 1), got {self.promote_at!r}")
+        try:
+            d = float(self.decay_interval)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"decay_interval must be a number, got {self.decay_interval!r}") from exc
+        if not d > 0:   # also rejects NaN
+            raise InvalidInputError(
+                f"decay_interval must be > 0 time units (inf = no decay), got {self.decay_interval!r}")
+        for name in ("upper_tier", "lower_tier"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise InvalidInputError(f"{name} must be a tier index (an integer >= 0), got {v!r}")
+        if self.upper_tier == self.lower_tier:
+            raise InvalidInputError(f"upper_tier and lower_tier must differ, both are {self.upper_tier!r}")
+
 
 def synthetic_trace(n_workers: int, n_blocks: int, n_requests: int, *, zipf_s: float = 1.1, seed: int = 0):
     """A seeded request trace: (times, workers, blocks); block popularity Zipf(s), worker-specific ranking."""
+    n_workers, n_blocks = _count(n_workers, "n_workers"), _count(n_blocks, "n_blocks")
+    n_requests = _count(n_requests, "n_requests")
+    zipf_s = finite_scalar(zipf_s, "zipf_s")
     rng = np.random.default_rng(seed)
     ranks = np.arange(1, n_blocks + 1, dtype=float) ** -zipf_s
     p = ranks / ranks.sum()
@@ -43,17 +70,54 @@ def synthetic_trace(n_workers: int, n_blocks: int, n_requests: int, *, zipf_s: f
     return times, workers, blocks
 
 
-def simulate(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> np.ndarray:
-    """Run the KVBM rule on ``trace = (times, workers, blocks)``; return the final placement profile (n, B)."""
-    times, workers, blocks = (np.asarray(a) for a in trace)
+def _check_trace(trace, n_workers: int, n_blocks: int):
+    """Validate ``trace = (times, workers, blocks)``: equal lengths, finite nondecreasing times, known ids."""
+    try:
+        times, workers, blocks = trace
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError("trace must be a tuple (times, workers, blocks) of equal-length arrays") from exc
+    times = finite_array(times, "trace times", ndim=1)
+    ids = []
+    for arr, name, hi in ((workers, "worker", n_workers), (blocks, "block", n_blocks)):
+        a = finite_array(arr, f"trace {name} ids", ndim=1)
+        whole = a == np.floor(a)
+        if not whole.all():
+            k = int(np.argmin(whole))
+            raise InvalidInputError(f"trace {name} ids must be whole numbers; entry {k} is {a[k]:g}")
+        out = (a < 0) | (a >= hi)
+        if out.any():
+            k = int(np.argmax(out))
+            extra = " (unknown block)" if name == "block" else ""
+            raise InvalidInputError(
+                f"trace {name} id {a[k]:g} at entry {k} is outside 0..{hi - 1}{extra}")
+        ids.append(a.astype(int))
+    workers, blocks = ids
     if not (len(times) == len(workers) == len(blocks)):
-        raise InvalidInputError("trace arrays must have equal length")
-    if len(times) and (workers.min() < 0 or workers.max() >= game.n):
-        raise InvalidInputError(f"trace names a worker outside 0..{game.n - 1}")
-    if len(times) and (blocks.min() < 0 or blocks.max() >= game.n_blocks):
-        raise InvalidInputError(f"trace requests a block outside 0..{game.n_blocks - 1} (unknown block)")
+        raise InvalidInputError(f"trace arrays must have equal length, got times {len(times)}, workers "
+                                f"{len(workers)}, blocks {len(blocks)}")
+    if len(times) == 0:
+        raise InvalidInputError("trace is empty: it needs at least one request")
     if np.any(np.diff(times) < 0):
         raise InvalidInputError("trace times must be nondecreasing")
+    return times, workers, blocks
+
+
+def simulate(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> np.ndarray:
+    """Run the KVBM rule on ``trace = (times, workers, blocks)``; return the final placement profile (n, B).
+
+    The game needs at least two tiers (the policy's upper and lower tier). Raises InvalidInputError on an
+    empty trace, a worker or block id outside the game, non-integer ids, or unsorted/non-finite times.
+    """
+    if not isinstance(policy, KVBMPolicy):
+        raise InvalidInputError(f"policy must be a KVBMPolicy, got {type(policy).__name__}")
+    if game.n_tiers < 2:
+        raise InvalidInputError(f"the KVBM rule needs a game with at least 2 tiers (upper and lower), "
+                                f"this game has {game.n_tiers}")
+    for name in ("upper_tier", "lower_tier"):
+        if getattr(policy, name) >= game.n_tiers:
+            raise InvalidInputError(f"policy {name}={getattr(policy, name)} is not a tier of the game "
+                                    f"(0..{game.n_tiers - 1})")
+    times, workers, blocks = _check_trace(trace, game.n, game.n_blocks)
     up, lo = policy.upper_tier, policy.lower_tier
     cap_up = game.capacity[:, up]
     cap_lo = game.capacity[:, lo]
@@ -90,12 +154,22 @@ def _insert(row: np.ndarray, count: np.ndarray, b: int, tier: int, cap: float):
 
 
 def demand_from_trace(n_workers: int, n_blocks: int, trace) -> np.ndarray:
-    """Empirical demand (requests per unit time) of every worker for every block."""
-    times, workers, blocks = (np.asarray(a) for a in trace)
+    """Empirical demand (requests per unit time) of every worker for every block.
+
+    The rate is the count over the trace's time span (span 1 when all requests share one time).
+    """
+    n_workers, n_blocks = _count(n_workers, "n_workers"), _count(n_blocks, "n_blocks")
+    times, workers, blocks = _check_trace(trace, n_workers, n_blocks)
     d = np.zeros((n_workers, n_blocks))
     np.add.at(d, (workers, blocks), 1.0)
-    span = float(times.max() - times.min()) if len(times) > 1 else 1.0
-    return d / max(span, 1e-12)
+    span = float(times[-1] - times[0])
+    return d / (span if span > 0 else 1.0)
+
+
+def _count(v, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise InvalidInputError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
 
 
 @dataclass
@@ -114,11 +188,11 @@ class KVBMComparison:
 def compare_with_game(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> KVBMComparison:
     """Simulate KVBM, then evaluate its final placement in ``game`` next to BR dynamics and the MILP optimum."""
     from gametheory.games.caching_milp import social_optimum_milp
-    from gametheory.games.caching_solvers import best_response_dynamics, equilibrium_gap
+    from gametheory.games.caching_solvers import _ratio, best_response_dynamics, equilibrium_gap
 
     s = simulate(game, trace, policy)
     cost = game.social_cost(s)
     eq = best_response_dynamics(game)
     opt = social_optimum_milp(game)
-    return KVBMComparison(s, cost, eq.cost, opt.cost, cost / opt.cost, eq.cost / opt.cost,
+    return KVBMComparison(s, cost, eq.cost, opt.cost, _ratio(cost, opt.cost), _ratio(eq.cost, opt.cost),
                           equilibrium_gap(game, s)[0])
