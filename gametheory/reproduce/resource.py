@@ -70,11 +70,12 @@ def _integer_split(game):
 
 def across_load(rates, profile=None) -> list[dict]:
     """Equilibrium vs optimum (continuous and whole workers) and pool regimes at each rate."""
+    from gametheory._progress import progress
     from gametheory.serving.pool_costs import pool_regime
 
     profile = profile or _profile()
     rows = []
-    for rate in rates:
+    for rate in progress(rates, "Game 1: equilibrium vs optimum across load"):
         try:
             game = game_at(float(rate), profile=profile)
             eq, opt = game.equilibrium(), game.optimum()
@@ -104,9 +105,11 @@ def across_load(rates, profile=None) -> list[dict]:
 def layouts_across_load(rates, profile=None) -> list[dict]:
     """Cost per request of the paper's fixed layouts and the best whole-worker split of the same budget
     (``inf`` where the layout is saturated; the ratio is NaN where every split of the budget is)."""
+    from gametheory._progress import progress
+
     profile = profile or _profile()
     rows = []
-    for rate in rates:
+    for rate in progress(rates, "Game 1: fixed layouts across load"):
         row = {"rate_rps": float(rate)}
         for name, (n_p, n_d) in LAYOUTS.items():
             tp = profile.gpus_per_worker
