@@ -91,8 +91,14 @@ class LatencyCurve:
             raise CapacityExceededError(float(arr.max()), self.capacity, type(self).__name__)
         return arr, scalar
 
-    @staticmethod
-    def _out(values: np.ndarray, scalar: bool):
+    def _out(self, values: np.ndarray, scalar: bool):
+        """Return a float or an array; a value that overflowed to inf/NaN below capacity is an error, not a result."""
+        values = np.asarray(values, dtype=float)
+        if not np.isfinite(values).all():
+            raise InvalidInputError(
+                f"{type(self).__name__}: the value overflowed (inf/NaN) at a load below capacity; rescale the load "
+                "units or the coefficients"
+            )
         return float(values) if scalar else values
 
     def __call__(self, x):

@@ -146,3 +146,14 @@ def test_tabulated_monotone(incr, x):
     t = Tabulated(xs, ys)
     assert t(x + 1.0) >= t(x) - 1e-12
     assert t.derivative(x) >= -1e-12
+
+
+def test_overflow_below_capacity_is_a_named_error():
+    import warnings
+
+    from gametheory.latency import Polynomial
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(InvalidInputError, match="overflowed"):
+            Polynomial([1.0, 1.0, 1.0])(1e200)
