@@ -27,10 +27,12 @@ def enabled(stream=None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def progress(items: Iterable[T], label: str, total: int | None = None, stream=None) -> Iterator[T]:
-    """Yield ``items`` while drawing a progress bar (see the module docstring)."""
+def progress(items: Iterable[T], label: str, total: int | None = None, stream=None,
+             force: bool = False) -> Iterator[T]:
+    """Yield ``items`` while drawing a progress bar (see the module docstring); ``force`` draws it even where
+    it would be off by default (an explicit request such as ``sweep(progress=True)``)."""
     stream = stream or sys.stderr
-    if not enabled(stream):
+    if not (force or enabled(stream)):
         yield from items
         return
     if total is None:

@@ -5,7 +5,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from gametheory.errors import InvalidInputError
-from gametheory.serving.estimator import poa_hat, read_log_csv
+from gametheory.serving.estimator import poa_hat, poa_hat_log, read_log_csv
 
 
 def test_hand_built_known_value():
@@ -86,3 +86,53 @@ def test_csv_reader(tmp_path):
     (tmp_path / "bad.csv").write_text("x,y\n1,2\n")
     with pytest.raises(InvalidInputError):
         read_log_csv(tmp_path / "bad.csv")
+    (tmp_path / "total.csv").write_text("choice,cost_0,cost_1,cost_total\n1,1,3,4\n")
+    with pytest.raises(InvalidInputError, match="cost_total"):
+        read_log_csv(tmp_path / "total.csv")
+
+
+def _log(worker, costs, window_costs=None, window=None):
+    m = np.asarray(costs).shape[1]
+    fields = [("worker", "i4"), ("costs", "f8", (m,))]
+    if window_costs is not None:
+        fields += [("window", "i8"), ("window_costs", "f8", (m,))]
+    log = np.zeros(len(worker), dtype=fields)
+    log["worker"], log["costs"] = worker, costs
+    if window_costs is not None:
+        log["window_costs"] = window_costs
+        log["window"] = np.arange(len(worker)) // m if window is None else window
+    return log
+
+
+def test_log_uses_window_frozen_costs_not_decision_time_costs():
+    # One window, 2 workers, state frozen at its start: request 0 costs [1, 3], request 1 costs [1, 5].
+    # Request 0 goes to worker 0 (its minimum). Request 1 then sees worker 0 loaded by request 0: decision-time
+    # costs [6, 5], so it picks worker 1, its decision-time minimum.
+    # Decision-time costs: ACTUAL = 1 + 5 = 6, OPT = min(1 + 5, 3 + 6) = 6 -> PoA-hat 1 (<= 1 by construction).
+    # Frozen costs: ACTUAL = 1 + 5 = 6, OPT = min(1 + 5, 3 + 1) = 4 -> PoA-hat 1.5.
+    log = _log([0, 1], [[1, 3], [6, 5]], window_costs=[[1, 3], [1, 5]])
+    assert poa_hat(log["costs"], log["worker"]).value == pytest.approx(1.0)
+    assert poa_hat_log(log).value == pytest.approx(1.5)
+    # a log without window_costs (a user's log) falls back to costs
+    assert poa_hat_log(_log([0, 1], [[1, 3], [6, 5]])).value == pytest.approx(1.0)
+
+
+def test_log_windows_are_aligned_after_a_partial_warmup_slice():
+    # 3 windows of m = 2 with window-frozen rows; slicing off 1 request (a warm-up not a multiple of m) must drop
+    # the rest of window 0 instead of pairing its request 1 with window 1's request 2 (two different states).
+    wc = np.array([[1, 9], [9, 1], [1, 2], [1, 4], [3, 1], [2, 1]], float)
+    worker = np.array([0, 1, 1, 1, 1, 1])
+    log = _log(worker, wc, window_costs=wc)
+    full = poa_hat_log(log)  # ACTUAL per window 2, 2 + 4, 1 + 1; OPT 2, 2 + 1, 1 + 2
+    assert full.value == pytest.approx((2 + 6 + 2) / (2 + 3 + 3))
+    sliced = poa_hat_log(log[1:])
+    np.testing.assert_allclose(sliced.windows, full.windows[1:])
+    assert sliced.value == pytest.approx((6 + 2) / (3 + 3))
+    misaligned = poa_hat(wc[1:], worker[1:])  # what the consecutive chunking would give without alignment
+    assert misaligned.value != pytest.approx(sliced.value)
+    # a trailing partial window is kept (one frozen state); a filtered log is refused; window must be m
+    assert poa_hat_log(log[1:5]).windows.size == 2
+    with pytest.raises(InvalidInputError, match="consecutive"):
+        poa_hat_log(log[[0, 1, 2, 4, 5]])
+    with pytest.raises(InvalidInputError, match="window"):
+        poa_hat_log(log, window=4)

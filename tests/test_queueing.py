@@ -48,3 +48,8 @@ def test_agrees_with_simulator_below_saturation():
 def test_bad_input():
     with pytest.raises(InvalidInputError):
         closed_loop(P, 0, 4)
+
+
+def test_negative_think_time_is_named():
+    with pytest.raises(InvalidInputError, match="think_ms"):
+        closed_loop(P, 2, 4, think_ms=-1.0)

@@ -15,7 +15,13 @@ Speed: for m <= 6 the per-window optimum is computed by vectorized enumeration o
 
 User logs: :func:`read_log_csv` reads a CSV with columns ``choice`` (0-based worker index) and
 ``cost_0, ..., cost_{m-1}`` (cost of the request on each worker, any nonnegative unit, e.g. ms or blocks);
-other columns (``arrival_ms``, ``ttft_ms``, ...) are ignored. Rows must be in arrival order.
+other columns (``arrival_ms``, ``ttft_ms``, ...) are ignored. Rows must be in arrival order. A column whose
+name starts with ``cost_`` but is not ``cost_<integer>`` (e.g. ``cost_total``) is rejected, not guessed at.
+
+Simulator logs: :func:`poa_hat_log` reads the ``window_costs`` field of
+:func:`gametheory.serving.simulator.simulate` logs (costs frozen at each window's start, as the estimator
+requires), not ``costs`` (the router's decision-time view, under which an argmin router's choice is the row
+minimum and PoA-hat <= 1 by construction). It aligns a sliced log to the simulator's windows first.
 """
 
 from __future__ import annotations
@@ -140,6 +146,10 @@ def read_log_csv(path) -> tuple[np.ndarray, np.ndarray]:
     with p.open(newline="") as fh:
         reader = csv.DictReader(fh)
         fields = reader.fieldnames or []
+        bad = [f for f in fields if f.startswith("cost_") and not f[5:].isdigit()]
+        if bad:
+            raise InvalidInputError(f"{p}: column {bad[0]!r} is not a cost column name: cost columns must be "
+                                    "cost_0..cost_<m-1> (one per worker); rename or drop it")
         cost_cols = sorted((f for f in fields if f.startswith("cost_")), key=lambda f: int(f[5:]))
         if "choice" not in fields or not cost_cols:
             raise InvalidInputError(f"{p}: needs columns 'choice' and 'cost_0'..'cost_<m-1>', found {fields}")
@@ -155,6 +165,47 @@ def read_log_csv(path) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(costs, float).reshape(-1, len(cost_cols)), np.asarray(choices, np.intp)
 
 
+def aligned_window_rows(log) -> np.ndarray:
+    """Rows of a simulator log (or a slice of one) that form whole frozen-state windows.
+
+    Uses the ``window`` field (request index // m): leading rows of a partial window (a log sliced after a
+    warm-up that is not a multiple of m) are dropped, so every block of m consecutive rows left is one
+    window frozen at one state; a trailing partial window (the log's last requests), or a log of a single
+    window, is kept (its rows share one frozen state; rectangular matching). Raises
+    InvalidInputError if the rows left are not consecutive windows (e.g. a filtered log)."""
+    m = log["window_costs"].shape[1]
+    wid = np.asarray(log["window"], np.int64)
+    if wid.size == 0:
+        raise InvalidInputError("log is empty")
+    change = np.flatnonzero(wid != wid[0])
+    lead = int(change[0]) if change.size else wid.size
+    if lead > m:
+        raise InvalidInputError(f"log field 'window': window {int(wid[0])} has {lead} rows, more than m = {m}")
+    start = 0 if (lead == m or not change.size) else lead  # a log of one (partial) window is one frozen state
+    rows = np.arange(start, wid.size)
+    expect = wid[start] + (rows - start) // m
+    if not np.array_equal(wid[start:], expect):
+        raise InvalidInputError("log field 'window': rows are not consecutive windows of m requests in arrival "
+                                "order (was the log filtered?)")
+    return rows
+
+
 def poa_hat_log(log, window: int | None = None, **kw) -> PoAHatResult:
-    """PoA-hat of a simulator log (structured array with fields ``costs`` (m,) and ``worker``)."""
+    """PoA-hat of a request log (structured array with a ``worker`` field and a cost field).
+
+    With a ``window_costs`` (m,) field (simulator logs: costs frozen at each window's start) it uses those,
+    after dropping the leading rows of a partial window (:func:`aligned_window_rows`, needs the ``window``
+    field); ``window`` must then be m (or None). Without it (e.g. a user's log) it uses ``costs`` (n, m) as
+    they are, assumed frozen per window by the user. ``kw`` go to :func:`poa_hat`."""
+    names = log.dtype.names or ()
+    if "window_costs" in names:
+        m = log["window_costs"].shape[1]
+        if window is not None and int(window) != m:
+            raise InvalidInputError(f"window must be m = {m} for a log with window_costs (frozen per m requests), "
+                                    f"got {window}; pass other windows to poa_hat with your own cost matrix")
+        if "window" in names:
+            log = log[aligned_window_rows(log)]
+        return poa_hat(log["window_costs"], log["worker"], m, **kw)
+    if "costs" not in names or "worker" not in names:
+        raise InvalidInputError(f"log needs fields 'worker' and 'window_costs' or 'costs', found {names}")
     return poa_hat(log["costs"], log["worker"], window, **kw)

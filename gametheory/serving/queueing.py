@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gametheory._validate import nonnegative_scalar
 from gametheory.errors import InvalidInputError
 
 
@@ -62,10 +63,11 @@ def closed_loop(profile, n_decode: int, concurrency, *, input_tokens: int = 128,
     """Approximate MVA for C = 1..max(concurrency); returns the values at the requested C values.
 
     ``uncached_tokens``: prompt tokens the prefill computes per request (default all ``input_tokens``;
-    with a warm prefix cache use input - prefix)."""
+    with a warm prefix cache use input - prefix). ``think_ms``: mean client think time (ms, >= 0)."""
     cs = np.atleast_1d(np.asarray(concurrency, dtype=int))
     if n_decode < 1 or cs.min() < 1 or output_tokens < 1 or input_tokens < 1:
         raise InvalidInputError("n_decode, concurrency, input_tokens and output_tokens must be >= 1")
+    think_ms = nonnegative_scalar(think_ms, "think_ms")
     d_p, step, tx, bmax, _ = _demands(profile, n_decode, input_tokens, output_tokens, uncached_tokens,
                                       link_gb_per_s, max_prefill_tokens)
     cmax = int(cs.max())

@@ -10,6 +10,20 @@ kept in a min-heap and a batch update costs O(log b), not O(b). The router (:mod
 picks the decode worker at arrival; each decode worker keeps a block-level prefix cache (LRU or KVBM-like
 frequency rule) that decides how many prompt tokens the prefill must compute. Event loop: a binary heap
 (``heapq``) of (time_ms, seq, kind, payload); stale decode completions are skipped by a version counter.
+
+Two cost vectors per request (Dynamo's block cost ``omega * prefill_blocks + decode_blocks``, or the credit
+form; the same formula for every policy so that any policy's log can be scored):
+
+- ``costs`` (m,): what the router saw when it routed the request (decision time: the state includes the
+  earlier requests of the same window, already routed and queued).
+- ``window_costs`` (m,): the request's cost under the cluster state (prefix caches, queued prefill tokens,
+  active decode tokens) frozen at the start of its window. Windows are m = ``n_decode`` consecutive requests
+  in arrival order counted from the first request (field ``window`` = request index // m); at a window's
+  first arrival the rows of all its requests are computed from that state, each with its own template and
+  input length. This is the cost matrix of the PoA-hat estimator (:mod:`gametheory.serving.estimator`,
+  paper section 6.4). With decision-time costs and the argmin router (tau = 0) the router's choice is always
+  the row minimum, so PoA-hat would be <= 1 by construction; the window-frozen rows do not have that bias.
+  For the window's first request the two vectors are identical.
 """
 
 from __future__ import annotations
@@ -20,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gametheory._validate import finite_scalar, nonnegative_scalar
 from gametheory.errors import InvalidInputError
 from gametheory.serving import router as rt
 from gametheory.serving.workload import Workload, paper_workload
@@ -33,7 +48,10 @@ POLICIES = ("dynamo", "dynamo_credit", "round_robin", "random", "least_loaded", 
 
 @dataclass(frozen=True)
 class SimResult:
-    """log: structured array (fields LOG_DTYPE_FIELDS + ``costs`` (m,) router cost vector at decision).
+    """log: structured array, one row per request in arrival order: fields LOG_DTYPE_FIELDS, ``window``
+    (window id = request index // m), ``costs`` (m,) = the router's cost vector at decision time (what it
+    saw), ``window_costs`` (m,) = the request's cost vector under the state frozen at its window's start (the
+    PoA-hat cost matrix; see the module docstring). Costs are in KV blocks (Dynamo's block cost).
     Summary: TTFT/ITL P50/P99 (ms), throughput (requests/s and output tokens/s), per-worker request share."""
 
     log: np.ndarray
@@ -97,6 +115,21 @@ def simulate(profile, n_decode: int = 5, concurrency: int = 64, n_requests: int 
         raise InvalidInputError("cache_rule must be 'lru' or 'frequency'")
     if n_decode < 1 or concurrency < 1 or n_requests < 1:
         raise InvalidInputError("n_decode, concurrency and n_requests must be >= 1")
+    if not 0 <= warmup < n_requests:
+        raise InvalidInputError(f"warmup must be in [0, n_requests - 1] = [0, {n_requests - 1}] (requests "
+                                f"discarded from the summary metrics), got {warmup}")
+    for name, v in (("block_size", block_size), ("cache_blocks", cache_blocks),
+                    ("max_prefill_tokens", max_prefill_tokens)):
+        try:
+            ok = int(v) == v and v >= 1
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise InvalidInputError(f"{name} must be an integer >= 1, got {v!r}")
+    omega = nonnegative_scalar(omega, "omega")
+    tau = nonnegative_scalar(tau, "tau")
+    if link_gb_per_s is not None and finite_scalar(link_gb_per_s, "link_gb_per_s") < 0:
+        raise InvalidInputError(f"link_gb_per_s must be >= 0 (0 = no KV transfer time), got {link_gb_per_s!r}")
     wl = workload or paper_workload()
     rng = np.random.default_rng(seed)
     req = wl.sample(n_requests, rng)
@@ -109,8 +142,10 @@ def simulate(profile, n_decode: int = 5, concurrency: int = 64, n_requests: int 
     n_pref_blocks = wl.prefix_tokens // block_size
     caches = [_Cache(cache_blocks, cache_rule) for _ in range(m)]
 
-    log = np.zeros(n_requests, dtype=LOG_DTYPE_FIELDS + [("costs", "f8", (m,))])
+    log = np.zeros(n_requests, dtype=LOG_DTYPE_FIELDS + [("window", "i8"), ("costs", "f8", (m,)),
+                                                         ("window_costs", "f8", (m,))])
     log["template"], log["input_tokens"], log["output_tokens"] = tmpl, isl, osl
+    log["window"] = np.arange(n_requests) // m
     q_prefill_tok = np.zeros(m)  # tokens queued for prefill per target decode worker
     active_tok = np.zeros(m)  # KV tokens of requests decoding (or bound) on each worker
     n_active = np.zeros(m, dtype=np.int64)
@@ -159,19 +194,39 @@ def simulate(profile, n_decode: int = 5, concurrency: int = 64, n_requests: int 
         dur = float(profile.prefill_ms(max(tok, 1.0)))
         push(t + dur, 1, batch)
 
+    def cost_vector(hits, n):
+        """Router cost of a request of n input tokens with prefix hits (blocks) per worker, current state."""
+        if policy == "dynamo_credit":
+            return rt.dynamo_credit_costs(q_prefill_tok / block_size + n / block_size, active_tok / block_size,
+                                          hits)
+        return omega * ((q_prefill_tok + n - np.minimum(hits * block_size, n)) / block_size) + active_tok / block_size
+
+    def freeze_window(r0):
+        """Rows of window_costs for requests r0 .. r0 + m - 1, from the state at r0's arrival."""
+        r1 = min(r0 + m, n_requests)
+        hit_of = {}
+        for tp in tmpl[r0:r1].tolist():
+            if tp not in hit_of:
+                hit_of[tp] = [c.hit_blocks(tp, n_pref_blocks) for c in caches]
+        hits = np.array([hit_of[tp] for tp in tmpl[r0:r1].tolist()], float)  # (k, m)
+        if policy == "dynamo_credit":
+            for i, j in enumerate(range(r0, r1)):
+                log["window_costs"][j] = cost_vector(hits[i], float(isl[j]))
+        else:  # cost_vector's arithmetic, broadcast over the window's rows (bit-identical per row)
+            n = isl[r0:r1].astype(float)[:, None]
+            log["window_costs"][r0:r1] = omega * ((q_prefill_tok + n - np.minimum(hits * block_size, n)) / block_size) \
+                + active_tok / block_size
+
     def arrive(r, t):
         nonlocal rr
         log["arrival_ms"][r] = t
+        if r % m == 0:
+            freeze_window(r)
         tp = int(tmpl[r])
         hits = np.array([c.hit_blocks(tp, n_pref_blocks) for c in caches], float)
         cached_tok = hits * block_size
         n = float(isl[r])
-        pb = (q_prefill_tok + n - np.minimum(cached_tok, n)) / block_size
-        db = active_tok / block_size
-        if policy == "dynamo_credit":
-            costs = rt.dynamo_credit_costs(q_prefill_tok / block_size + n / block_size, db, hits)
-        else:
-            costs = omega * pb + db
+        costs = cost_vector(hits, n)
         log["costs"][r] = costs
         if policy in ("dynamo", "dynamo_credit"):
             w = rt.select(costs, tau, rng)

@@ -2,16 +2,20 @@
 
 Each point is an independent :func:`gametheory.serving.simulator.simulate` call submitted to any
 :class:`concurrent.futures.Executor` (default: a local ProcessPoolExecutor; dask.distributed's Client
-works too). Points return (summary metrics, PoA-hat value) only, not whole logs.
+works too). Points return (summary metrics, PoA-hat value) only, not whole logs. PoA-hat is computed on the
+same requests as the metrics (after the warm-up), from the log's window-frozen costs
+(:func:`gametheory.serving.estimator.poa_hat_log`).
 """
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+
+from gametheory._progress import enabled as bar_enabled
+from gametheory._progress import progress as bar
 
 TAUS = (0.0, 0.1, 0.5, 1.0)
 OMEGAS = (0.5, 1.0, 1.5, 2.0)
@@ -36,20 +40,22 @@ def run_point(profile_name: str, n_decode: int, concurrency: int, tau: float, om
     from gametheory.serving.simulator import simulate
 
     kw = dict(kwargs or {})
-    warm = kw.pop("warmup", None)  # requests discarded at the start (default min(n / 10, 2 C))
+    warm = kw.pop("warmup", None)  # requests discarded at the start, from the metrics and PoA-hat alike
+    cut = min(n_requests // 10, 2 * concurrency) if warm is None else int(warm)
     r = simulate(load_profile(profile_name), n_decode, concurrency, n_requests, tau=tau, omega=omega, seed=seed,
-                 warmup=min(n_requests // 10, 2 * concurrency) if warm is None else int(warm), **kw)
-    cut = r.log.size // 10 if warm is None else int(warm)
+                 warmup=cut, **kw)
     return SweepPoint(concurrency, tau, omega, r.ttft_p99_ms, r.throughput_rps, r.throughput_tok_s,
                       poa_hat_log(r.log[cut:]).value)
 
 
 def sweep(profile_name: str, n_decode: int, concurrencies, configs=None, *, n_requests: int = 5000,
-          seed: int = 0, executor: Executor | None = None, progress: bool = False, **kwargs) -> list[SweepPoint]:
+          seed: int = 0, executor: Executor | None = None, progress: bool | None = None,
+          **kwargs) -> list[SweepPoint]:
     """Run every (C, tau, omega) point; ``configs`` defaults to [(0, 1)] (Dynamo defaults). ``kwargs`` go to
     :func:`~gametheory.serving.simulator.simulate`; ``warmup=k`` discards the first k requests from the
     metrics and PoA-hat (default min(n / 10, 2 C); use 2 C or more for steady state at large C).
-    Use ``configs=tau_omega_grid()`` for the paper's 16 configs. Results come back in submission order."""
+    Use ``configs=tau_omega_grid()`` for the paper's 16 configs. Results come back in submission order.
+    ``progress``: a progress bar on stderr; by default when stderr is a terminal (:mod:`gametheory._progress`)."""
     configs = list(configs or [(0.0, 1.0)])
     jobs = [(profile_name, n_decode, int(c), float(t), float(o), n_requests, seed, kwargs)
             for c in concurrencies for (t, o) in configs]
@@ -57,14 +63,10 @@ def sweep(profile_name: str, n_decode: int, concurrencies, configs=None, *, n_re
     ex = executor or ProcessPoolExecutor(max_workers=2)
     try:
         futs = [ex.submit(run_point, *j) for j in jobs]
-        out = []
-        for i, f in enumerate(futs):
-            out.append(f.result())
-            if progress:
-                print(f"\r[{'#' * (20 * (i + 1) // len(futs)):<20}] {i + 1}/{len(futs)}", end="", file=sys.stderr)
-        if progress:
-            print(file=sys.stderr)
-        return out
+        if progress is None:
+            progress = bar_enabled()
+        done = bar(futs, f"sweep of {len(futs)} points", force=True) if progress else futs
+        return [f.result() for f in done]
     finally:
         if own:
             ex.shutdown()
