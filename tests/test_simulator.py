@@ -102,3 +102,14 @@ def test_sweep_point_uses_one_warmup_for_metrics_and_poa_hat():
     assert pt.ttft_p99_ms == r.ttft_p99_ms
     assert pt.poa_hat == poa_hat_log(r.log[16:]).value
     assert pt.poa_hat != poa_hat_log(r.log[30:]).value  # the old PoA-hat cut (n / 10) differed from the metrics'
+
+
+def test_credit_policy_uses_omega_as_the_prefill_scale():
+    p = load_profile("b200_llama31_70b_tp4_fp8_trtllm")
+    low = simulate(p, 5, 64, 600, policy="dynamo_credit", omega=0.1, seed=0)
+    high = simulate(p, 5, 64, 600, policy="dynamo_credit", omega=2.0, seed=0)
+    assert (low.log["worker"] != high.log["worker"]).any()
+    # the first request meets an empty cluster (no queue, no active blocks, no cache hits): its credit cost is
+    # s * (input blocks) on every worker, so the costs scale with s = omega exactly
+    first_low, first_high = low.log["costs"][0], high.log["costs"][0]
+    assert (first_low > 0).all() and np.allclose(first_high, 20.0 * first_low, rtol=1e-12)

@@ -197,7 +197,7 @@ class ClusterSim:
         pb = (self.q_prefill_tok + n - np.minimum(cached_tok, n)) / bs
         db = self.active_tok / bs
         if self.policy == "dynamo_credit":
-            costs = rt.dynamo_credit_costs(self.q_prefill_tok / bs + n / bs, db, hits)
+            costs = rt.dynamo_credit_costs(self.q_prefill_tok / bs + n / bs, db, hits, prefill_scale=self.omega)
         else:
             costs = self.omega * pb + db
         self.costs[r] = costs

@@ -198,7 +198,7 @@ def simulate(profile, n_decode: int = 5, concurrency: int = 64, n_requests: int 
         """Router cost of a request of n input tokens with prefix hits (blocks) per worker, current state."""
         if policy == "dynamo_credit":
             return rt.dynamo_credit_costs(q_prefill_tok / block_size + n / block_size, active_tok / block_size,
-                                          hits)
+                                          hits, prefill_scale=omega)  # omega = overlap_score_weight = s
         return omega * ((q_prefill_tok + n - np.minimum(hits * block_size, n)) / block_size) + active_tok / block_size
 
     def freeze_window(r0):
