@@ -116,3 +116,21 @@ def test_histogram_quantile_matches_prometheus_interpolation():
         histogram_quantile(0.99, after, after, m)
     with pytest.raises(InvalidInputError):
         histogram_quantile(0.99, before, after, "no_such_metric")
+
+
+def test_static_vs_adaptive_names_an_out_of_range_saturated_index():
+    from gametheory.serving.controller import static_vs_adaptive
+
+    calls = []
+
+    def make_actuator(trial):
+        calls.append(trial)
+        return _FakeActuator([1, 1, 30])
+
+    with pytest.raises(InvalidInputError, match=r"saturated: interval index 3 is outside 0\.\.2"):
+        static_vs_adaptive(make_actuator, lambda: AdaptiveController(1000.0, 100000.0), 3, (1, 3), trials=1)
+    with pytest.raises(InvalidInputError, match="saturated"):
+        static_vs_adaptive(make_actuator, lambda: AdaptiveController(1000.0, 100000.0), 3, (-1,), trials=1)
+    assert calls == []  # rejected before any interval runs
+    out = static_vs_adaptive(make_actuator, lambda: AdaptiveController(1000.0, 100000.0, alpha=1.0), 3, (2,), 1)
+    assert [o.ttft_p99_ms for o in out] == [3000.0, 3000.0]  # the valid index still works

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from gametheory.errors import ConvergenceError, InvalidInputError
+from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
 from gametheory.games import coupled as cg
 
 
@@ -195,3 +195,90 @@ def test_bad_start_and_trace():
         cg.coupled_equilibrium(system, 2, cache=np.zeros((3, 3), bool))
     with pytest.raises(InvalidInputError, match="delay"):
         cg.planner_dynamics(system, [1.0], delay=-1)
+
+
+def test_every_split_saturated_raises_capacity_exceeded():
+    # 4 workers, 3 x 500 req/s. Independent capacities of this toy system: decode step 8 (1 + (b/128)^2) ms,
+    # 64 output tokens -> a decode worker carries at most max_b 1000 b / (64 x 8 (1 + (b/128)^2)) = 125 req/s
+    # (at b = 128); prefill: uncached 11.4 ms, hit 6.6 ms, n workers cache at most n classes, so the pool's
+    # busy time per second is >= 1500 x 0.0114 - 0.0048 x 500 min(n, 3) and must stay below n.
+    system = small(workers=4, rates=(500.0, 500.0, 500.0))
+    pre = {n: n * 1500 / (1500 * 0.0114 - 0.0048 * 500 * min(n, 3)) for n in (1, 2, 3)}
+    cap = max(min(pre[n], 125.0 * (4 - n)) for n in (1, 2, 3))
+    for start in (1, 2, 3):
+        with pytest.raises(CapacityExceededError, match="saturates every P/D split of 4 workers") as info:
+            cg.coupled_equilibrium(system, start)
+        assert info.value.load == pytest.approx(1500.0)
+        assert info.value.capacity == pytest.approx(cap, rel=1e-4)  # 243.9 req/s at 2P/2D
+    assert cg.decode_capacity_rps(system, 1) == pytest.approx(125.0, rel=1e-4)
+
+
+def test_stuck_in_saturation_reports_saturated_not_converged():
+    # 6 workers, 3 x 100 req/s: 1P (prefill) and 4P, 5P (decode: 1 or 2 x 125 req/s < 300) cannot carry
+    # the load, 3P can. The Planner's +-1 step sees no finite neighbour from 1P or 5P, so it stops there.
+    system = small(workers=6, rates=(100.0, 100.0, 100.0))
+    ok = cg.coupled_equilibrium(system, 3)
+    assert ok.converged and math.isfinite(ok.cost_ms) and all(c.ok for c in ok.certificates)
+    decode_bound = cg.coupled_equilibrium(system, 5)  # only the decode pool is saturated
+    assert decode_bound.status == "saturated" and not decode_bound.converged
+    assert decode_bound.n_prefill == 5 and math.isinf(decode_bound.itl_ms) and math.isinf(decode_bound.cost_ms)
+    assert decode_bound.routing is not None and math.isfinite(decode_bound.ttft_ms)  # prefill pool is fine
+    assert decode_bound.certificates == ()
+    prefill_bound = cg.coupled_equilibrium(system, 1)
+    assert prefill_bound.status == "saturated" and prefill_bound.routing is None
+    assert math.isinf(prefill_bound.ttft_ms)
+    # the PoA ignores the saturated starts and keeps the converged ones
+    poa = cg.price_of_anarchy(system)
+    assert {e.status for e in poa.equilibria} == {"converged", "saturated"}
+    assert math.isfinite(poa.system) and poa.system >= 1 - 1e-9
+
+
+def test_routing_infeasible_cache_is_a_named_error_not_a_solver_crash():
+    # one prefill worker, 4 classes, 1 slot: the loose bound (every request a hit) says feasible, the exact
+    # least-max-utilisation LP says no (sum_k r_k s_k >= 1); formerly Clarabel raised SolverError here.
+    system = cg.CoupledSystem(workers=3, rates=(8.12, 6.35, 21.13, 113.99), prefill_ms=prefill_ms,
+                              decode_step_ms=decode_ms, input_tokens=128, prefix_tokens=120, output_tokens=64)
+    cache = np.array([[False], [False], [False], [True]])  # the busiest class cached, as Game 2 would
+    rates = np.array(system.rates)
+    assert rates.sum() < 1 / system.work(cache).min()  # the loose bound passes
+    assert float((system.work(cache)[:, 0] * rates).sum()) >= 1  # but one worker must do all the work
+    with pytest.raises(ConvergenceError, match="least maximum utilisation"):
+        cg.route(system, cache)
+    with pytest.raises(CapacityExceededError, match="every P/D split"):
+        cg.coupled_equilibrium(system, 1)
+
+
+def test_route_when_the_equalizing_shift_is_tiny():
+    # Here the root of one equalizing shift is ~5e-15 req/s: Brent's method needs ~160 iterations to reach it
+    # at rtol 4 eps (scipy's default cap of 100 formerly raised a bare RuntimeError).
+    system = cg.CoupledSystem(workers=3, rates=(54.0858, 37.749, 110.2977), prefill_ms=prefill_ms,
+                              decode_step_ms=decode_ms, input_tokens=128, prefix_tokens=64, output_tokens=64)
+    cache = np.array([[True, False], [False, False], [True, False]])
+    state = cg.route(system, cache)
+    assert state.certificate.ok
+    wardrop_by_definition(system.work(cache), state.flows, np.array(system.rates))
+
+
+def test_coarse_planner_step_cycles_and_the_cycle_is_a_loop_of_the_dynamics():
+    # The Planner evaluates the +-1 step but moves gain = 4 workers that way: it overshoots, and the coupled
+    # dynamics revisit a (split, caches) state. Check by definition that the reported loop IS a loop: from
+    # each state, settling routing/caching and taking one Planner step leads to the next state, cyclically.
+    system = small(workers=8, rates=(20.0, 20.0, 20.0, 20.0))
+    eq = cg.coupled_equilibrium(system, 4, gain=4)
+    assert eq.status == "cycle" and not eq.converged and eq.certificates == ()
+    loop = list(eq.cycle)
+    assert len(loop) >= 2 and len({n for n, _ in loop}) >= 2
+    for i, (n, key_cache) in enumerate(loop):
+        cache = np.array(key_cache, dtype=bool).T  # stored per worker
+        ttft, itl, _, settled, _ = cg._pool_costs(system, n, cache, 200)
+        assert np.array_equal(settled, cache) and math.isfinite(ttft + itl)  # a settled, unsaturated state
+        move, improvement = cg._planner_move(system, n, cache, ttft + itl, 200)
+        assert move != 0 and improvement > 0  # not a fixed point: the +-1 step would help
+        n_next = int(np.clip(n + 4 * move, 1, system.workers - 1))
+        _, _, _, settled_next, _ = cg._pool_costs(system, n_next, cg._resize(cache, n_next), 200)
+        assert cg._key(n_next, settled_next) == loop[(i + 1) % len(loop)]
+    # the same system with the Planner's unit step converges, certified
+    calm = cg.coupled_equilibrium(system, 4, gain=1)
+    assert calm.converged and all(c.ok for c in calm.certificates)
+    with pytest.raises(InvalidInputError, match="gain"):
+        cg.coupled_equilibrium(system, 4, gain=0)

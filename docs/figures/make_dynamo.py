@@ -32,7 +32,6 @@ GRID = (16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
 RAMP = (64, 128, 256, 512, 768, 1024, 1024, 1024)
 SATURATED = tuple(i for i, c in enumerate(RAMP) if c >= 768)
 F1, F2 = 20.0, 100.0  # thresholds as multiples of the unloaded TTFT P99
-WITH_POA = d.estimator_available()  # PoA-hat needs gametheory.serving.estimator
 
 
 def _f(x, fmt: str = ".4f") -> str:
@@ -40,8 +39,6 @@ def _f(x, fmt: str = ".4f") -> str:
 
 
 def timing_checks() -> None:
-    if not WITH_POA:
-        print("NOTE: gametheory.serving.estimator is not importable: PoA-hat columns print n/a")
     print("== timing file: round trip and one-request replay ==")
     for name in ("b200_llama31_70b_tp4_fp8_trtllm", "b200_nemotron4_340b_tp8_fp8_vllm"):
         p = load_profile(name)
@@ -58,16 +55,13 @@ def load_sweep(ax_poa, ax_ttft) -> None:
     print("\n== load sweep: defaults (tau 0, omega 1), 3 repeats, mean [95 % interval] ==")
     print("setup      C   PoA-hat                 TTFT P50 ms  TTFT P99 ms            ITL ms  throughput req/s")
     for setup in d.SETUPS:
-        rows = d.sweep(setup, GRID, repeats=3, with_poa=WITH_POA)
+        rows = d.sweep(setup, GRID, repeats=3)
         for r in rows:
             print(f"{setup:9s} {r['concurrency']:5d} {_f(r['poa_hat'])} [{_f(r['poa_hat_lo'])}, {_f(r['poa_hat_hi'])}]"
                   f"  {r['ttft_p50_ms']:9.1f}  {r['ttft_p99_ms']:9.1f} [{r['ttft_p99_ms_lo']:.1f}, "
                   f"{r['ttft_p99_ms_hi']:.1f}]  {r['itl_mean_ms']:6.2f}  {r['throughput_rps']:8.1f}")
         c = [r["concurrency"] for r in rows]
         ax_ttft.plot(c, [r["ttft_p99_ms"] for r in rows], marker="o", ms=3, label=setup)
-        if not WITH_POA:  # no estimator: the left panel shows steady-state TTFT P50 instead of PoA-hat
-            ax_poa.plot(c, [r["ttft_p50_ms"] for r in rows], marker="o", ms=3, label=setup)
-            continue
         ax_poa.errorbar(c, [r["poa_hat"] for r in rows],
                         yerr=[[r["poa_hat"] - r["poa_hat_lo"] for r in rows],
                               [r["poa_hat_hi"] - r["poa_hat"] for r in rows]], marker="o", ms=3, label=setup)
@@ -77,8 +71,8 @@ def config_sweep() -> None:
     print("\n== 16 (tau, omega) configurations, 70b_1p5d, 1 run each: mean, sd and CV across configs ==")
     configs = list(itertools.product(d.TAUS, d.OMEGAS))
     for c in (64, 128, 768):
-        rs = [d.replay_run("70b_1p5d", c, tau, om, seed=0, with_poa=WITH_POA) for tau, om in configs]
-        for key in ("poa_hat", "ttft_p99_ms", "throughput_rps")[0 if WITH_POA else 1:]:
+        rs = [d.replay_run("70b_1p5d", c, tau, om, seed=0) for tau, om in configs]
+        for key in ("poa_hat", "ttft_p99_ms", "throughput_rps"):
             x = np.array([getattr(r, key) for r in rs])
             print(f"C={c:5d} {key:15s} mean {x.mean():10.4f} sd {x.std(ddof=1):.4g} CV {x.std(ddof=1) / x.mean():.2e}")
 
@@ -106,7 +100,7 @@ def experiment3(axes) -> None:
           "TTFT P99 7.6x lower")
     for ax, setup in zip(axes, ("70b_1p5d", "70b_1p2d"), strict=True):
         base = d.replay_run(setup, 1, n_requests=50, with_poa=False).ttft_p99_ms
-        out = static_vs_adaptive(lambda trial, s=setup: ReplayActuator(s, RAMP, seed=trial, with_poa=WITH_POA),
+        out = static_vs_adaptive(lambda trial, s=setup: ReplayActuator(s, RAMP, seed=trial),
                                  lambda b=base: AdaptiveController.from_baseline(b, F1, F2), len(RAMP), SATURATED, 3)
         print(f"{setup}: baseline TTFT P99 {base:.2f} ms -> theta1 {F1 * base:.1f} ms, theta2 {F2 * base:.1f} ms")
         summary = {}
@@ -241,11 +235,10 @@ def main() -> None:
     a2.set_yscale("log")
     a1.set_xlabel("closed-loop concurrency C")
     a2.set_xlabel("closed-loop concurrency C")
-    a1.set_ylabel("PoA-hat (decode windows)" if WITH_POA else "TTFT P50 (ms); PoA-hat needs the estimator")
+    a1.set_ylabel("PoA-hat (decode windows)")
     a2.set_ylabel("TTFT P99 (ms)")
     a1.legend(fontsize=8)
-    if WITH_POA:
-        a1.axhline(1.0, color="grey", lw=0.5)
+    a1.axhline(1.0, color="grey", lw=0.5)
     fig.tight_layout()
     fig.savefig(OUT / "dynamo_load.png", dpi=100)
     config_sweep()

@@ -28,9 +28,10 @@ Model (our canonical form; docs/coupled.md derives every claim below):
   metric only (TTFT for P, ITL for D, equal shadow price): the Planner's equilibrium minimizes
   TTFT + ITL, the optimum TTFT + output_tokens * ITL.
 
-Solutions: :func:`coupled_equilibrium` (best-response dynamics of the three games with a certificate,
-or a detected cycle), :func:`joint_optimum` (exact: enumeration of splits and cache placements up to
-worker symmetry, convex routing for each), :func:`price_of_anarchy` (whole system and each game alone).
+Solutions: :func:`coupled_equilibrium` (best-response dynamics of the three games with a certificate, a
+detected cycle, or a "saturated" status; CapacityExceededError when no split carries the load),
+:func:`joint_optimum` (exact: enumeration of splits and cache placements up to worker symmetry, convex
+routing for each), :func:`price_of_anarchy` (whole system and each game alone).
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ from functools import cached_property
 
 import cvxpy as cp
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, linprog
 
 from gametheory._validate import nonnegative_array, positive_scalar
 from gametheory.certificates import Certificate
-from gametheory.errors import ConvergenceError, InvalidInputError
+from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
 from gametheory.serving.pool_costs import little_decode_itl_ms
 
 __all__ = [
@@ -60,9 +61,11 @@ __all__ = [
     "cache_best_response",
     "decompose_fixed_split",
     "coupled_equilibrium",
+    "decode_capacity_rps",
     "decode_itl_ms",
     "joint_optimum",
     "planner_dynamics",
+    "prefill_capacity_rps",
     "price_of_anarchy",
     "route",
     "split_optima",
@@ -233,14 +236,20 @@ def route(
             f"prefill pool of {n} worker(s) saturated: total rate {system.total_rate:.4g} req/s >= "
             f"capacity {capacity:.4g} req/s"
         )
+    if method not in ("projection", "cvxpy"):
+        raise InvalidInputError(f"method must be 'projection' or 'cvxpy', got {method!r}")
+    start = rates[:, None] * (1.0 / work) / (1.0 / work).sum(axis=1, keepdims=True)
+    if ((work * start).sum(axis=0) >= 1).any():
+        # the proportional start overloads a worker: the least max-utilisation routing decides feasibility
+        lp_flows, rho_max = _min_max_utilisation(work, rates)
+        if rho_max >= 1.0:
+            raise ConvergenceError(
+                f"prefill pool of {n} worker(s) saturated: total rate {system.total_rate:.4g} req/s; the least "
+                f"maximum utilisation any routing reaches under this cache is {rho_max:.6g} >= 1"
+            )
+        start = lp_flows
     if method == "cvxpy":
         start = _solve_cvxpy(work, rates, objective)
-    elif method == "projection":
-        start = rates[:, None] * (1.0 / work) / (1.0 / work).sum(axis=1, keepdims=True)
-        if ((work * start).sum(axis=0) >= 1).any():
-            start = _solve_cvxpy(work, rates, objective)
-    else:
-        raise InvalidInputError(f"method must be 'projection' or 'cvxpy', got {method!r}")
     flows = _gradient_projection(work, rates, start, objective)
     gap = (wardrop_gap if objective == "equilibrium" else optimality_gap)(work, flows, rates)
     cert = Certificate("relative_gap" if objective == "equilibrium" else "kkt_residual", gap, ROUTING_TOL)
@@ -280,7 +289,8 @@ def _gradient_projection(work, rates, flows, objective, tol=1e-13, max_sweeps=50
                     rho[lo] + s_lo * d, objective
                 )
 
-            d = limit if diff(limit) >= 0 else brentq(diff, 0.0, limit, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+            d = limit if diff(limit) >= 0 else brentq(diff, 0.0, limit, xtol=1e-300, rtol=4 * np.finfo(float).eps,
+                                                      maxiter=2000)  # roots near 0 need more than the default 100
             flows[c, hi] -= d
             flows[c, lo] += d
             if flows[c, hi] < 1e-15 * rates[c]:
@@ -291,12 +301,34 @@ def _gradient_projection(work, rates, flows, objective, tol=1e-13, max_sweeps=50
     return flows
 
 
+def _min_max_utilisation(work, rates):
+    """Routing of least maximum utilisation (linear program, HiGHS): min t s.t. sum_k s_kw x_kw <= t for
+    every worker w, sum_w x_kw = r_k, x >= 0. Returns (flows, t); the pool carries the load iff t < 1."""
+    k, n = work.shape
+    c = np.zeros(k * n + 1)
+    c[-1] = 1.0
+    a_ub = np.zeros((n, k * n + 1))
+    for w in range(n):
+        a_ub[w, w:k * n:n] = work[:, w]
+        a_ub[w, -1] = -1.0
+    a_eq = np.zeros((k, k * n + 1))
+    for j in range(k):
+        a_eq[j, j * n:(j + 1) * n] = 1.0
+    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(n), A_eq=a_eq, b_eq=rates, bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise ConvergenceError(f"least max-utilisation LP: HiGHS status {res.status} ({res.message})")
+    return _polish(np.maximum(res.x[:-1].reshape(k, n), 0.0), rates), float(res.x[-1])
+
+
 def _solve_cvxpy(work, rates, objective):
     k, n = work.shape
     problem, x, work_param, rate_param = _routing_program(k, n, objective)
     work_param.value = work
     rate_param.value = rates
-    problem.solve(solver=cp.CLARABEL)
+    try:
+        problem.solve(solver=cp.CLARABEL)
+    except cp.error.SolverError as exc:
+        raise ConvergenceError(f"routing program: Clarabel failed ({exc})") from exc
     if x.value is None:
         raise ConvergenceError(f"routing program ended {problem.status}")
     return _polish(np.maximum(x.value, 0.0), rates)
@@ -373,8 +405,12 @@ def decode_itl_ms(system: CoupledSystem, n_decode: int) -> float:
 class CoupledEquilibrium:
     """Outcome of :func:`coupled_equilibrium`.
 
-    ``status`` is ``"converged"`` (a fixed point of the three best responses, certified) or ``"cycle"``
-    (the dynamics revisited a state: ``cycle`` lists the states of the loop, a proof of non-convergence).
+    ``status`` is ``"converged"`` (a fixed point of the three best responses with finite cost, certified),
+    ``"cycle"`` (the dynamics revisited a state: ``cycle`` lists the states of the loop, a proof of
+    non-convergence) or ``"saturated"`` (the dynamics stopped at a split whose prefill or decode pool cannot
+    carry the load, ``cost_ms`` is ``inf``, and no +-1 Planner step reaches a finite cost; ``routing`` is
+    ``None`` when the prefill pool is the saturated one; no certificates). When no split at all can carry the
+    load, :func:`coupled_equilibrium` raises :class:`~gametheory.errors.CapacityExceededError` instead.
     """
 
     status: str
@@ -438,6 +474,50 @@ def _resize(cache: np.ndarray, n_prefill: int) -> np.ndarray:
     return np.hstack([cache, np.zeros((k, n_prefill - n), bool)])
 
 
+def decode_capacity_rps(system: CoupledSystem, n_decode: int) -> float:
+    """Largest total rate (requests/s) ``n_decode`` evenly loaded decode workers carry: Little's law
+    b = rate * output_tokens * ITL(b) / 1000 has a solution with b <= ``max_decode_batch`` iff the per-worker
+    rate is at most max_b 1000 b / (output_tokens ITL(b)) (maximized on a fine geometric grid of b)."""
+    if n_decode < 1:
+        return 0.0
+    context = system.input_tokens + system.output_tokens / 2
+    b = np.geomspace(1e-3, float(system.max_decode_batch), 400)
+    step = np.array([float(system.decode_step_ms(x, context)) for x in b])
+    return float(n_decode * np.max(1000.0 * b / (system.output_tokens * step)))
+
+
+def prefill_capacity_rps(system: CoupledSystem, n_prefill: int) -> float:
+    """Upper bound on the total rate (requests/s, at the system's class mix) ``n_prefill`` prefill workers
+    carry. The pool's busy time per second, sum_w rho_w, must stay below ``n_prefill``; it is at least the
+    work of serving every class uncached minus the saving of caching the ``n_prefill * cache_slots`` busiest
+    classes once each (no placement saves more), and it scales linearly with the rates."""
+    full, hit = system.service_s
+    rates = np.sort(np.asarray(system.rates))[::-1]
+    cached = min(n_prefill * system.cache_slots, rates.size)
+    least_work = full * rates.sum() - (full - hit) * rates[:cached].sum()  # busy seconds per second
+    return n_prefill * system.total_rate / least_work
+
+
+def _check_some_split_carries(system: CoupledSystem) -> None:
+    """Raise CapacityExceededError when no P/D split can carry the total rate: at every split the decode
+    pool is saturated (:func:`decode_itl_ms` is infinite) or the rate reaches the prefill bound
+    :func:`prefill_capacity_rps`."""
+    carry = {}
+    for n in range(1, system.workers):
+        pre, dec = prefill_capacity_rps(system, n), decode_capacity_rps(system, system.workers - n)
+        if system.total_rate < pre and math.isfinite(decode_itl_ms(system, system.workers - n)):
+            return
+        carry[n] = (min(pre, dec), pre, dec)
+    best = max(carry, key=lambda n: carry[n][0])
+    cap, pre, dec = carry[best]
+    raise CapacityExceededError(
+        system.total_rate, cap, "coupled system",
+        f"coupled system: total rate {system.total_rate:.6g} req/s saturates every P/D split of "
+        f"{system.workers} workers; the largest capacity is {cap:.6g} req/s at {best}P/{system.workers - best}D "
+        f"(prefill <= {pre:.6g} req/s with the busiest prefixes cached, decode {dec:.6g} req/s)",
+    )
+
+
 def _pool_costs(system, n_prefill, cache, max_rounds):
     try:
         state, cache, cycle = _inner(system, n_prefill, cache, max_rounds)
@@ -451,14 +531,21 @@ def coupled_equilibrium(
     n_prefill: int = 1,
     cache: np.ndarray | None = None,
     max_rounds: int = 200,
+    gain: int = 1,
 ) -> CoupledEquilibrium:
     """Best-response dynamics of the three games from a start state, with a certificate.
 
     Inner loop (Games 3 and 2 at a fixed split): Wardrop routing for the current cache, then each worker's
     cache best response, until the cache is a best response to the routing it induces. Outer loop
-    (Game 1): the Planner moves one worker (a +-1 step, as Dynamo's Planner does) when that lowers the
-    pools' unweighted cost TTFT + ITL (equal shadow prices, Proposition 1), evaluating the move with the
-    caches the workers hold (a new prefill worker starts cold). A repeated state is a cycle.
+    (Game 1): the Planner takes the +-1 step (as Dynamo's Planner does) that lowers the pools' unweighted
+    cost TTFT + ITL (equal shadow prices, Proposition 1), evaluating it with the caches the workers hold (a
+    new prefill worker starts cold), and moves ``gain`` workers in that direction (clipped to the valid
+    splits). A repeated state (split, caches) is a cycle.
+
+    With ``gain=1`` each Planner step lowers TTFT + ITL of the settled state strictly (the step it evaluates
+    is the state it moves to), so the outer loop cannot revisit a state; a cycle could only come from the
+    routing/caching loop at a fixed split (none is known: a randomized search over small systems found
+    none, docs/coupled.md). A coarse Planner (``gain`` > 1) overshoots the step it evaluated and can cycle.
 
     Certificates of a converged point: the routing Wardrop gap; the cache best-response gap (busy time
     a worker could still save by re-caching, relative to its busy time; 0 at a fixed point); the Planner
@@ -467,6 +554,8 @@ def coupled_equilibrium(
     k = system.classes
     if not 1 <= n_prefill <= system.workers - 1:
         raise InvalidInputError(f"n_prefill must be in [1, {system.workers - 1}], got {n_prefill!r}")
+    if int(gain) != gain or gain < 1:
+        raise InvalidInputError(f"gain must be an integer >= 1 (workers per Planner step), got {gain!r}")
     cache = np.zeros((k, n_prefill), bool) if cache is None else np.asarray(cache, bool)
     if cache.shape != (k, n_prefill):
         raise InvalidInputError(f"cache must have shape ({k}, {n_prefill}), got {cache.shape}")
@@ -480,10 +569,13 @@ def coupled_equilibrium(
             loop = trajectory[trajectory.index(key):]
             return _finish(system, "cycle", n_prefill, cache, state, ttft, itl, trajectory, loop)
         trajectory.append(key)
-        move, gain = _planner_move(system, n_prefill, cache, ttft + itl, max_rounds)
+        move, improvement = _planner_move(system, n_prefill, cache, ttft + itl, max_rounds)
         if move == 0:
-            return _finish(system, "converged", n_prefill, cache, state, ttft, itl, trajectory, (), gain)
-        n_prefill += move
+            if not math.isfinite(ttft + itl):
+                _check_some_split_carries(system)
+                return _finish(system, "saturated", n_prefill, cache, state, ttft, itl, trajectory, ())
+            return _finish(system, "converged", n_prefill, cache, state, ttft, itl, trajectory, (), improvement)
+        n_prefill = int(np.clip(n_prefill + int(gain) * move, 1, system.workers - 1))
         cache = _resize(cache, n_prefill)
     raise ConvergenceError(f"coupled dynamics did not settle in {max_rounds} Planner steps")
 

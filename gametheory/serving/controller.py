@@ -82,7 +82,6 @@ class AdaptiveController:
     alpha: float = 0.5
     hysteresis: float = 0.2
     table: tuple = PAPER_TABLE
-    poll_s: float = 5.0
     ewma_ms: float | None = field(default=None, init=False)
     regime: int = field(default=0, init=False)
 
@@ -284,10 +283,15 @@ def static_vs_adaptive(make_actuator, make_controller, n_intervals: int, saturat
     sat = np.asarray(list(saturated), dtype=int)
     if sat.size == 0:
         raise InvalidInputError("saturated must name at least one interval")
+    n = int(n_intervals)
+    bad = sat[(sat < 0) | (sat >= n)]
+    if bad.size:
+        raise InvalidInputError(f"saturated: interval index {int(bad[0])} is outside 0..{n - 1} "
+                                f"(n_intervals = {n})")
     out = []
     for trial in range(int(trials)):
         for arm, ctl in (("static", None), ("adaptive", make_controller())):
-            res = run_controller(ctl, make_actuator(trial), n_intervals)
+            res = run_controller(ctl, make_actuator(trial), n)
             reps = [r for r, _ in res]
             regimes = tuple(0 if d is None else d.regime for _, d in res)
             poas = [reps[i].poa_hat for i in sat]

@@ -326,10 +326,14 @@ class LiveActuator:
 
     def run_interval(self, index: int, tau: float, omega: float):
         from gametheory.serving.controller import IntervalReport, histogram_quantile
-        from gametheory.serving.dynamo import estimator_available, poa_hat_of_log, request_log
+        from gametheory.serving.dynamo import poa_hat_of_log, request_log
         from gametheory.serving.profiles import load_profile
 
-        k = list(map(tuple, self.stack.settings)).index((tau, omega))
+        settings = [tuple(map(float, x)) for x in self.stack.settings]
+        if (float(tau), float(omega)) not in settings:
+            raise InvalidInputError(f"(tau, omega) = ({tau}, {omega}) has no frontend on this stack; "
+                                    f"its settings are {settings}")
+        k = settings.index((float(tau), float(omega)))
         url = self.stack.url(k)
         before = scrape(url)
         t = time.monotonic()
@@ -342,7 +346,7 @@ class LiveActuator:
         self._ids = getattr(self, "_ids", set()) | {r.decode_worker for r in ok if r.decode_worker is not None}
         ids = sorted(self._ids)
         poa = None  # unknown until every decode worker has been seen (its id is learned from responses)
-        if len(ids) == self.stack.n_decode and estimator_available():
+        if len(ids) == self.stack.n_decode:
             log = request_log(records_for_log(ok, ids, self.osl), load_profile(self.profile_name),
                               self.stack.n_decode, self.osl)
             poa = poa_hat_of_log(log)
