@@ -69,8 +69,10 @@ def _jsonable(value):
     return value
 
 
-def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=sys.stdout) -> dict:
-    """Run the named sections, print them to ``stream`` and return the combined summary."""
+def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=None) -> dict:
+    """Run the named sections, print them to ``stream`` (standard output at call time by default) and return the
+    combined summary."""
+    stream = stream if stream is not None else sys.stdout
     out_dir.mkdir(parents=True, exist_ok=True)
     summary: dict = {}
     for i, name in enumerate(names, 1):
