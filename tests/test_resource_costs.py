@@ -169,3 +169,18 @@ def test_slo_goodput_matches_the_md1_closed_form():
     assert table.best_goodput_rps == max(table.goodput_rps) and table.loss >= 1.0
     with pytest.raises(InvalidInputError, match="rate_rps"):
         pc.slo_goodput_rps(PDResourceGame(8.0, InverseCost(1.0), InverseCost(1.0)), 4.0, 1.0, 1.0)
+
+
+def test_md1_prefill_cost_has_a_cvxpy_form_that_agrees_with_brent():
+    import cvxpy as cp
+
+    cost = pc.PrefillTTFT(service_ms=10.0, rate_rps=150.0, gpus_per_worker=4, queue="mg1", service_scv=0.5)
+    g = cp.Variable()
+    g.value = 13.0
+    assert cost.cvxpy(g).value == pytest.approx(cost(13.0), rel=1e-12)
+    game = PDResourceGame(24.0, cost, InverseCost(40.0), weights=(1.0, 5.0), min_gpus=(4.0, 4.0))
+    for solve in (game.equilibrium, game.optimum):
+        fast, second = solve(), solve(method="cvxpy")
+        assert second.split[0] == pytest.approx(fast.split[0], rel=1e-4)
+    with pytest.raises(InvalidInputError, match="mdc"):
+        pc.PrefillTTFT(10.0, 150.0, 4, queue="mdc").cvxpy(g)

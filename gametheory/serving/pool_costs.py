@@ -174,6 +174,18 @@ class PrefillTTFT:
             return w_lo
         return (1.0 - frac) * w_lo + frac * mdc_wait(self.rate_rps, s_s, lo + 1) * 1000.0
 
+    def cvxpy(self, g):
+        """DCP expression of TTFT(G) for M/D/1 and M/G/1 (convex: ``s + (1 + scv)/2 s L tp / (G - L tp)`` with
+        L the offered load), so ``PDResourceGame.equilibrium(method="cvxpy")`` can cross-check the serving game.
+        M/D/c (piecewise-linear interpolation of Erlang C) has none."""
+        import cvxpy as cp
+
+        if self.queue == "mdc":
+            raise InvalidInputError("queue='mdc' has no cvxpy expression (use method='brentq')")
+        busy_gpus = self.offered_load * self.gpus_per_worker
+        scale = (1.0 + self.service_scv) / 2.0 * self.service_ms * busy_gpus
+        return self.service_ms + scale * cp.inv_pos(g - busy_gpus)
+
     def derivative(self, g) -> float:
         """dTTFT/dG (ms per GPU), analytic; for M/D/c the slope of the linear piece right of G (at whole
         workers, the right derivative)."""
