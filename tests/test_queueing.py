@@ -53,3 +53,15 @@ def test_bad_input():
 def test_negative_think_time_is_named():
     with pytest.raises(InvalidInputError, match="think_ms"):
         closed_loop(P, 2, 4, think_ms=-1.0)
+
+
+def test_model_against_simulator_exact_at_one_client_and_close_below_the_knee():
+    from gametheory.serving.validation import sim_vs_model
+
+    rows = sim_vs_model(P, 5, (1, 8, 16), n_requests=2500, warmup=500)
+    for name in ("throughput_rps", "ttft_mean_ms", "itl_mean_ms"):
+        sim, model, _ = rows[0][name]
+        assert model == pytest.approx(sim, rel=1e-9), name  # C = 1: nothing queues, the model is exact
+    for row in rows[1:]:
+        assert abs(row["throughput_rps"][2]) < 0.01 and abs(row["itl_mean_ms"][2]) < 0.01
+        assert abs(row["ttft_mean_ms"][2]) < 0.12  # the model queues single requests, the simulator batches

@@ -15,6 +15,7 @@ from gametheory.serving.profiles import load_profile  # noqa: E402
 from gametheory.serving.queueing import predicted_knee  # noqa: E402
 from gametheory.serving.simulator import simulate  # noqa: E402
 from gametheory.serving.sweeps import cv, sweep, tau_omega_grid  # noqa: E402
+from gametheory.serving.validation import sim_vs_model
 
 OUT = Path(__file__).parent
 SAT_C = 3072  # a grid point past the simulated knee of 70B 1P/5D (docs/regimes.md)
@@ -48,6 +49,11 @@ def main():
           {o: round(predicted_knee(p, 5, output_tokens=o, uncached_tokens=32), 1) for o in (32, 64, 128, 256, 512)})
     knee = sec.summary["knee_sim"]["70B TP4 1P/5D"]
     print(f"knees on ITL P50 (regimes): {sec.summary['knee_sim']}; on TTFT P99: {sec.summary['knee_sim_ttft_p99']}")
+    print("simulator vs analytic model (70B 1P/5D, warm caches; relative error = (model - sim) / sim):")
+    for row in sim_vs_model(p, 5, (1, 8, 16, 32, 64, 128)):
+        cells = "  ".join(f"{k} sim {row[k][0]:.2f} model {row[k][1]:.2f} ({100 * row[k][2]:+.1f} %)"
+                          for k in ("throughput_rps", "ttft_mean_ms", "itl_mean_ms"))
+        print(f"  C={row['concurrency']:4d}  {cells}")
     print("PoA-hat diagnostics (window-frozen vs decision-time costs, matching constraint):")
     for c in (128, 4096):
         window_diagnostics(c)

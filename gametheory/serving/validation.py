@@ -27,7 +27,7 @@ import numpy as np
 
 from gametheory.errors import InvalidInputError
 
-__all__ = ["METRICS", "ValidationRow", "sim_vs_replay", "sim_run"]
+__all__ = ["METRICS", "ValidationRow", "sim_run", "sim_vs_model", "sim_vs_replay"]
 
 METRICS = ("ttft_p50_ms", "ttft_p99_ms", "throughput_rps", "itl_mean_ms", "poa_hat")
 
@@ -87,4 +87,33 @@ def sim_vs_replay(setup: str, concurrencies, tau: float = 0.0, omega: float = 1.
         sim = {k: float(np.mean([r[k] for r in sims])) for k in METRICS}
         err = {k: (sim[k] - rep[k]) / rep[k] for k in METRICS}
         rows.append(ValidationRow(setup, int(c), rep, sim, err))
+    return rows
+
+
+def sim_vs_model(profile, n_decode: int, concurrencies, *, n_requests: int = 4000, warmup: int = 1000,
+                 prefix_tokens: int = 96, seed: int = 0) -> list[dict]:
+    """Our simulator against our analytic closed-loop model (:func:`gametheory.serving.queueing.closed_loop`,
+    approximate MVA) on the paper's workload (5 templates, 128-token inputs sharing ``prefix_tokens``, warm
+    caches, so the model's prefill computes ``128 - prefix_tokens`` tokens): throughput, mean TTFT and mean
+    ITL per C with the relative errors (model - simulator) / simulator. The model treats the prefill worker as
+    a queue of single requests, the simulator batches whatever is queued: expect TTFT to part first."""
+    from gametheory.serving.queueing import closed_loop
+    from gametheory.serving.simulator import simulate
+    from gametheory.serving.workload import Workload
+
+    if warmup >= n_requests:
+        raise InvalidInputError(f"warmup ({warmup}) must be below n_requests ({n_requests})")
+    workload = Workload(n_templates=5, prefix_tokens=prefix_tokens)
+    rows = []
+    for c in concurrencies:
+        sim = simulate(profile, n_decode, int(c), n_requests, workload=workload, warmup=warmup, seed=seed)
+        model = closed_loop(profile, n_decode, int(c), uncached_tokens=128 - prefix_tokens)
+        steady = sim.log[warmup:]
+        pairs = {"throughput_rps": (sim.throughput_rps, float(model.throughput_rps[0])),
+                 "ttft_mean_ms": (float(steady["ttft_ms"].mean()), float(model.ttft_ms[0])),
+                 "itl_mean_ms": (float(steady["itl_ms"].mean()), float(model.itl_ms[0]))}
+        row = {"concurrency": int(c)}
+        for name, (s, m) in pairs.items():
+            row[name] = (s, m, (m - s) / s)
+        rows.append(row)
     return rows
