@@ -282,3 +282,117 @@ def test_coarse_planner_step_cycles_and_the_cycle_is_a_loop_of_the_dynamics():
     assert calm.converged and all(c.ok for c in calm.certificates)
     with pytest.raises(InvalidInputError, match="gain"):
         cg.coupled_equilibrium(system, 4, gain=0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Planner loop at a constant load (planner_orbit) and its classification by regime
+# ---------------------------------------------------------------------------------------------------
+
+
+def _planner_direction(system, n_seen, cache_seen, ttft_seen, itl_seen):
+    """The Planner's rule, written out: the +-1 move (new worker cold) that most lowers TTFT + ITL, or 0."""
+    current = ttft_seen + itl_seen
+    options = {}
+    for m in (+1, -1):
+        n = n_seen + m
+        if 1 <= n <= system.workers - 1:
+            ttft, itl, *_ = cg._pool_costs(system, n, cg._resize(cache_seen, n), 50)
+            options[m] = ttft + itl
+    best = min(options, key=options.get)
+    return best if not math.isfinite(current) or options[best] < current - 1e-9 * max(1.0, abs(current)) else 0
+
+
+@pytest.mark.parametrize("delay,gain,status", [(0, 1, "converged"), (1, 1, "oscillating"), (1, 2, "oscillating"),
+                                               (3, 1, "oscillating")])
+def test_planner_orbit_classification_by_definition(delay, gain, status):
+    system = small(workers=8, rates=(40.0, 40.0, 40.0, 40.0))
+    orbit = cg.planner_orbit(system, 1, delay=delay, gain=gain)
+    assert orbit.status == status
+    t0, p = orbit.transient, orbit.period
+    assert len(orbit.splits) == t0 + p == len(orbit.caches)
+    # every interval follows the rule from the interval `delay` back (settled caches, costs), applied to the current
+    for t in range(len(orbit.splits) - 1):
+        ttft, itl, _, settled, _ = cg._pool_costs(system, int(orbit.splits[t]), orbit.caches[t], 50)
+        assert np.array_equal(settled, orbit.caches[t])  # the stored cache is settled
+        assert ttft == orbit.ttft_ms[t]  # same settling, same numbers (inf when saturated)
+        s = max(t - delay, 0)
+        move = _planner_direction(system, int(orbit.splits[s]), orbit.caches[s], orbit.ttft_ms[s], orbit.itl_ms[s])
+        assert orbit.splits[t + 1] == np.clip(orbit.splits[t] + gain * move, 1, system.workers - 1)
+    # an independent, longer run of the trace-driven loop repeats the cycle with the reported period
+    long = cg.planner_dynamics(system, np.ones(t0 + 4 * p + 3), 1, delay=delay, gain=gain)
+    np.testing.assert_array_equal(long.n_prefill[: t0 + p], orbit.splits)
+    for t in range(t0, len(long.n_prefill) - p):
+        assert long.n_prefill[t + p] == long.n_prefill[t]
+        assert long.ttft_ms[t + p] == long.ttft_ms[t] or not math.isfinite(long.ttft_ms[t])
+    if status == "converged":
+        # a fixed point of the Planner's rule at a finite cost: no +-1 move lowers TTFT + ITL
+        n, cache = int(orbit.splits[-1]), orbit.caches[-1]
+        assert p == 1 and orbit.amplitude == 0 and math.isfinite(orbit.mean_cost_ms)
+        assert _planner_direction(system, n, cache, orbit.ttft_ms[-1], orbit.itl_ms[-1]) == 0
+        for m in (-1, 1):
+            ttft, itl, *_ = cg._pool_costs(system, n + m, cg._resize(cache, n + m), 50)
+            assert ttft + itl >= orbit.ttft_ms[-1] + orbit.itl_ms[-1] - 1e-9
+    else:
+        # the cycle is not a fixed point: its splits move, by at most the clipped gain per interval
+        cyc = orbit.cycle_splits
+        assert p >= 2 and orbit.amplitude == cyc.max() - cyc.min() >= 1
+        assert np.abs(np.diff(np.r_[cyc, cyc[0]])).max() <= gain
+        finite = np.isfinite(orbit.cost_ms[t0:])
+        assert orbit.saturated_share == pytest.approx(1 - finite.mean())
+        if finite.all():
+            assert orbit.mean_cost_ms == pytest.approx(orbit.cost_ms[t0:].mean())
+        else:
+            assert math.isinf(orbit.mean_cost_ms)
+
+
+def test_planner_orbit_saturated_when_no_split_carries_the_load():
+    # 4 workers, 3 x 500 req/s: every split is saturated (test_every_split_saturated_raises_capacity_exceeded)
+    system = small(workers=4, rates=(500.0, 500.0, 500.0))
+    for delay in (0, 1):
+        orbit = cg.planner_orbit(system, 1, delay=delay)
+        assert orbit.status == "saturated" and orbit.saturated_share == 1.0
+        assert not np.isfinite(orbit.cost_ms).any()
+    with pytest.raises(InvalidInputError, match="gain"):
+        cg.planner_orbit(system, 1, gain=0)
+    with pytest.raises(InvalidInputError, match="workers >= 3"):
+        cg.planner_orbit(small(workers=2), 1)
+
+
+def test_dynamics_by_regime_rows_are_consistent_on_the_70b_profile():
+    pytest.importorskip("matplotlib")
+    from gametheory.reproduce import coupled as rc
+
+    rows = rc.dynamics_by_regime(fractions=(0.3, 0.9, 1.1), delays=(0, 1), gains=(1,))
+    assert len(rows) == 6
+    for r in rows:
+        assert len(r["cycle"]) == r["period"] and r["path"].endswith(r["cycle"])
+        assert len(r["path"]) == r["transient"] + r["period"]
+        if r["status"] == "converged":
+            assert r["period"] == 1 and r["amplitude"] == 0 and r["cost_vs_opt"] >= 1 - 1e-9
+        elif r["status"] == "oscillating":
+            assert r["period"] >= 2
+            assert r["cost_vs_opt"] >= 1 - 1e-9 or math.isinf(r["cost_vs_opt"])
+        assert math.isinf(r["cost_vs_opt"]) == (r["saturated_share"] > 0)
+    # past one prefill worker's capacity (load 1.1) the 1P split is saturated; below it (0.3) none is
+    by_load = {r["load_fraction"]: r for r in rows}
+    assert by_load[0.3]["saturated_splits"] == "none" and "1P" in by_load[1.1]["saturated_splits"].split(",")
+
+
+def test_340b_tp8_system_and_its_poa():
+    from gametheory.reproduce import coupled as rc
+    from gametheory.serving.profiles import load_profile
+
+    profile = load_profile(rc.PROFILE_340B)
+    system = rc.system_at(100.0, rc.TEMPLATES, profile, rc.WORKERS_340B)
+    assert system.workers == 3 and system.output_tokens == rc.OUTPUT_TOKENS
+    # the setup is decode-bound: 2 decode workers carry less than one prefill worker with every prefix cached
+    cap, at = rc.system_capacity(rc.TEMPLATES, profile, rc.WORKERS_340B)
+    assert at == "1P/2D" and cap == pytest.approx(cg.decode_capacity_rps(system, 2))
+    assert cap < 1.0 / system.service_s[1]
+    for slots, rate in ((rc.TEMPLATES, 0.9 * cap), (2, 60.0)):
+        s = rc.system_at(rate, slots, profile, rc.WORKERS_340B)
+        poa = cg.price_of_anarchy(s, starts=(1, 2))
+        assert poa.system >= 1 - 1e-9 and min(poa.game1, poa.game2, poa.game3) >= 1 - 1e-9
+        assert poa.optimum.routing.certificate.ok
+        converged = [e for e in poa.equilibria if e.converged]
+        assert converged and all(len(e.certificates) == 3 and all(c.ok for c in e.certificates) for e in converged)

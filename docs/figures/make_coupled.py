@@ -1,4 +1,6 @@
-"""Figures and numbers of docs/coupled.md: runs the `coupled` reproduce section (full grid) into docs/figures.
+"""Figures and numbers of docs/coupled.md: runs the `coupled` reproduce section (full grid) into docs/figures
+(coupled_poa.png, coupled_regimes.png) and prints its tables (PoA across load on the 70B and 340B setups, the
+Planner on a load step and at constant loads by delay and gain).
 
 Usage: python docs/figures/make_coupled.py
        python docs/figures/make_coupled.py --cycle-search [N]   (N random small systems, default 5000, seed 2)

@@ -31,7 +31,9 @@ Model (our canonical form; docs/coupled.md derives every claim below):
 Solutions: :func:`coupled_equilibrium` (best-response dynamics of the three games with a certificate, a
 detected cycle, or a "saturated" status; CapacityExceededError when no split carries the load),
 :func:`joint_optimum` (exact: enumeration of splits and cache placements up to worker symmetry, convex
-routing for each), :func:`price_of_anarchy` (whole system and each game alone).
+routing for each), :func:`price_of_anarchy` (whole system and each game alone), :func:`planner_dynamics` (the
+Planner loop on a load trace) and :func:`planner_orbit` (the loop at a constant load, run until it repeats:
+converged / oscillating / saturated).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ __all__ = [
     "decode_itl_ms",
     "joint_optimum",
     "planner_dynamics",
+    "planner_orbit",
     "prefill_capacity_rps",
     "price_of_anarchy",
     "route",
@@ -896,3 +899,120 @@ def _scaled(system: CoupledSystem, scale: float) -> CoupledSystem:
     from dataclasses import replace
 
     return replace(system, rates=tuple(r * scale for r in system.rates))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Planner loop at a constant load: its orbit, classified (converged / oscillating / saturated)
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannerOrbit:
+    """Outcome of :func:`planner_orbit`: the loop at a constant load, run until its state repeats.
+
+    ``splits``/``ttft_ms``/``itl_ms``/``cost_ms`` (social cost, ms per request) cover every interval run:
+    the transient (``transient`` intervals) then exactly one cycle (``period`` intervals), after which
+    the state (split, caches and the Planner's ``delay``-interval memory) is the one at index ``transient``.
+    ``status``: ``"saturated"`` when every interval of the cycle sits at a split that cannot carry the load
+    (stuck there, or moving between saturated splits), else ``"converged"`` (period 1: the Planner's rule
+    keeps the split) or ``"oscillating"`` (period > 1). ``amplitude`` is max - min of the splits over the cycle,
+    ``mean_cost_ms`` the time average of the social cost over the cycle (``inf`` when the cycle visits a
+    saturated split, ``saturated_share`` of its intervals).
+    """
+
+    status: str
+    splits: np.ndarray
+    ttft_ms: np.ndarray
+    itl_ms: np.ndarray
+    cost_ms: np.ndarray
+    transient: int
+    period: int
+    delay: int
+    gain: int
+    caches: tuple = ()  # settled cache matrix (classes x prefill workers) per interval
+
+    @property
+    def cycle_splits(self) -> np.ndarray:
+        return self.splits[self.transient:]
+
+    @property
+    def amplitude(self) -> int:
+        return int(self.cycle_splits.max() - self.cycle_splits.min())
+
+    @property
+    def mean_cost_ms(self) -> float:
+        return float(np.mean(self.cost_ms[self.transient:]))
+
+    @property
+    def saturated_share(self) -> float:
+        return float(np.mean(~np.isfinite(self.cost_ms[self.transient:])))
+
+
+def planner_orbit(
+    system: CoupledSystem, n_prefill: int = 1, delay: int = 0, gain: int = 1, max_intervals: int = 1000
+) -> PlannerOrbit:
+    """The loop of :func:`planner_dynamics` at the constant load ``system.rates``, run until it repeats.
+
+    Same rule, interval by interval: routing and caches settle at the current split; the Planner takes
+    the Game-1 best-response direction of the state ``delay`` intervals back and moves ``gain`` workers
+    that way. At a constant load the loop is a deterministic map on its state (the current split and
+    caches plus the last ``delay`` settled (split, caches)), over a finite set: its orbit is eventually
+    periodic. Once ``t >= delay`` (so the Planner's memory is full) the first repeated state ends the run
+    and gives the transient and the exact period (every state is stored: the state space is small).
+    Raises :class:`ConvergenceError` if no state repeats in ``max_intervals``.
+    """
+    if not 1 <= n_prefill <= system.workers - 1:
+        raise InvalidInputError(f"n_prefill must be in [1, {system.workers - 1}], got {n_prefill!r}")
+    if int(delay) != delay or delay < 0 or int(gain) != gain or gain < 1:
+        raise InvalidInputError(f"delay must be an integer >= 0 and gain >= 1, got delay={delay!r}, gain={gain!r}")
+    if system.workers < 3:
+        raise InvalidInputError("planner_orbit needs workers >= 3 (a Planner with a single split has no move)")
+    memo: dict = {}
+
+    def settle(n, start_cache):
+        key = (n, np.asarray(start_cache, bool).tobytes())
+        if key not in memo:
+            memo[key] = _pool_costs(system, n, start_cache, 50)
+        return memo[key]
+
+    cache = np.zeros((system.classes, n_prefill), bool)
+    splits, caches, ttfts, itls = [], [], [], []
+    seen_states: dict = {}
+    for t in range(max_intervals):
+        if t >= delay:
+            history = tuple(_key(splits[i], caches[i]) for i in range(t - delay, t))
+            state = (history, _key(n_prefill, cache))
+            if state in seen_states:
+                start = seen_states[state]
+                return _orbit(system, splits, caches, ttfts, itls, start, t - start, delay, gain)
+            seen_states[state] = t
+        ttft, itl, _, cache, _ = settle(n_prefill, cache)
+        splits.append(n_prefill)
+        caches.append(cache)
+        ttfts.append(ttft)
+        itls.append(itl)
+        seen = max(t - delay, 0)
+        n_seen, cache_seen = splits[seen], caches[seen]
+        moves = {
+            m: sum(settle(n_seen + m, _resize(cache_seen, n_seen + m))[:2])
+            for m in (+1, -1)
+            if 1 <= n_seen + m <= system.workers - 1
+        }
+        current = ttfts[seen] + itls[seen]
+        best = min(moves, key=moves.get)
+        direction = best if not math.isfinite(current) or moves[best] < current - 1e-9 * max(1.0, abs(current)) else 0
+        n_prefill = int(np.clip(n_prefill + gain * direction, 1, system.workers - 1))
+        cache = _resize(cache, n_prefill)
+    raise ConvergenceError(f"the Planner loop did not repeat a state in {max_intervals} intervals")
+
+
+def _orbit(system, splits, caches, ttfts, itls, start, period, delay, gain) -> PlannerOrbit:
+    ttft, itl = np.array(ttfts), np.array(itls)
+    with np.errstate(invalid="ignore"):
+        cost = np.where(np.isfinite(ttft) & np.isfinite(itl), ttft + system.output_tokens * itl, np.inf)
+    if not np.isfinite(cost[start:]).any():
+        status = "saturated"  # every interval of the cycle sits at a split that cannot carry the load
+    else:
+        status = "converged" if period == 1 else "oscillating"
+    return PlannerOrbit(status, np.array(splits), ttft, itl, cost, start, period, delay, gain,
+                        tuple(np.array(c, bool) for c in caches))

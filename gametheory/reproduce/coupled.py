@@ -1,11 +1,15 @@
-"""Reproduce section: the coupled system (paper section 4.4) on the B200 Llama-3.1-70B TP4 FP8 profile.
+"""Reproduce section: the coupled system (paper section 4.4) on the paper's two B200 setups.
 
-Three results, all computed here:
-1. the PoA of the whole system next to the PoA of each game alone, across load;
-2. the paper's fixed 1P/5D layout: its loss split into a Game 1 factor (the split) and a Games 2+3
-   factor (routing and caching at that split) — the model's test of the paper's claim that deep
+Results, all computed here:
+1. the PoA of the whole system next to the PoA of each game alone, across load, on Llama-3.1-70B TP4 FP8
+   (6 workers) and on Nemotron-4-340B TP8 FP8 (3 workers);
+2. the paper's fixed 1P layout (1P/5D, 1P/2D): its loss split into a Game 1 factor (the split) and a
+   Games 2+3 factor (routing and caching at that split) — the model's test of the paper's claim that deep
    saturation is a Game 1 failure (a single prefill worker);
-3. the Planner loop on a load step: convergence or oscillation for delay x gain.
+3. the Planner loop on a load step: convergence or oscillation for delay x gain;
+4. the Planner loop at constant loads below, near and past one prefill worker's capacity, for delay x
+   gain: converged / oscillating (period, amplitude) / saturated, and its time-average cost against the
+   joint optimum (:func:`dynamics_by_regime`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory.errors import ConvergenceError
 from gametheory.games import coupled as cg
 from gametheory.reproduce import Section, Table
 
@@ -21,20 +26,23 @@ TITLE = "Coupled games: the section 4.4 loop and the PoA of the whole system"
 
 PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"
 WORKERS = 6  # 3 nodes x 8 B200 GPUs / TP4
+PROFILE_340B = "b200_nemotron4_340b_tp8_fp8_vllm"
+WORKERS_340B = 3  # 3 nodes x 8 B200 GPUs / TP8: the paper's 1P/2D
 TEMPLATES = 5
 INPUT_TOKENS = 128
 PREFIX_TOKENS = 112  # 7 of 8 KV blocks of 16 tokens shared by a template (our assumption)
 OUTPUT_TOKENS = 128  # our assumption: the paper does not state its output length
 
 
-def system_at(total_rate: float, cache_slots: int, profile=None) -> cg.CoupledSystem:
-    """The paper's workload shape on 6 B200 TP4 workers at ``total_rate`` requests/s."""
+def system_at(total_rate: float, cache_slots: int, profile=None, workers: int = WORKERS) -> cg.CoupledSystem:
+    """The paper's workload shape at ``total_rate`` requests/s on ``workers`` workers of ``profile``
+    (a Profile; default the 70B TP4 one, on 6 B200 TP4 workers)."""
     from gametheory.serving.profiles import load_profile
 
     profile = profile or load_profile(PROFILE)
     return cg.CoupledSystem.from_profile(
         profile,
-        workers=WORKERS,
+        workers=workers,
         rates=[total_rate / TEMPLATES] * TEMPLATES,
         input_tokens=INPUT_TOKENS,
         prefix_tokens=PREFIX_TOKENS,
@@ -49,29 +57,59 @@ def capacity_1p(profile=None) -> float:
     return 1.0 / s.service_s[1]
 
 
-def poa_across_load(fractions, cache_slots: int, profile=None) -> list[dict]:
-    """System and per-game PoA, and the 1P/5D decomposition, at loads given as fractions of 1P capacity."""
+def system_capacity(cache_slots: int, profile=None, workers: int = WORKERS) -> tuple[float, str]:
+    """Largest total rate (requests/s) some P/D split carries, and that split: the max over splits of
+    min(prefill bound :func:`~gametheory.games.coupled.prefill_capacity_rps`, decode capacity
+    :func:`~gametheory.games.coupled.decode_capacity_rps`)."""
+    system = system_at(1.0, cache_slots, profile, workers)
+    carry = {n: min(cg.prefill_capacity_rps(system, n), cg.decode_capacity_rps(system, workers - n))
+             for n in range(1, workers)}
+    best = max(carry, key=carry.get)
+    return carry[best], f"{best}P/{workers - best}D"
+
+
+def poa_across_load(fractions, cache_slots: int, profile=None, workers: int = WORKERS) -> list[dict]:
+    """System and per-game PoA, and the decomposition of the fixed 1P layout (1P/5D on 6 workers), at loads
+    given as fractions of 1P capacity (every template cached). Rows keep the key ``poa_1p5d`` for the fixed
+    1P layout whatever the worker count (``poa_fixed_1p`` is the same number)."""
     cap = capacity_1p(profile)
+    starts = sorted({1, min(3, workers - 1)})
     rows = []
     for f in fractions:
-        system = system_at(f * cap, cache_slots, profile)
-        poa = cg.price_of_anarchy(system, starts=(1, 3))
+        system = system_at(f * cap, cache_slots, profile, workers)
+        poa = cg.price_of_anarchy(system, starts=starts)
         dec = cg.decompose_fixed_split(system, 1)
         rows.append(
             {
                 "load_fraction": float(f),
                 "rate_req_s": float(f * cap),
-                "opt_split": f"{poa.optimum.n_prefill}P/{WORKERS - poa.optimum.n_prefill}D",
+                "opt_split": f"{poa.optimum.n_prefill}P/{workers - poa.optimum.n_prefill}D",
                 "eq_splits": sorted({f"{e.n_prefill}P" for e in poa.equilibria if e.converged}),
                 "poa_system": poa.system,
                 "poa_game1": poa.game1,
                 "poa_game2": poa.game2,
                 "poa_game3": poa.game3,
                 "poa_1p5d": dec.total,
+                "poa_fixed_1p": dec.total,
                 "factor_split": dec.split,
                 "factor_routing_caching": dec.routing_caching,
             }
         )
+    return rows
+
+
+def poa_across_load_340b(fractions, cache_slots: int, profile=None) -> list[dict]:
+    """:func:`poa_across_load` on Nemotron-4-340B TP8 FP8 (3 workers, fixed layout 1P/2D), at loads given as
+    fractions of the largest rate any split carries (:func:`system_capacity`): that setup is decode-bound
+    below one prefill worker's capacity. ``load_fraction`` stays the fraction of 1P capacity."""
+    from gametheory.serving.profiles import load_profile
+
+    profile = profile or load_profile(PROFILE_340B)
+    cap_sys, _ = system_capacity(cache_slots, profile, WORKERS_340B)
+    cap_1p = capacity_1p(profile)
+    rows = poa_across_load([f * cap_sys / cap_1p for f in fractions], cache_slots, profile, WORKERS_340B)
+    for f, row in zip(fractions, rows, strict=True):
+        row["system_fraction"] = float(f)
     return rows
 
 
@@ -94,6 +132,141 @@ def planner_grid(profile=None, delays=(0, 1, 3), gains=(1, 2)) -> list[dict]:
                 }
             )
     return out
+
+
+def dynamics_by_regime(
+    fractions=(0.3, 0.7, 0.9, 0.99, 1.1),
+    delays=(0, 1, 3),
+    gains=(1, 2),
+    cache_slots: int = TEMPLATES,
+    profile=None,
+    workers: int = WORKERS,
+    n_prefill: int = 1,
+) -> list[dict]:
+    """The Planner loop at constant loads (fractions of one prefill worker's capacity, every template cached)
+    for delay x gain, classified by :func:`gametheory.games.coupled.planner_orbit` (run until its state
+    repeats, from ``n_prefill`` prefill workers with cold caches).
+
+    Per row: ``status`` (converged / oscillating / saturated), ``period`` and ``amplitude`` (max - min split)
+    of the cycle, ``cycle`` (the splits of one period), ``saturated_share`` (share of the cycle's intervals
+    at a split that cannot carry the load), ``cost_vs_opt`` (time-average social cost over the cycle /
+    joint optimum; ``inf`` when the cycle visits a saturated split, the queues then grow without bound),
+    ``saturated_splits`` (the splits no cache placement or routing can carry at that load) and
+    ``opt_split``.
+    """
+    cap = capacity_1p(profile)
+    rows = []
+    for f in fractions:
+        system = system_at(f * cap, cache_slots, profile, workers)
+        optima = cg.split_optima(system)
+        saturated = [n for n, o in optima.items() if not (np.isfinite(o.ttft_ms) and np.isfinite(o.itl_ms))]
+        try:
+            opt = cg.joint_optimum(system, optima)
+            opt_cost, opt_split = opt.cost_ms, f"{opt.n_prefill}P"
+        except ConvergenceError:  # no split carries the load
+            opt_cost, opt_split = float("nan"), "none"
+        for delay in delays:
+            for gain in gains:
+                orbit = cg.planner_orbit(system, n_prefill, delay=delay, gain=gain)
+                rows.append(
+                    {
+                        "load_fraction": float(f),
+                        "rate_req_s": float(f * cap),
+                        "delay": delay,
+                        "gain": gain,
+                        "status": orbit.status,
+                        "period": orbit.period,
+                        "amplitude": orbit.amplitude,
+                        "cycle": "".join(str(n) for n in orbit.cycle_splits),
+                        "transient": orbit.transient,
+                        "path": "".join(str(n) for n in orbit.splits),  # transient, then one cycle
+                        "path_saturated": "".join("1" if not np.isfinite(c) else "0" for c in orbit.cost_ms),
+                        "saturated_share": orbit.saturated_share,
+                        "cost_vs_opt": orbit.mean_cost_ms / opt_cost,
+                        "saturated_splits": ",".join(f"{n}P" for n in saturated) or "none",
+                        "opt_split": opt_split,
+                    }
+                )
+    return rows
+
+
+def _regime_table(rows: list[dict], title: str) -> Table:
+    return Table(
+        title,
+        ["load", "req/s", "sat. splits", "opt", "delay", "gain", "status", "period", "ampl.", "cycle", "sat. share",
+         "cost/opt"],
+        [[r["load_fraction"], r["rate_req_s"], r["saturated_splits"], r["opt_split"], r["delay"], r["gain"],
+          r["status"], r["period"], r["amplitude"], r["cycle"], r["saturated_share"], r["cost_vs_opt"]]
+         for r in rows],
+    )
+
+
+def _regime_pivot(rows: list[dict], title: str) -> Table:
+    """One row per load, one column per (delay, gain): C = converged, O<period>/<amplitude> = oscillating,
+    S = saturated, followed by the time-average cost / joint optimum."""
+    combos = sorted({(r["delay"], r["gain"]) for r in rows})
+    loads = sorted({r["load_fraction"] for r in rows})
+    cell = {(r["load_fraction"], r["delay"], r["gain"]): r for r in rows}
+
+    def fmt(r):
+        tag = {"converged": "C", "saturated": "S"}.get(r["status"], f"O{r['period']}/{r['amplitude']}")
+        cost = r["cost_vs_opt"]
+        return tag if r["status"] == "saturated" else f"{tag} {cost:.3g}" if np.isfinite(cost) else f"{tag} inf"
+
+    return Table(
+        title,
+        ["load", "sat. splits", "opt"] + [f"d{d} g{g}" for d, g in combos],
+        [[f, cell[(f, *combos[0])]["saturated_splits"], cell[(f, *combos[0])]["opt_split"]]
+         + [fmt(cell[(f, d, g)]) for d, g in combos] for f in loads],
+    )
+
+
+def _regime_figure(rows: list[dict], out_dir: Path, loads=(0.3, 0.9, 1.1), combos=((0, 1), (1, 1), (3, 1), (1, 2)),
+                   intervals: int = 30) -> Path:
+    """Split per Planner interval at a few constant loads (the orbit: transient, then the cycle repeated);
+    intervals at a split that cannot carry the load are marked with a red x."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(loads), figsize=(4 * len(loads), 3.4), dpi=100, sharey=True)
+    for ax, load in zip(axes, loads, strict=True):
+        for i, (d, g) in enumerate(combos):
+            r = next(r for r in rows if r["load_fraction"] == load and r["delay"] == d and r["gain"] == g)
+            t0, path, sat = r["transient"], r["path"], r["path_saturated"]
+            while len(path) < intervals:
+                path, sat = path + path[t0:t0 + r["period"]], sat + sat[t0:t0 + r["period"]]
+            y = np.array([int(c) for c in path[:intervals]]) + 0.08 * (i - 1.5)
+            ax.step(range(intervals), y, where="post", lw=1.2, label=f"delay {d}, gain {g}")
+            bad = [k for k in range(intervals) if sat[k] == "1"]
+            ax.plot(bad, y[bad], "x", color="red", ms=4)
+        saturated = next(r for r in rows if r["load_fraction"] == load)["saturated_splits"]
+        ax.set_title(f"load {load:g} x 1P capacity (saturated splits: {saturated})", fontsize=9)
+        ax.set_xlabel("Planner interval")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("prefill workers")
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    path = out_dir / "coupled_regimes.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _poa_table(rows: list[dict], title: str, fixed: str, with_system_fraction: bool = False) -> Table:
+    head = ["sys load"] if with_system_fraction else []
+    return Table(
+        title,
+        head + ["load", "req/s", "opt split", "eq splits", "system", "G1", "G2", "G3", fixed, "split x", "rout x"],
+        [
+            ([r["system_fraction"]] if with_system_fraction else [])
+            + [r["load_fraction"], r["rate_req_s"], r["opt_split"], ",".join(r["eq_splits"]), r["poa_system"],
+               r["poa_game1"], r["poa_game2"], r["poa_game3"], r["poa_fixed_1p"], r["factor_split"],
+               r["factor_routing_caching"]]
+            for r in rows
+        ],
+    )
 
 
 def _figure(rows_by_slots: dict, out_dir: Path) -> Path:
@@ -133,20 +306,22 @@ def run(out_dir: Path, full: bool = False) -> Section:
     out_dir = Path(out_dir)
     fractions = np.round(np.r_[np.linspace(0.1, 0.9, 9), 0.95, 0.99], 3) if full else [0.2, 0.5, 0.8, 0.95, 0.99]
     rows_by_slots = {slots: poa_across_load(fractions, slots) for slots in (TEMPLATES, 2)}
-    tables = []
-    for slots, rows in rows_by_slots.items():
+    tables = [
+        _poa_table(rows, f"PoA across load, cache of {slots}/{TEMPLATES} templates per prefill worker "
+                   f"(70B TP4 FP8 B200, {WORKERS} workers)", "1P/5D")
+        for slots, rows in rows_by_slots.items()
+    ]
+    sys_fractions = [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99] if full else [0.25, 0.5, 0.75, 0.99]
+    rows_340b = {slots: poa_across_load_340b(sys_fractions, slots) for slots in (TEMPLATES, 2)}
+    for slots, rows in rows_340b.items():
+        from gametheory.serving.profiles import load_profile
+
+        cap, at = system_capacity(slots, load_profile(PROFILE_340B), WORKERS_340B)
         tables.append(
-            Table(
-                f"PoA across load, cache of {slots}/{TEMPLATES} templates per prefill worker "
-                f"(70B TP4 FP8 B200, {WORKERS} workers)",
-                ["load", "req/s", "opt split", "eq splits", "system", "G1", "G2", "G3", "1P/5D", "split x", "rout x"],
-                [
-                    [r["load_fraction"], r["rate_req_s"], r["opt_split"], ",".join(r["eq_splits"]), r["poa_system"],
-                     r["poa_game1"], r["poa_game2"], r["poa_game3"], r["poa_1p5d"], r["factor_split"],
-                     r["factor_routing_caching"]]
-                    for r in rows
-                ],
-            )
+            _poa_table(rows, f"PoA across load, cache of {slots}/{TEMPLATES} templates per prefill worker "
+                       f"(340B TP8 FP8 B200, {WORKERS_340B} workers; 'sys load' = fraction of the {cap:.4g} req/s "
+                       f"the best split ({at}) carries, 'load' = fraction of 1P capacity)", "1P/2D",
+                       with_system_fraction=True)
         )
     planner = planner_grid()
     tables.append(
@@ -156,19 +331,61 @@ def run(out_dir: Path, full: bool = False) -> Section:
             [[p["delay"], p["gain"], str(p["oscillating"]), p["splits"]] for p in planner],
         )
     )
+    regimes = {TEMPLATES: dynamics_by_regime()}
+    regimes_340b: dict[int, list[dict]] = {}
+    if full:
+        grid = dict(fractions=(0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 1.05, 1.1, 1.3), delays=(0, 1, 2, 3, 5),
+                    gains=(1, 2, 3))
+        regimes = {slots: dynamics_by_regime(cache_slots=slots, **grid) for slots in (TEMPLATES, 2)}
+        from gametheory.serving.profiles import load_profile
+
+        profile_340b = load_profile(PROFILE_340B)
+        regimes_340b = {
+            slots: dynamics_by_regime(fractions, cache_slots=slots, profile=profile_340b, workers=WORKERS_340B)
+            for slots, fractions in ((TEMPLATES, (0.3, 0.7, 0.79, 0.9)), (2, (0.1, 0.3, 0.45, 0.49, 0.55)))
+        }
+    default = [r for r in regimes[TEMPLATES] if r["load_fraction"] in (0.3, 0.7, 0.9, 0.99, 1.1)
+               and r["delay"] in (0, 1, 3) and r["gain"] in (1, 2)]
+    tables.append(_regime_table(
+        default, f"Planner at constant load (fraction of 1P capacity), from 1P/5D with cold caches, cache of "
+                 f"{TEMPLATES}/{TEMPLATES} templates (70B TP4 FP8 B200, {WORKERS} workers); cost/opt = time-average "
+                 f"social cost over the cycle / joint optimum"))
+    if full:
+        legend = ("C = converged, O<period>/<amplitude> = oscillating, S = saturated (every interval of the cycle at "
+                  "a saturated split); then the cycle's time-average social cost / joint optimum")
+        for slots, rows in regimes.items():
+            tables.append(_regime_pivot(rows, f"Planner at constant load by delay d and gain g, from 1P/5D, cache of "
+                                              f"{slots}/{TEMPLATES} templates (70B, {WORKERS} workers). {legend}"))
+        for slots, rows in regimes_340b.items():
+            tables.append(_regime_pivot(rows, f"Planner at constant load by delay d and gain g, from 1P/2D, cache of "
+                                              f"{slots}/{TEMPLATES} templates (340B TP8, {WORKERS_340B} workers)"))
     deep = rows_by_slots[TEMPLATES][-1]
+    from gametheory.serving.profiles import load_profile
+
+    profile_340b = load_profile(PROFILE_340B)
+    probe = system_at(1.0, TEMPLATES, profile_340b, WORKERS_340B)
     notes = [
+        f"capacities (requests/s): 70B TP4 one prefill worker, every template cached {capacity_1p():.4g}; 340B TP8 "
+        f"one prefill worker {capacity_1p(profile_340b):.4g}, decode pool of 1 / 2 workers "
+        f"{cg.decode_capacity_rps(probe, 1):.4g} / {cg.decode_capacity_rps(probe, 2):.4g}",
         f"assumptions: {TEMPLATES} templates, {INPUT_TOKENS}-token inputs with a {PREFIX_TOKENS}-token shared prefix, "
-        f"{OUTPUT_TOKENS} output tokens, prefill amortized over batches of 4 (docs/coupled.md)",
+        f"{OUTPUT_TOKENS} output tokens, prefill amortized over batches of 4 (docs/coupled.md); the same for the "
+        f"340B TP8 setup",
         f"at {deep['load_fraction']:.0%} of 1P capacity the fixed 1P/5D layout costs {deep['poa_1p5d']:.3g}x the "
         f"joint optimum; the split factor is {deep['factor_split']:.3g}x and routing+caching "
         f"{deep['factor_routing_caching']:.3g}x",
     ]
-    figure = _figure(rows_by_slots, out_dir)
+    figures = [_figure(rows_by_slots, out_dir), _regime_figure(regimes[TEMPLATES], out_dir)]
     return Section(
         TITLE,
         tables=tables,
-        figures=[figure],
-        summary={"poa_across_load": {str(k): v for k, v in rows_by_slots.items()}, "planner": planner},
+        figures=figures,
+        summary={
+            "poa_across_load": {str(k): v for k, v in rows_by_slots.items()},
+            "poa_across_load_340b": {str(k): v for k, v in rows_340b.items()},
+            "planner": planner,
+            "dynamics_by_regime": {str(k): v for k, v in regimes.items()},
+            "dynamics_by_regime_340b": {str(k): v for k, v in regimes_340b.items()},
+        },
         notes=notes,
     )
