@@ -122,6 +122,10 @@ def projection_equilibrium(curves, r: np.ndarray, omega: float, H: np.ndarray, s
     return x, a, rel, nit
 
 
+#: largest classes x workers x pieces the MILP accepts (binary variables)
+MILP_MAX_SIZE = 6000
+
+
 def milp_optimum(curves, r: np.ndarray, omega: float, H: np.ndarray, s: np.ndarray, *, pieces: int = 32,
                  cuts: int = 80, rgap: float = 1e-2):
     """Global social optimum of a small instance by a MILP (HiGHS via cvxpy). Returns (x, cost, lower, gap).
@@ -132,8 +136,10 @@ def milp_optimum(curves, r: np.ndarray, omega: float, H: np.ndarray, s: np.ndarr
     import cvxpy as cp
 
     K, m = len(r), len(curves)
-    if K * m * pieces > 6000:
-        raise InvalidInputError(f"milp_optimum is for small instances; K*m*pieces = {K * m * pieces} > 6000")
+    if K * m * pieces > MILP_MAX_SIZE:
+        raise InvalidInputError(
+            f"milp_optimum is for small instances; K*m*pieces = {K * m * pieces} > {MILP_MAX_SIZE}"
+        )
     R = float(r.sum())
     caps = np.array([c.capacity for c in curves])
     top = np.minimum(R, caps * (1 - 1e-3))  # loads within 0.1% of a pole are excluded (cost explodes there)
