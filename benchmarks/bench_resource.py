@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
+import timeit
 
 import numpy as np
 
@@ -25,12 +26,8 @@ from gametheory.latency import MM1
 
 
 def best_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    """Best wall time (s) of ``repeat`` single calls (timeit.repeat)."""
+    return min(timeit.repeat(fn, number=1, repeat=repeat))
 
 
 def games():

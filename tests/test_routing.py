@@ -213,7 +213,8 @@ def test_cache_affinity_optimum_refines_its_pieces_until_the_gap_is_certified():
         benefit, scale = float(rng.uniform(0.5, 3)), float(rng.uniform(0.3, 1.5))
     game = RoutingGame(curves, demands, omega=1.0, cache_benefit=benefit, cache_scale=scale)
     with pytest.raises(CertificateError):
-        cr.milp_optimum(game.latencies, game.demands, 1.0, game.cache_benefit, game.cache_scale, pieces=32)
+        cr.milp_optimum(game.latencies, game.demands, 1.0, game.cache_benefit, game.cache_scale, pieces=32,
+                        max_pieces=32)
     opt = game.optimum()
     assert opt.certificate.ok and "64 piecewise-linear pieces" in opt.message
     assert opt.lower_bound <= opt.cost <= opt.lower_bound + 1e-2 * abs(opt.cost) + 1e-12

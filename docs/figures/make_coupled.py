@@ -60,9 +60,4 @@ if __name__ == "__main__":
         print(f"cycle search, {n} random systems (seed 2), gain 1: {dict(counts)}")
         sys.exit(0)
     section = coupled.run(Path(__file__).resolve().parent, full=True)
-    for table in section.tables:
-        print(table.render(), end="\n\n")
-    for note in section.notes:
-        print("note:", note)
-    for fig in section.figures:
-        print("figure:", fig)
+    print(section.render())

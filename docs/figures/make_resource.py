@@ -9,9 +9,4 @@ from gametheory.reproduce import resource
 
 if __name__ == "__main__":
     section = resource.run(Path(__file__).resolve().parent, full=True)
-    for table in section.tables:
-        print(table.render(), end="\n\n")
-    for note in section.notes:
-        print("note:", note)
-    for fig in section.figures:
-        print("figure:", fig)
+    print(section.render())

@@ -85,12 +85,7 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
             section = module.run(out_dir, full=full)
         seconds = time.perf_counter() - start
         print(f"\n== {section.title} ({seconds:.1f} s) ==", file=stream)
-        for table in section.tables:
-            print("\n" + table.render(), file=stream)
-        for note in section.notes:
-            print(f"note: {note}", file=stream)
-        for fig in section.figures:
-            print(f"figure: {fig}", file=stream)
+        print(section.render(), file=stream)
         print("", file=stream, flush=True)
         summary[name] = {
             "title": section.title,

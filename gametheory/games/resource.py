@@ -267,6 +267,12 @@ class PDResourceGame:
         return lo_p, hi_p
 
     @cached_property
+    def _costs_checked(self) -> bool:
+        """Both costs checked non-increasing on the grid of the finite region (:func:`_check_monotone`)."""
+        _check_monotone(self)
+        return True
+
+    @cached_property
     def _deriv(self):
         lo, hi = self.domain
         return (
@@ -307,7 +313,7 @@ def solve_split(game: PDResourceGame, weights: tuple[float, float], kind: str,
     """
     if method not in ("brentq", "cvxpy"):
         raise InvalidInputError(f"method must be 'brentq' or 'cvxpy', got {method!r}")
-    _check_monotone(game)
+    game._costs_checked  # noqa: B018 - the monotonicity check, once per game (raises on a rising cost)
     grid, slopes = _slope_grid(game, weights)
     if method == "cvxpy":
         g, nit = _solve_cvxpy(game, weights), 0

@@ -142,9 +142,9 @@ def split_table(game: PDResourceGame, step: int | None = None) -> SplitTable:
     feasible = np.isfinite(c_p) & np.isfinite(c_d) & (g_p >= game.min_gpus[0]) & (g_d >= game.min_gpus[1])
     if not feasible.any():
         raise CapacityExceededError(
-            0.0, game.total_gpus,
-            f"GPU budget: no split of {n_workers} workers of {step} GPUs keeps both pools unsaturated and above "
-            f"min_gpus {game.min_gpus}; total_gpus",
+            math.inf, game.total_gpus,
+            message=f"GPU budget: no split of {n_workers} workers of {step} GPUs keeps both pools unsaturated and "
+            f"above min_gpus {game.min_gpus}",
         )
     _check_non_increasing(g_p, c_p, "prefill_cost")
     _check_non_increasing(g_d[::-1], c_d[::-1], "decode_cost")
@@ -229,9 +229,10 @@ def integer_optimum(game: PDResourceGame, step: int | None = None, table: SplitT
     return _solution(table, int(idx[0]), "integer social optimum", table.social_costs(), ties)
 
 
-def integer_price_of_anarchy(game: PDResourceGame, step: int | None = None) -> float:
+def integer_price_of_anarchy(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
+                             ) -> float:
     """Weighted social cost at the *worst* integer VE / at the integer optimum (>= 1)."""
-    table = split_table(game, step)
+    table = split_table(game, step) if table is None else table
     worst = max(s.cost for s in integer_equilibria(game, table=table))
     best = integer_optimum(game, table=table).cost
     if not best > 0:

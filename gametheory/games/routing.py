@@ -27,7 +27,7 @@ import numpy as np
 
 from gametheory._validate import nonnegative_array, nonnegative_scalar
 from gametheory.certificates import Certificate
-from gametheory.errors import CertificateError, ConvergenceError, InvalidInputError
+from gametheory.errors import ConvergenceError, InvalidInputError
 from gametheory.games import cache_routing as cr
 from gametheory.games.routing_cvx import beckmann_cvx, optimum_cvx
 from gametheory.games.wardrop import CurveBank, level_gap, water_fill
@@ -206,8 +206,8 @@ class RoutingGame:
         """Social optimum. omega = 0: water-filling on marginal costs ("fast") or cvxpy; certificate = KKT
         residual (relative gap of marginal costs). omega > 0: MILP over piecewise-linear pieces (HiGHS) with
         the certified relative optimality gap (``lower_bound`` on the result); when ``pieces`` leave the gap
-        above ``milp_gap`` the pieces are doubled (up to MAX_MILP_PIECES and the MILP's size limit) before
-        CertificateError is raised."""
+        above ``milp_gap`` :func:`cache_routing.milp_optimum` doubles them (up to MAX_MILP_PIECES and its
+        size limit) before CertificateError is raised."""
         if self.omega == 0:
             R = self.total_demand
             if method == "fast":
@@ -223,17 +223,9 @@ class RoutingGame:
             tol = max(rgap, 1e-9) if method == "fast" else 1e-6
             cert = Certificate("kkt_residual", max(kkt, 0.0), tol).check("RoutingGame.optimum")
             return self._result(self._class_matrix(X), cert, nit, f"social optimum by {method}")
-        # the lower bound's interpolation error shrinks as 1 / pieces^2: refine until the certified gap holds
-        budget = cr.MILP_MAX_SIZE // (self.n_classes * self.n_workers)
-        while True:
-            try:
-                x, best, lower, gap = cr.milp_optimum(self.latencies, self.demands, self.omega, self.cache_benefit,
-                                                      self.cache_scale, pieces=pieces, rgap=milp_gap)
-                break
-            except CertificateError:
-                if 2 * pieces > min(budget, MAX_MILP_PIECES):
-                    raise
-                pieces *= 2
+        x, best, lower, gap, pieces = cr.milp_optimum(self.latencies, self.demands, self.omega, self.cache_benefit,
+                                                      self.cache_scale, pieces=pieces, rgap=milp_gap,
+                                                      max_pieces=MAX_MILP_PIECES)
         cert = Certificate("milp_gap", max(gap, 0.0), milp_gap).check("RoutingGame.optimum")
         return self._result(x, cert, 0, f"MILP (HiGHS) over {pieces} piecewise-linear pieces", lower)
 

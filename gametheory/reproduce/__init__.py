@@ -53,3 +53,11 @@ class Section:
     figures: list[Path] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        """Tables (each after a blank line), then ``note:`` and ``figure:`` lines: what ``gametheory reproduce``
+        and the docs/figures scripts print for a section."""
+        lines = ["\n" + table.render() for table in self.tables]
+        lines += [f"note: {note}" for note in self.notes]
+        lines += [f"figure: {fig}" for fig in self.figures]
+        return "\n".join(lines)

@@ -52,7 +52,8 @@ def game_at(rate_rps: float, total_gpus: int = TOTAL_GPUS, profile=None, prefill
 
 def _integer_split(game):
     """(integer VE prefill GPUs, integer optimum prefill GPUs, integer PoA) over whole TP workers
-    (:mod:`gametheory.games.resource_integer`; the PoA takes the worst integer VE)."""
+    (:mod:`gametheory.games.resource_integer`; the PoA takes the worst integer VE). CapacityExceededError
+    when no whole-worker split is stable."""
     from gametheory.games.resource_integer import (
         integer_equilibrium,
         integer_optimum,
@@ -61,11 +62,8 @@ def _integer_split(game):
     )
 
     table = split_table(game)
-    if not table.feasible.any():
-        raise CapacityExceededError(game.prefill_cost.rate_rps, math.nan,
-                                    f"every whole-worker split of {game.total_gpus:g} GPUs (requests/s)")
     eq, opt = integer_equilibrium(game, table=table), integer_optimum(game, table=table)
-    return eq.split[0], opt.split[0], integer_price_of_anarchy(game)
+    return eq.split[0], opt.split[0], integer_price_of_anarchy(game, table=table)
 
 
 def across_load(rates, profile=None) -> list[dict]:
@@ -106,6 +104,7 @@ def layouts_across_load(rates, profile=None) -> list[dict]:
     """Cost per request of the paper's fixed layouts and the best whole-worker split of the same budget
     (``inf`` where the layout is saturated; the ratio is NaN where every split of the budget is)."""
     from gametheory._progress import progress
+    from gametheory.games.resource_integer import integer_optimum
 
     profile = profile or _profile()
     rows = []
@@ -116,7 +115,7 @@ def layouts_across_load(rates, profile=None) -> list[dict]:
             try:
                 game = game_at(float(rate), total_gpus=(n_p + n_d) * tp, profile=profile)
                 fixed = game.social_cost(n_p * tp)
-                best_gpus = _integer_split(game)[1]
+                best_gpus = integer_optimum(game).split[0]
                 best = game.social_cost(best_gpus)
             except CapacityExceededError:
                 fixed, best, best_gpus = math.inf, math.inf, math.nan

@@ -104,6 +104,28 @@ def mdc_wait(rate: float, service: float, servers: int) -> float:
     return 0.5 * wq_mmc * (1.0 + correction)
 
 
+def _workers(g: float, gpus_per_worker: int, pool: str) -> float:
+    n = float(g) / gpus_per_worker
+    if not n >= 1.0 - 1e-12:
+        raise InvalidInputError(f"{pool} pool with {float(g):.6g} GPUs has fewer than one worker of "
+                                f"{gpus_per_worker} GPUs")
+    return max(n, 1.0)
+
+
+def _largest_rate(holds, start: float, rel_tol: float = 1e-6) -> float:
+    """Largest rate with ``holds(rate)`` for a predicate true on [0, r*] and false past it: doubling from
+    ``start``, then bisection to ``rel_tol``; inf when it still holds at 1e12."""
+    lo, hi = 0.0, max(start, 1.0)
+    while holds(hi):
+        lo, hi = hi, 2.0 * hi
+        if hi > 1e12:
+            return math.inf
+    while hi - lo > rel_tol * hi:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if holds(mid) else (lo, mid)
+    return lo
+
+
 # --------------------------------------------------------------------------------------------- prefill
 def prefill_service_ms(profile, input_tokens: int, hit_rate: float = 0.0, prefill_batch: int = 4) -> float:
     """Prefill work per request (ms): ``prefill_ms(batch * t) / batch`` for ``t`` uncached input tokens."""
@@ -146,12 +168,8 @@ class PrefillTTFT:
         return self.rate_rps * self.service_ms / 1000.0
 
     def workers(self, g: float) -> float:
-        n = float(g) / self.gpus_per_worker
-        if not n >= 1.0 - 1e-12:
-            raise InvalidInputError(
-                f"prefill pool with {float(g):.6g} GPUs has fewer than one worker of {self.gpus_per_worker} GPUs"
-            )
-        return max(n, 1.0)
+        """Workers (possibly fractional) in ``g`` GPUs; fewer than one is an error."""
+        return _workers(g, self.gpus_per_worker, "prefill")
 
     def utilisation(self, g: float) -> float:
         """rho = offered load / workers."""
@@ -267,12 +285,8 @@ class DecodeITL:
         positive_scalar(self.max_batch, "DecodeITL.max_batch")
 
     def workers(self, g: float) -> float:
-        n = float(g) / self.gpus_per_worker
-        if not n >= 1.0 - 1e-12:
-            raise InvalidInputError(
-                f"decode pool with {float(g):.6g} GPUs has fewer than one worker of {self.gpus_per_worker} GPUs"
-            )
-        return max(n, 1.0)
+        """Workers (possibly fractional) in ``g`` GPUs; fewer than one is an error."""
+        return _workers(g, self.gpus_per_worker, "decode")
 
     def batch(self, g: float) -> float:
         """Sequences each worker carries (Little's law), from the ITL: b = rate/n * OSL * ITL / 1000."""
@@ -365,15 +379,7 @@ def saturation_rate(cost, gpus: float, rel_tol: float = 1e-6) -> float:
         except CapacityExceededError:
             return False
 
-    lo, hi = 0.0, max(cost.rate_rps, 1.0)
-    while finite(hi):
-        lo, hi = hi, 2.0 * hi
-        if hi > 1e12:
-            return math.inf
-    while hi - lo > rel_tol * hi:
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if finite(mid) else (lo, mid)
-    return lo
+    return _largest_rate(finite, cost.rate_rps, rel_tol)
 
 
 def pool_regime(cost, gpus: float, points: int = 40) -> tuple[str, float, tuple[float, float]]:
@@ -415,13 +421,7 @@ def slo_goodput_rps(game, g_prefill: float, ttft_slo_ms: float, itl_slo_ms: floa
 
     if not meets(0.0):
         return 0.0
-    lo, hi = 0.0, max(costs[0].rate_rps, 1.0)
-    while meets(hi):
-        lo, hi = hi, 2.0 * hi
-    while hi - lo > rel_tol * hi:
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if meets(mid) else (lo, mid)
-    return lo
+    return _largest_rate(meets, costs[0].rate_rps, rel_tol)
 
 
 @dataclass(frozen=True)
