@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from gametheory import __version__
 from gametheory.errors import GameTheoryError
 
 #: subcommand modules under gametheory.commands, in the order `--help` shows them
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gametheory",
         description="Disaggregated LLM serving as three coupled games: equilibria, optima, Price of Anarchy.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         try:

@@ -86,3 +86,12 @@ def test_comment_lines_are_skipped(capsys):
     assert plain.read_text().startswith("#")
     assert main(["fit", str(plain), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n"] == 6
+
+
+def test_version(capsys):
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"gametheory {importlib.metadata.version('gametheory')}"

@@ -1,4 +1,4 @@
-"""The progress bar: a pass-through when off, one redrawn stderr line when on."""
+"""The progress bar: a pass-through when off, a tqdm bar with a count and an ETA when on."""
 
 from __future__ import annotations
 
@@ -11,17 +11,29 @@ def test_off_is_a_pass_through(monkeypatch):
     monkeypatch.setenv("GAMETHEORY_PROGRESS", "0")
     stream = io.StringIO()
     assert list(progress(range(3), "work", stream=stream)) == [0, 1, 2]
+    assert list(progress(range(3), "work", stream=stream, force=True)) == [0, 1, 2]  # the variable wins
     assert stream.getvalue() == "" and not enabled(stream)
 
 
-def test_on_draws_every_step(monkeypatch):
+def test_on_draws_count_and_eta(monkeypatch):
     monkeypatch.setenv("GAMETHEORY_PROGRESS", "1")
     stream = io.StringIO()
     assert list(progress([10, 20], "work", stream=stream)) == [10, 20]
     text = stream.getvalue()
-    assert text.count("\r") == 3 and "work [" in text and "2/2" in text and text.endswith("\n")
+    assert text.startswith("\rwork") or "work:" in text
+    assert "2/2" in text and "<" in text  # tqdm's "[elapsed<remaining" ETA field
+    assert text.endswith("\n")
+
+
+def test_generator_with_total(monkeypatch):
+    monkeypatch.setenv("GAMETHEORY_PROGRESS", "1")
+    stream = io.StringIO()
+    assert list(progress((i for i in range(4)), "gen", total=4, stream=stream)) == [0, 1, 2, 3]
+    assert "4/4" in stream.getvalue()
 
 
 def test_default_follows_the_terminal(monkeypatch):
     monkeypatch.delenv("GAMETHEORY_PROGRESS", raising=False)
-    assert not enabled(io.StringIO())  # not a terminal: no bar in logs or CI
+    stream = io.StringIO()
+    assert not enabled(stream)  # not a terminal: no bar in logs or CI
+    assert list(progress(range(2), "work", stream=stream)) == [0, 1] and stream.getvalue() == ""
