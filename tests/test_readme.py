@@ -16,4 +16,4 @@ def test_readme_examples_run(capsys):
         exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - our own README
     out = capsys.readouterr().out.splitlines()
     assert out[2].split()[0] == "1.333333"  # Pigou: PoA 4/3
-    assert abs(float(out[-1].split()[0]) - 10 / 6) < 1e-12  # the PoA-hat example: (6 + 4) / (2 + 4)
+    assert abs(float(out[-1].split()[0]) - 90 / 50) < 1e-12  # the PoA-hat example: (60 + 30) / (20 + 30)

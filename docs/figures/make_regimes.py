@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gametheory.reproduce.regimes import SETUPS, run  # noqa: E402
-from gametheory.serving.estimator import aligned_window_rows, poa_hat, poa_hat_log  # noqa: E402
+from gametheory.serving.estimator import aligned_window_rows, matching_ratio  # noqa: E402
 from gametheory.serving.profiles import load_profile  # noqa: E402
 from gametheory.serving.queueing import predicted_knee  # noqa: E402
 from gametheory.serving.simulator import simulate  # noqa: E402
@@ -30,14 +30,14 @@ def window_diagnostics(c):
         warm = 2 * c
         r = simulate(load_profile(name), m, c, warm + max(1000, 2 * c), warmup=warm, seed=0)
         body = r.log[warm:]
-        b = body[aligned_window_rows(body)]
+        b = body[aligned_window_rows(body, m)]
         k = b.size // m * m
         wc, ch = b["window_costs"][:k].reshape(-1, m, m), b["worker"][:k].reshape(-1, m)
         same = np.mean(np.all(wc == wc[:, :1, :], axis=(1, 2)))
         distinct = np.mean([np.unique(x).size for x in ch])
         slack = np.take_along_axis(wc, ch[:, :, None], 2).sum() / wc.min(axis=2).sum()
-        print(f"  {label} C={c}: PoA-hat window-frozen {poa_hat_log(body).value:.3f}, decision-time "
-              f"{poa_hat(b['costs'], b['worker']).value:.3f}; identical rows in {same:.1%} of windows; "
+        print(f"  {label} C={c}: PoA-hat window-frozen {matching_ratio(b['window_costs'], b['worker']).value:.3f}, "
+              f"decision-time {matching_ratio(b['costs'], b['worker']).value:.3f}; identical rows in {same:.1%} of windows; "
               f"{distinct:.2f} distinct workers per window (of {m}); ACTUAL / sum of row minima {slack:.4f}")
 
 

@@ -10,7 +10,7 @@ and is "none" when its hinge fit has no slope increase (in the simulator TTFT P9
 full prefill batch, because decode admission is unlimited and the prefill worker is never the bottleneck).
 Throughput is C / (mean response time of the measured requests) (Little's law; zero think time): the
 simulator's makespan throughput counts the drain after the last arrival, which biases short runs low.
-PoA-hat is :func:`gametheory.serving.estimator.poa_hat_log` of the measured requests: the simulator's
+PoA-hat is :func:`gametheory.serving.estimator.matching_ratio` of the measured requests: the simulator's
 ``window_costs`` (each request's block cost under the state frozen at its window's start, windows of m
 requests), with the leading partial window after the warm-up dropped. The column "PoA-hat decision-time
 costs" scores the same windows with the router's decision-time ``costs`` instead (for comparison only: under
@@ -53,7 +53,7 @@ def run(out_dir: Path, full: bool = False) -> Section:
     import matplotlib.pyplot as plt
 
     from gametheory.regimes import classify, find_knee
-    from gametheory.serving.estimator import aligned_window_rows, poa_hat, poa_hat_log
+    from gametheory.serving.estimator import aligned_window_rows, matching_ratio
     from gametheory.serving.profiles import load_profile
     from gametheory.serving.queueing import predicted_knee
     from gametheory.serving.simulator import simulate
@@ -75,9 +75,9 @@ def run(out_dir: Path, full: bool = False) -> Section:
             thr.append(c / r.mean_latency_ms * 1e3)  # Little's law, zero think time (see module docstring)
             itl.append(r.itl_p50_ms)
             body = r.log[warm:]
-            poa.append(poa_hat_log(body).value)
-            aligned = body[aligned_window_rows(body)]  # the same windows, scored with decision-time costs
-            poa_dec.append(poa_hat(aligned["costs"], aligned["worker"]).value)
+            aligned = body[aligned_window_rows(body, m)]
+            poa.append(matching_ratio(aligned["window_costs"], aligned["worker"]).value)
+            poa_dec.append(matching_ratio(aligned["costs"], aligned["worker"]).value)  # decision-time costs
         x = np.array(grid, float)
         knee, knee_ttft = _knee(find_knee, x, itl), _knee(find_knee, x, ttft)
         regimes = classify(x, np.array(itl), knee=knee) if knee is not None else ["n/a"] * len(grid)

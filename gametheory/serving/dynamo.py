@@ -335,9 +335,9 @@ def request_log(per_request: list[dict], profile, n_decode: int, osl: int) -> Re
 
 def poa_hat_of_log(log: RequestLog) -> float:
     """PoA-hat of a request log through the toolkit's estimator (:func:`gametheory.serving.estimator.poa_hat`)."""
-    from gametheory.serving.estimator import poa_hat
+    from gametheory.serving.estimator import matching_ratio
 
-    return float(poa_hat(log.costs, log.choices, log.window).value)
+    return float(matching_ratio(log.costs, log.choices, log.window).value)
 
 
 # --------------------------------------------------------------------------------------------------

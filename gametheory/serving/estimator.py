@@ -1,33 +1,54 @@
-"""PoA-hat, the empirical Price-of-Anarchy estimator of the paper (section 6.4, "PoA estimation").
+"""PoA-hat, the empirical Price-of-Anarchy estimator of the paper (section 6.4, "PoA estimation"), in two forms.
 
-Operational form (see ../shared/paper.md): split the request log into consecutive windows of ``window``
-requests (default m = number of workers). ``costs[i, w]`` is request i's modelled cost on worker w under the
-state frozen at its window's start. ACTUAL = sum of costs at the router's choices; OPT = the min-cost
-assignment of the window's requests to workers (Hungarian algorithm, Kuhn 1955 / Jonker-Volgenant via
-:func:`scipy.optimize.linear_sum_assignment`). PoA-hat = sum of ACTUAL / sum of OPT (ratio of sums).
+Both forms cut a request log (rows in routing order) into consecutive windows of ``window`` requests (default
+m = number of workers) and compute, per window, OPT = the minimum-cost assignment of the window's requests to
+the workers under a cost matrix frozen at the window's start (Hungarian algorithm, Kuhn 1955 /
+Jonker-Volgenant via :func:`scipy.optimize.linear_sum_assignment`; at most ``ceil(window / m)`` requests per
+worker). The value is the ratio of sums over windows, sum ACTUAL / sum OPT.
 
-Matching constraint: OPT places at most ``ceil(window / m)`` requests on each worker (one each when
-window = m), while the router may send several requests of a window to the same worker. That is why
-PoA-hat can fall below 1: the router's unconstrained choices can beat the constrained matching.
+- **The paper's form** (:func:`poa_hat`): ACTUAL = the *realized* latencies of the window's requests (ms;
+  end-to-end by default, TTFT selectable); OPT = the Hungarian optimum of the *modelled* latency matrix
+  ``model_ms[i, w]`` (ms: the engine model's predicted latency of request i on worker w, frozen at the window's
+  start). This is the reading that fits every sentence the paper gives: "Hungarian algorithm on a
+  frozen-latency cost matrix against actual routing outcomes"; an upper bound "because OPT is underestimated
+  when computed from frozen latencies"; below 1 at a few points because the frozen model "imperfectly
+  approximates the actual cache state"; 284 in deep saturation "means overload". Frozen latencies leave out
+  the queueing that the window's own requests and the ones behind them cause, so past the knee ACTUAL grows
+  with the queue while OPT does not: PoA-hat grows about in proportion to C / C* (docs/theory.md).
+- **The matching ratio** (:func:`matching_ratio`, the form this project used first): ACTUAL = the same
+  modelled matrix read at the router's choices; OPT as above. A modelled-vs-modelled comparison of the
+  router's assignment with the best matching: at most m per window (exactly ``max/mean`` when the rows of a
+  window are equal), so it cannot show values such as 18.7 on two workers.
 
-Speed: for m <= 6 the per-window optimum is computed by vectorized enumeration of all m! permutations
-(exact, identical to the Hungarian result); otherwise linear_sum_assignment is called per window.
+A window whose OPT is 0 while its ACTUAL is positive has ratio ``inf``; the summary statistics (value, median,
+P90) are then ``inf`` wherever the quantity they summarize is, never NaN.
 
-User logs: :func:`read_log_csv` reads a CSV with columns ``choice`` (0-based worker index) and
-``cost_0, ..., cost_{m-1}`` (cost of the request on each worker, any nonnegative unit, e.g. ms or blocks);
-other columns (``arrival_ms``, ``ttft_ms``, ...) are ignored. Rows must be in arrival order. A column whose
-name starts with ``cost_`` but is not ``cost_<integer>`` (e.g. ``cost_total``) is rejected, not guessed at.
+Request logs (:data:`LOG_COLUMNS`; :func:`read_request_log` reads a CSV, :func:`poa_hat_log` any structured
+array with these fields, including the simulator's and the Dynamo replay's logs):
 
-Simulator logs: :func:`poa_hat_log` reads the ``window_costs`` field of
-:func:`gametheory.serving.simulator.simulate` logs (costs frozen at each window's start, as the estimator
-requires), not ``costs`` (the router's decision-time view, under which an argmin router's choice is the row
-minimum and PoA-hat <= 1 by construction). It aligns a sliced log to the simulator's windows first.
+- ``worker`` (index): 0-based worker the router chose (matching ratio only);
+- ``latency_ms`` (ms): realized end-to-end latency, arrival to last token;
+- ``ttft_ms`` (ms): realized time to first token (``metric="ttft"``);
+- ``model_ms_0`` .. ``model_ms_<m-1>`` (ms): modelled end-to-end latency on each worker, frozen at the
+  window's start;
+- ``model_ttft_ms_0`` .. ``model_ttft_ms_<m-1>`` (ms): modelled TTFT on each worker, frozen likewise;
+- ``window`` (id, optional): window id, request index // m; default consecutive blocks of m rows.
+
+Rows are in routing (arrival) order. Speed: for m <= 6 and window = m the per-window optimum is computed by
+vectorized enumeration of all m! permutations (exact, identical to the Hungarian result).
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026, section 6.4.
+.. [2] H. W. Kuhn, "The Hungarian method for the assignment problem", Naval Res. Logist. Q. 2, 1955.
+.. [3] B. Efron, "Bootstrap methods: another look at the jackknife", Ann. Statist. 7, 1979.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +56,29 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from gametheory.errors import InvalidInputError
+
+__all__ = [
+    "LOG_COLUMNS",
+    "METRICS",
+    "PoAHatResult",
+    "aligned_window_rows",
+    "matching_ratio",
+    "poa_hat",
+    "poa_hat_log",
+    "read_request_log",
+]
+
+#: the request-log columns (see the module docstring); ``model_ms`` and ``model_ttft_ms`` are per worker
+LOG_COLUMNS = {
+    "worker": "0-based index of the worker the router chose",
+    "latency_ms": "realized end-to-end latency, ms (arrival to last token)",
+    "ttft_ms": "realized time to first token, ms",
+    "model_ms_<w>": "modelled end-to-end latency of the request on worker w, frozen at its window's start, ms",
+    "model_ttft_ms_<w>": "modelled TTFT of the request on worker w, frozen at its window's start, ms",
+    "window": "optional window id (request index // m)",
+}
+#: metric -> (realized field, modelled field) of a request log
+METRICS = {"e2e": ("latency_ms", "model_ms"), "ttft": ("ttft_ms", "model_ttft_ms")}
 
 _PERM_MAX_M = 6
 _CHUNK_ELEMS = 4_000_000
@@ -44,9 +88,22 @@ _CHUNK_ELEMS = 4_000_000
 class PoAHatResult:
     """PoA-hat of a request log.
 
-    value: sum(ACTUAL) / sum(OPT) over all windows. median, p90: of the per-window ratios.
-    windows: per-window ratios (1 where ACTUAL = OPT = 0, inf where OPT = 0 < ACTUAL).
-    actual, opt: per-window sums. interval: bootstrap (lo, hi) over windows or None. window: requests per window.
+    Attributes
+    ----------
+    value : float
+        sum(ACTUAL) / sum(OPT) over all windows (inf when sum OPT = 0 < sum ACTUAL).
+    median, p90 : float
+        Median and 90th percentile of the per-window ratios (inf where the order statistics are).
+    windows : ndarray
+        Per-window ratios (1 where ACTUAL = OPT = 0, inf where OPT = 0 < ACTUAL).
+    actual, opt : ndarray
+        Per-window sums (the unit of the input: ms for the paper's form).
+    interval : tuple of float or None
+        Bootstrap (lo, hi) over windows, or None.
+    window : int
+        Requests per window.
+    form : str
+        ``"paper"`` (realized vs frozen model, :func:`poa_hat`) or ``"matching"`` (:func:`matching_ratio`).
     """
 
     value: float
@@ -57,6 +114,7 @@ class PoAHatResult:
     opt: np.ndarray
     interval: tuple[float, float] | None
     window: int
+    form: str = "paper"
 
 
 def _opt_perm(block: np.ndarray) -> np.ndarray:
@@ -79,101 +137,271 @@ def _opt_hungarian(c: np.ndarray, per_worker: int) -> float:
     return float(rep[r, k].sum())
 
 
-def poa_hat(costs, choices, window: int | None = None, *, n_boot: int = 0, confidence: float = 0.95,
-            seed: int | None = 0) -> PoAHatResult:
-    """PoA-hat of a log: ``costs`` (n, m) frozen costs, ``choices`` (n,) chosen worker per request.
-
-    ``window`` = requests per window (default m). A final partial window is kept (rectangular matching).
-    ``n_boot`` > 0 adds a percentile bootstrap interval over windows (Efron 1979) at ``confidence``.
-    """
-    c = np.asarray(costs, dtype=float)
+def _matrix(values, name: str) -> np.ndarray:
+    c = np.asarray(values, dtype=float)
     if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
-        raise InvalidInputError(f"costs must be a non-empty (n, m) array, got shape {c.shape}")
+        raise InvalidInputError(f"{name} must be a non-empty (n, m) array, got shape {c.shape}")
     if not np.isfinite(c).all():
         bad = np.argwhere(~np.isfinite(c))[0]
-        raise InvalidInputError(f"costs has a non-finite entry at row {bad[0]}, worker {bad[1]}")
+        raise InvalidInputError(f"{name} has a non-finite entry at row {bad[0]}, worker {bad[1]}: {c[tuple(bad)]!r}")
     if (c < 0).any():
         bad = np.argwhere(c < 0)[0]
-        raise InvalidInputError(f"costs has a negative entry at row {bad[0]}, worker {bad[1]}")
+        raise InvalidInputError(f"{name} has a negative entry at row {bad[0]}, worker {bad[1]}: {c[tuple(bad)]!r}")
+    return c
+
+
+def _window_size(window, m: int) -> int:
+    k = m if window is None else window
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InvalidInputError(f"window must be an integer >= 1 (requests per window), got {window!r}")
+    return int(k)
+
+
+def _window_opt(c: np.ndarray, k: int) -> np.ndarray:
+    """Per-window Hungarian optimum of the frozen matrix ``c`` (n, m), windows of ``k`` consecutive rows."""
     n, m = c.shape
-    ch = np.asarray(choices)
-    if ch.shape != (n,):
-        raise InvalidInputError(f"choices must have shape ({n},), got {ch.shape}")
-    if not np.issubdtype(ch.dtype, np.integer):
-        if not np.all(np.asarray(ch, float) == np.round(np.asarray(ch, float))):
-            raise InvalidInputError("choices must be integer worker indices")
-        ch = ch.astype(np.intp)
-    if ch.min() < 0 or ch.max() >= m:
-        raise InvalidInputError(f"choices must lie in [0, {m - 1}]; found {int(ch.min())}..{int(ch.max())}")
-    k = m if window is None else int(window)
-    if k < 1:
-        raise InvalidInputError(f"window must be >= 1, got {window}")
     per_worker = -(-k // m)
-    picked = c[np.arange(n), ch]
     n_full = n // k
-    n_win = n_full + (1 if n % k else 0)
-    actual = np.add.reduceat(picked, np.arange(0, n, k)) if n else np.zeros(0)
-    opt = np.empty(n_win)
+    opt = np.empty(n_full + (1 if n % k else 0))
     if n_full and k == m and m <= _PERM_MAX_M:
         opt[:n_full] = _opt_perm(c[: n_full * k].reshape(n_full, k, m))
     else:
         for j in range(n_full):
             opt[j] = _opt_hungarian(c[j * k : (j + 1) * k], per_worker)
-    if n_win > n_full:
+    if opt.size > n_full:
         opt[-1] = _opt_hungarian(c[n_full * k :], per_worker)
+    return opt
+
+
+def _quantile(ratios: np.ndarray, q: float) -> float:
+    """Linear-interpolation quantile that is inf (not NaN) where an order statistic it uses is inf."""
+    s = np.sort(ratios)
+    pos = q * (s.size - 1)
+    lo, hi = int(math.floor(pos)), int(math.ceil(pos))
+    frac = pos - lo
+    if math.isinf(s[hi]) and (frac > 0 or lo == hi):
+        return math.inf
+    if math.isinf(s[lo]):
+        return math.inf
+    return float(s[lo] + frac * (s[hi] - s[lo]))
+
+
+def _summarize(actual: np.ndarray, opt: np.ndarray, k: int, form: str, n_boot: int, confidence: float,
+               seed) -> PoAHatResult:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(opt > 0, actual / np.where(opt > 0, opt, 1.0), np.where(actual > 0, np.inf, 1.0))
     tot_a, tot_o = float(actual.sum()), float(opt.sum())
-    value = tot_a / tot_o if tot_o > 0 else (1.0 if tot_a == 0 else float("inf"))
+    value = tot_a / tot_o if tot_o > 0 else (1.0 if tot_a == 0 else math.inf)
     interval = None
-    if n_boot > 0:
+    if n_boot:
+        if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+            raise InvalidInputError(f"n_boot must be an integer >= 0, got {n_boot!r}")
+        if not 0 < confidence < 1:
+            raise InvalidInputError(f"confidence must be in (0, 1), got {confidence!r}")
         rng = np.random.default_rng(seed)
-        reps = np.empty(n_boot)
+        n_win = actual.size
+        reps = np.empty(int(n_boot))
         p = np.full(n_win, 1.0 / n_win)
-        for b in range(n_boot):
+        for b in range(int(n_boot)):
             wts = rng.multinomial(n_win, p)
             den = float(wts @ opt)
-            reps[b] = float(wts @ actual) / den if den > 0 else np.inf
+            reps[b] = float(wts @ actual) / den if den > 0 else math.inf
         a = (1 - confidence) / 2
-        interval = (float(np.quantile(reps, a)), float(np.quantile(reps, 1 - a)))
-    return PoAHatResult(value=value, median=float(np.median(ratios)), p90=float(np.quantile(ratios, 0.9)),
-                        windows=ratios, actual=actual, opt=opt, interval=interval, window=k)
+        interval = (_quantile(reps, a), _quantile(reps, 1 - a))
+    return PoAHatResult(value=value, median=_quantile(ratios, 0.5), p90=_quantile(ratios, 0.9), windows=ratios,
+                        actual=actual, opt=opt, interval=interval, window=k, form=form)
 
 
-def read_log_csv(path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a user log CSV (schema in the module docstring); returns (costs (n, m), choices (n,))."""
+def poa_hat(model_ms, realized_ms, window: int | None = None, *, n_boot: int = 0, confidence: float = 0.95,
+            seed: int | None = 0) -> PoAHatResult:
+    """PoA-hat in the paper's form: realized latencies against the Hungarian optimum of frozen modelled ones.
+
+    Parameters
+    ----------
+    model_ms : array_like, shape (n, m)
+        Modelled latency (ms) of request i on worker w, frozen at the start of request i's window (the engine
+        model's prediction; finite, >= 0).
+    realized_ms : array_like, shape (n,)
+        Realized latency (ms) of each request (end-to-end, or TTFT with a TTFT ``model_ms``); finite, >= 0.
+    window : int, optional
+        Requests per window (default m). A final partial window is kept (rectangular matching).
+    n_boot : int
+        Percentile-bootstrap replicates over windows (Efron 1979); 0 = no interval.
+    confidence : float
+        Level of the bootstrap interval.
+    seed : int or None
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    PoAHatResult
+        ``form = "paper"``; ACTUAL per window = sum of ``realized_ms``, OPT = Hungarian minimum of ``model_ms``.
+
+    Raises
+    ------
+    InvalidInputError
+        Shapes that do not match, NaN, inf or negative entries, a window below 1.
+
+    References
+    ----------
+    Paper section 6.4 (see the module docstring); Kuhn (1955) for the assignment.
+    """
+    c = _matrix(model_ms, "model_ms")
+    n, m = c.shape
+    real = np.asarray(realized_ms, dtype=float)
+    if real.shape != (n,):
+        raise InvalidInputError(f"realized_ms must have shape ({n},) (one latency per row of model_ms), "
+                                f"got {real.shape}")
+    if not np.isfinite(real).all() or (real < 0).any():
+        i = int(np.flatnonzero(~np.isfinite(real) | (real < 0))[0])
+        raise InvalidInputError(f"realized_ms must be finite and >= 0; row {i} is {real[i]!r}")
+    k = _window_size(window, m)
+    actual = np.add.reduceat(real, np.arange(0, n, k))
+    return _summarize(actual, _window_opt(c, k), k, "paper", n_boot, confidence, seed)
+
+
+def matching_ratio(costs, choices, window: int | None = None, *, n_boot: int = 0, confidence: float = 0.95,
+                   seed: int | None = 0) -> PoAHatResult:
+    """The modelled-vs-modelled matching ratio: the frozen cost matrix at the router's choices against its
+    Hungarian optimum (at most m per window; below 1 when the router stacks requests the matching must spread).
+
+    Parameters
+    ----------
+    costs : array_like, shape (n, m)
+        Frozen cost of request i on worker w (any nonnegative unit), frozen at the window's start.
+    choices : array_like of int, shape (n,)
+        Worker the router chose for each request (0-based).
+    window, n_boot, confidence, seed
+        As in :func:`poa_hat`.
+
+    Returns
+    -------
+    PoAHatResult
+        ``form = "matching"``.
+
+    Raises
+    ------
+    InvalidInputError
+        Bad shapes, non-finite or negative costs, choices outside 0..m-1 or not integers.
+
+    References
+    ----------
+    Kuhn (1955); this project's first reading of the paper's section 6.4 (docs/theory.md).
+    """
+    c = _matrix(costs, "costs")
+    n, m = c.shape
+    ch = np.asarray(choices)
+    if ch.shape != (n,):
+        raise InvalidInputError(f"choices must have shape ({n},), got {ch.shape}")
+    if not np.issubdtype(ch.dtype, np.integer):
+        f = np.asarray(ch, float)
+        if not (np.isfinite(f).all() and np.all(f == np.round(f))):
+            raise InvalidInputError("choices must be integer worker indices")
+        ch = f.astype(np.intp)
+    if ch.min() < 0 or ch.max() >= m:
+        raise InvalidInputError(f"choices must lie in [0, {m - 1}]; found {int(ch.min())}..{int(ch.max())}")
+    k = _window_size(window, m)
+    actual = np.add.reduceat(c[np.arange(n), ch], np.arange(0, n, k))
+    return _summarize(actual, _window_opt(c, k), k, "matching", n_boot, confidence, seed)
+
+
+def read_request_log(path) -> np.ndarray:
+    """Read a request-log CSV (columns of :data:`LOG_COLUMNS`) into a structured array for :func:`poa_hat_log`.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file with a header row; rows in routing order. Columns not in the schema are ignored.
+
+    Returns
+    -------
+    ndarray
+        Structured array with the fields present among ``worker``, ``latency_ms``, ``ttft_ms``, ``window``,
+        ``model_ms`` (n, m) and ``model_ttft_ms`` (n, m).
+
+    Raises
+    ------
+    InvalidInputError
+        No ``model_ms_<w>`` / ``model_ttft_ms_<w>`` columns, per-worker columns that are not 0..m-1, a column
+        whose name starts with ``model_`` but is not of the schema, a value that is not a number (file, line,
+        column named).
+    """
     p = Path(path)
     with p.open(newline="") as fh:
         reader = csv.DictReader(fh)
         fields = reader.fieldnames or []
-        bad = [f for f in fields if f.startswith("cost_") and not f[5:].isdigit()]
-        if bad:
-            raise InvalidInputError(f"{p}: column {bad[0]!r} is not a cost column name: cost columns must be "
-                                    "cost_0..cost_<m-1> (one per worker); rename or drop it")
-        cost_cols = sorted((f for f in fields if f.startswith("cost_")), key=lambda f: int(f[5:]))
-        if "choice" not in fields or not cost_cols:
-            raise InvalidInputError(f"{p}: needs columns 'choice' and 'cost_0'..'cost_<m-1>', found {fields}")
-        if [int(f[5:]) for f in cost_cols] != list(range(len(cost_cols))):
-            raise InvalidInputError(f"{p}: cost columns must be cost_0..cost_{len(cost_cols) - 1}")
-        costs, choices = [], []
+        groups: dict[str, list[str]] = {"model_ms": [], "model_ttft_ms": []}
+        for f in fields:
+            if not f.startswith("model_"):
+                continue
+            prefix, _, idx = f.rpartition("_")
+            if prefix not in groups or not idx.isdigit():
+                raise InvalidInputError(f"{p}: column {f!r} is not a per-worker model column (model_ms_<w> or "
+                                        "model_ttft_ms_<w>); rename or drop it")
+            groups[prefix].append(f)
+        m = None
+        for prefix, cols in groups.items():
+            cols.sort(key=lambda f: int(f.rpartition("_")[2]))
+            if cols and [int(f.rpartition("_")[2]) for f in cols] != list(range(len(cols))):
+                raise InvalidInputError(f"{p}: columns {prefix}_<w> must be {prefix}_0..{prefix}_{len(cols) - 1}")
+            if cols and m is not None and len(cols) != m:
+                raise InvalidInputError(f"{p}: model_ms has {m} workers but model_ttft_ms has {len(cols)}")
+            m = len(cols) if cols else m
+        if not m:
+            raise InvalidInputError(f"{p}: needs per-worker columns model_ms_0..model_ms_<m-1> (and/or "
+                                    f"model_ttft_ms_<w>); found {fields}")
+        scalars = [f for f in ("worker", "latency_ms", "ttft_ms", "window") if f in fields]
+        rows = []
         for line, row in enumerate(reader, start=2):
-            try:
-                costs.append([float(row[f]) for f in cost_cols])
-                choices.append(int(row["choice"]))
-            except (TypeError, ValueError) as exc:
-                raise InvalidInputError(f"{p}: line {line}: {exc}") from exc
-    return np.asarray(costs, float).reshape(-1, len(cost_cols)), np.asarray(choices, np.intp)
+            vals = []
+            for f in scalars + groups["model_ms"] + groups["model_ttft_ms"]:
+                try:
+                    vals.append(float(row[f]))
+                except (TypeError, ValueError) as exc:
+                    raise InvalidInputError(f"{p}: line {line}, column {f!r}: {row[f]!r} is not a number") from exc
+            rows.append(vals)
+    dtype = [(f, "i8" if f in ("worker", "window") else "f8") for f in scalars]
+    dtype += [(g, "f8", (m,)) for g, cols in groups.items() if cols]
+    log = np.zeros(len(rows), dtype=dtype)
+    data = np.asarray(rows, float).reshape(len(rows), -1)
+    col = 0
+    for f in scalars:
+        v = data[:, col]
+        if f in ("worker", "window") and not np.all(v == np.round(v)):
+            line = int(np.flatnonzero(v != np.round(v))[0]) + 2
+            raise InvalidInputError(f"{p}: line {line}, column {f!r}: must be an integer, got {v[line - 2]!r}")
+        log[f] = v
+        col += 1
+    for g, cols in groups.items():
+        if cols:
+            log[g] = data[:, col : col + m]
+            col += m
+    return log
 
 
-def aligned_window_rows(log) -> np.ndarray:
-    """Rows of a simulator log (or a slice of one) that form whole frozen-state windows.
+def aligned_window_rows(log, m: int | None = None) -> np.ndarray:
+    """Rows of a request log (or a slice of one) that form whole frozen-state windows.
 
-    Uses the ``window`` field (request index // m): leading rows of a partial window (a log sliced after a
-    warm-up that is not a multiple of m) are dropped, so every block of m consecutive rows left is one
-    window frozen at one state; a trailing partial window (the log's last requests), or a log of a single
-    window, is kept (its rows share one frozen state; rectangular matching). Raises
-    InvalidInputError if the rows left are not consecutive windows (e.g. a filtered log)."""
-    m = log["window_costs"].shape[1]
+    Parameters
+    ----------
+    log : structured ndarray
+        Needs the ``window`` field (window id = request index // m).
+    m : int, optional
+        Requests per window (default: the width of the log's ``model_ms`` field).
+
+    Returns
+    -------
+    ndarray of int
+        Row indices: leading rows of a window cut by a slice are dropped, so every block of m consecutive rows
+        left is one window frozen at one state; a trailing partial window (or a log of one window) is kept.
+
+    Raises
+    ------
+    InvalidInputError
+        An empty log, a window with more than m rows, or rows that are not consecutive windows (a filtered log).
+    """
+    if m is None:
+        m = log[_model_field(log)].shape[1]
     wid = np.asarray(log["window"], np.int64)
     if wid.size == 0:
         raise InvalidInputError("log is empty")
@@ -185,27 +413,62 @@ def aligned_window_rows(log) -> np.ndarray:
     rows = np.arange(start, wid.size)
     expect = wid[start] + (rows - start) // m
     if not np.array_equal(wid[start:], expect):
-        raise InvalidInputError("log field 'window': rows are not consecutive windows of m requests in arrival "
+        raise InvalidInputError("log field 'window': rows are not consecutive windows of m requests in routing "
                                 "order (was the log filtered?)")
     return rows
 
 
-def poa_hat_log(log, window: int | None = None, **kw) -> PoAHatResult:
-    """PoA-hat of a request log (structured array with a ``worker`` field and a cost field).
-
-    With a ``window_costs`` (m,) field (simulator logs: costs frozen at each window's start) it uses those,
-    after dropping the leading rows of a partial window (:func:`aligned_window_rows`, needs the ``window``
-    field); ``window`` must then be m (or None). Without it (e.g. a user's log) it uses ``costs`` (n, m) as
-    they are, assumed frozen per window by the user. ``kw`` go to :func:`poa_hat`."""
+def _model_field(log) -> str:
     names = log.dtype.names or ()
-    if "window_costs" in names:
-        m = log["window_costs"].shape[1]
-        if window is not None and int(window) != m:
-            raise InvalidInputError(f"window must be m = {m} for a log with window_costs (frozen per m requests), "
-                                    f"got {window}; pass other windows to poa_hat with your own cost matrix")
-        if "window" in names:
-            log = log[aligned_window_rows(log)]
-        return poa_hat(log["window_costs"], log["worker"], m, **kw)
-    if "costs" not in names or "worker" not in names:
-        raise InvalidInputError(f"log needs fields 'worker' and 'window_costs' or 'costs', found {names}")
-    return poa_hat(log["costs"], log["worker"], window, **kw)
+    for f in ("model_ms", "model_ttft_ms"):
+        if f in names:
+            return f
+    raise InvalidInputError(f"log needs a per-worker field 'model_ms' or 'model_ttft_ms'; found {names}")
+
+
+def poa_hat_log(log, *, metric: str = "e2e", form: str = "paper", **kw) -> PoAHatResult:
+    """PoA-hat of a request log (simulator, Dynamo replay or :func:`read_request_log`).
+
+    Parameters
+    ----------
+    log : structured ndarray
+        Fields of :data:`LOG_COLUMNS`; with a ``window`` field the rows are first aligned to whole windows
+        (:func:`aligned_window_rows`) and the window is m.
+    metric : {"e2e", "ttft"}
+        End-to-end latency (``latency_ms`` against ``model_ms``) or TTFT (``ttft_ms`` against ``model_ttft_ms``).
+    form : {"paper", "matching"}
+        :func:`poa_hat` (realized vs frozen model) or :func:`matching_ratio` (the frozen model at the
+        router's choices, needs ``worker``).
+    **kw
+        ``window`` (only without a ``window`` field), ``n_boot``, ``confidence``, ``seed``.
+
+    Returns
+    -------
+    PoAHatResult
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown metric or form, a missing field (named), a ``window`` that contradicts the log's windows.
+    """
+    if metric not in METRICS:
+        raise InvalidInputError(f"metric must be one of {sorted(METRICS)}, got {metric!r}")
+    if form not in ("paper", "matching"):
+        raise InvalidInputError(f"form must be 'paper' or 'matching', got {form!r}")
+    names = log.dtype.names or ()
+    real_f, model_f = METRICS[metric]
+    need = [model_f] + ([real_f] if form == "paper" else ["worker"])
+    missing = [f for f in need if f not in names]
+    if missing:
+        raise InvalidInputError(f"log lacks field(s) {missing} needed for metric={metric!r}, form={form!r}; "
+                                f"found {names}")
+    m = log[model_f].shape[1]
+    if "window" in names:
+        if kw.get("window") not in (None, m):
+            raise InvalidInputError(f"window must be m = {m} for a log with a 'window' field (frozen per m "
+                                    f"requests), got {kw['window']}")
+        kw["window"] = m
+        log = log[aligned_window_rows(log, m)]
+    if form == "paper":
+        return poa_hat(log[model_f], log[real_f], **kw)
+    return matching_ratio(log[model_f], log["worker"], **kw)

@@ -347,7 +347,7 @@ def decode_poa_hat(records: list[dict], profile, n_decode: int, osl: int, lo_ms:
     """PoA-hat with the replay's cost model (:func:`gametheory.serving.dynamo.request_log`) over the windows
     whose first decode admission is at or after ``lo_ms``; None when fewer than one window qualifies."""
     from gametheory.serving.dynamo import request_log
-    from gametheory.serving.estimator import poa_hat
+    from gametheory.serving.estimator import matching_ratio
 
     if len(records) < n_decode:
         return None
@@ -358,7 +358,7 @@ def decode_poa_hat(records: list[dict], profile, n_decode: int, osl: int, lo_ms:
     if keep.size == 0:
         return None
     rows = (keep[:, None] + np.arange(n_decode)[None, :]).ravel()
-    return float(poa_hat(log.costs[rows], log.choices[rows], n_decode).value)
+    return float(matching_ratio(log.costs[rows], log.choices[rows], n_decode).value)
 
 
 @dataclass

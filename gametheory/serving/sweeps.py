@@ -35,7 +35,7 @@ class SweepPoint:
 def run_point(profile_name: str, n_decode: int, concurrency: int, tau: float, omega: float, n_requests: int,
               seed: int, kwargs: dict | None = None) -> SweepPoint:
     """One simulation (module-level so it pickles to worker processes)."""
-    from gametheory.serving.estimator import poa_hat_log
+    from gametheory.serving.estimator import aligned_window_rows, matching_ratio
     from gametheory.serving.profiles import load_profile
     from gametheory.serving.simulator import simulate
 
@@ -44,8 +44,10 @@ def run_point(profile_name: str, n_decode: int, concurrency: int, tau: float, om
     cut = min(n_requests // 10, 2 * concurrency) if warm is None else int(warm)
     r = simulate(load_profile(profile_name), n_decode, concurrency, n_requests, tau=tau, omega=omega, seed=seed,
                  warmup=cut, **kw)
+    body = r.log[cut:]
+    body = body[aligned_window_rows(body, n_decode)]
     return SweepPoint(concurrency, tau, omega, r.ttft_p99_ms, r.throughput_rps, r.throughput_tok_s,
-                      poa_hat_log(r.log[cut:]).value)
+                      matching_ratio(body["window_costs"], body["worker"]).value)
 
 
 def sweep(profile_name: str, n_decode: int, concurrencies, configs=None, *, n_requests: int = 5000,
