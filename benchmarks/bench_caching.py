@@ -12,8 +12,8 @@ import time
 import numpy as np
 
 from gametheory.games.caching import chun_game, hierarchical_topology, line_topology, make_game
-from gametheory.games.caching_milp import social_optimum_milp
-from gametheory.games.caching_solvers import best_response_dynamics, enumerate_profiles
+from gametheory.games.caching.milp import social_optimum_milp
+from gametheory.games.caching.solvers import best_response_dynamics, enumerate_profiles
 
 
 def timed(fn):

@@ -19,9 +19,9 @@ import numpy as np
 
 from gametheory.errors import CertificateError
 from gametheory.games.resource import InverseCost, MM1PoolCost, PDResourceGame, PerGPULoadCost
-from gametheory.games.resource_closed_forms import derive, evaluate
-from gametheory.games.resource_integer import integer_equilibrium, integer_optimum
-from gametheory.games.resource_planner import planner_dynamics
+from gametheory.games.resource.closed_forms import derive, evaluate
+from gametheory.games.resource.integer import integer_equilibrium, integer_optimum
+from gametheory.games.resource.planner import planner_dynamics
 from gametheory.latency import MM1
 
 

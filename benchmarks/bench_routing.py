@@ -16,8 +16,8 @@ import timeit
 import numpy as np
 
 from gametheory.games.routing import RoutingGame
-from gametheory.games.routing_cvx import beckmann_cvx, optimum_cvx
-from gametheory.games.wardrop import CurveBank, water_fill
+from gametheory.games.routing.cvx import beckmann_cvx, optimum_cvx
+from gametheory.games.routing.wardrop import CurveBank, water_fill
 from gametheory.latency import Pole
 
 

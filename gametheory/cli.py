@@ -25,12 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"gametheory.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"gametheory.commands.{name}":
-                continue  # not built yet
-            raise
+        module = importlib.import_module(f"gametheory.commands.{name}")
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)

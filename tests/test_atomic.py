@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gametheory.bounds import atomic_linear
-from gametheory.games.atomic import (
+from gametheory.games.routing.atomic import (
     best_response_dynamics,
     cycling_instance,
     exact_optimum,

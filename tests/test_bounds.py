@@ -7,6 +7,7 @@ import pytest
 
 from gametheory import bounds
 from gametheory.errors import InvalidInputError
+from gametheory.games.routing import poa_across_load
 from gametheory.latency import MM1, Affine, Pole, Polynomial
 
 ALPHA = {1: 1.333333, 2: 1.625752, 3: 1.895628, 4: 2.150502, 5: 2.394383, 6: 2.629721}  # references.md
@@ -53,7 +54,7 @@ def test_pigou_is_attained_by_a_pigou_network():
 
 def test_class_bound_and_sweep():
     curves = [Pole(1.0, 0.1, 0.5, 10.0), Pole(2.0, 0.05, 1.0, 12.0)]
-    rows = bounds.poa_across_load(curves, np.linspace(1, 20, 5))
+    rows = poa_across_load(curves, np.linspace(1, 20, 5))
     for row in rows:
         assert 1 - 1e-9 <= row["poa"] <= row["bound"] + 1e-9
     assert rows[-1]["bound"] >= rows[0]["bound"]

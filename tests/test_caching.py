@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from gametheory.errors import ConvergenceError, InvalidInputError
-from gametheory.games import caching_experiments as ex
 from gametheory.games.caching import (
     chun_game,
     complete_topology,
@@ -19,7 +18,8 @@ from gametheory.games.caching import (
     star_topology,
     tree_topology,
 )
-from gametheory.games.caching_solvers import _strategies, best_response, best_response_dynamics, enumerate_profiles
+from gametheory.games.caching import experiments as ex
+from gametheory.games.caching.solvers import _strategies, best_response, best_response_dynamics, enumerate_profiles
 
 
 def random_game(rng, n=None, B=None, T=None, topo=None):
@@ -180,7 +180,7 @@ def test_enumeration_poa_matches_brute_force_tensor():
 def test_enumeration_rechecks_every_equilibrium(monkeypatch):
     # unit line of 4, alpha 3 has equilibria costing 7, 8 and 9; corrupt the re-check of one costing 8
     from gametheory.errors import CertificateError
-    from gametheory.games import caching_solvers as cs
+    from gametheory.games.caching import solvers as cs
 
     game = chun_game(line_topology(4), 3.0, server_ms=100)
     res = enumerate_profiles(game)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gametheory.games.caching import chun_game, complete_topology, line_topology, make_game, star_topology
-from gametheory.games.caching_milp import social_optimum_bruteforce, social_optimum_milp
+from gametheory.games.caching.milp import social_optimum_bruteforce, social_optimum_milp
 
 
 def random_game(rng, n=None, B=None, T=None):

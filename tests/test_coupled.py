@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
-from gametheory.games import coupled as cg
+from gametheory.games.coupled import system as cg
 
 
 def prefill_ms(tokens):

@@ -7,7 +7,7 @@ import pytest
 
 from gametheory.errors import InvalidInputError
 from gametheory.games.caching import complete_topology, default_tier_access_ms, make_game
-from gametheory.games.kvbm import KVBMPolicy, compare_with_game, demand_from_trace, simulate, synthetic_trace
+from gametheory.games.caching.kvbm import KVBMPolicy, compare_with_game, demand_from_trace, simulate, synthetic_trace
 
 
 def small_game(n=2, B=4, g1=1, g2=2, demand=None):

@@ -191,7 +191,7 @@ def test_demand_beyond_capacity_is_rejected():
 
 def test_used_paths_have_equal_cost_wardrop():
     """Wardrop's condition checked on the path flows, independently of the relative-gap certificate."""
-    from gametheory.games.network_solvers import gradient_projection
+    from gametheory.games.network.solvers import gradient_projection
 
     g = random_grid(2)
     tail, head, n, o, d, rate, nt = g._arrays()

@@ -1,4 +1,4 @@
-"""sympy closed forms of Game 1 (gametheory.games.resource_closed_forms) against the numeric solver of
+"""sympy closed forms of Game 1 (gametheory.games.resource.closed_forms) against the numeric solver of
 PDResourceGame (InverseCost, MM1PoolCost) to 1e-8, and against the textbook formulas symbolically."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gametheory.errors import CapacityExceededError, InvalidInputError
 from gametheory.games.resource import InverseCost, MM1PoolCost, PDResourceGame
-from gametheory.games.resource_closed_forms import derive, evaluate
+from gametheory.games.resource.closed_forms import derive, evaluate
 
 
 def test_inverse_forms_equal_the_textbook_ones():

@@ -12,6 +12,7 @@ import pytest
 
 from gametheory.errors import CapacityExceededError, InvalidInputError
 from gametheory.games.resource import InverseCost, PDResourceGame, kkt_certificate
+from gametheory.games.resource.decode_pool import little_decode_itl_ms
 from gametheory.serving import pool_costs as pc
 from gametheory.serving.profiles import load_profile
 
@@ -83,11 +84,11 @@ def test_prefill_ttft_mdc_is_piecewise_linear_between_workers():
 def test_little_fixed_point_matches_closed_form_for_linear_steps():
     a, c = 8.0, 0.05  # step(b) = a + c b ms
     rate, osl = 40.0, 128  # requests/s per worker
-    itl = pc.little_decode_itl_ms(lambda b: a + c * np.asarray(b, dtype=float), rate, osl, 1000.0)
+    itl = little_decode_itl_ms(lambda b: a + c * np.asarray(b, dtype=float), rate, osl, 1000.0)
     b = rate * osl * a / (1000.0 - rate * osl * c)  # b = r L (a + c b) / 1000
     assert itl == pytest.approx(a + c * b, rel=1e-10)
     # no fixed point when r L c >= 1000 (the batch grows without bound): saturated
-    assert pc.little_decode_itl_ms(lambda b: a + c * np.asarray(b, dtype=float), 200.0, osl, 1000.0) == math.inf
+    assert little_decode_itl_ms(lambda b: a + c * np.asarray(b, dtype=float), 200.0, osl, 1000.0) == math.inf
 
 
 def test_decode_itl_little_law_derivative_and_saturation():

@@ -1,4 +1,4 @@
-"""Game 1 in whole workers (gametheory.games.resource_integer) against an independent brute force written
+"""Game 1 in whole workers (gametheory.games.resource.integer) against an independent brute force written
 here, the discrete-convexity theorem (floor or ceil of the continuous VE), the GNE claim, and bad input."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gametheory.errors import CapacityExceededError, InvalidInputError
 from gametheory.games.resource import InverseCost, MM1PoolCost, PDResourceGame
-from gametheory.games.resource_integer import (
+from gametheory.games.resource.integer import (
     best_responses,
     compare_with_rounding,
     integer_equilibria,

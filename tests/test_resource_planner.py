@@ -1,4 +1,4 @@
-"""Planner dynamics of Game 1 (gametheory.games.resource_planner): lag on a ramp against targets computed
+"""Planner dynamics of Game 1 (gametheory.games.resource.planner): lag on a ramp against targets computed
 here by brute force, no cycle with a stale load, the hand-derived cycle with stale metrics, bad input."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from gametheory.errors import CapacityExceededError, InvalidInputError
 from gametheory.games.resource import InverseCost, MM1PoolCost, PDResourceGame
-from gametheory.games.resource_planner import planner_dynamics
+from gametheory.games.resource.planner import planner_dynamics
 
 TOTAL, STEP = 128, 4  # 32 workers of 4 GPUs
 

@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gametheory.errors import CapacityExceededError, CertificateError, InvalidInputError
-from gametheory.games import cache_routing as cr
 from gametheory.games.routing import RoutingGame
-from gametheory.games.routing_cvx import beckmann_cvx, optimum_cvx
-from gametheory.games.wardrop import water_fill
+from gametheory.games.routing import cache_routing as cr
+from gametheory.games.routing.cvx import beckmann_cvx, optimum_cvx
+from gametheory.games.routing.wardrop import water_fill
 from gametheory.latency import MM1, Affine, Pole, Polynomial
 
 
@@ -190,7 +190,7 @@ def test_water_fill_optimum_on_kinked_piecewise_linear_curves():
     brute = minimize_scalar(total, bounds=(0.0, demand), method="bounded", options={"xatol": 1e-12})
     assert game.social_cost(opt.flows) == pytest.approx(brute.fun, rel=1e-9)
     # the subgradient certificate still rejects a point off the optimum
-    from gametheory.games.wardrop import level_gap
+    from gametheory.games.routing.wardrop import level_gap
 
     def marginals(flows):
         return np.array([c.marginal(float(v)) for c, v in zip(curves, flows, strict=True)])

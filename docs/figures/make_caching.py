@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from gametheory.games import caching_experiments as ex
 from gametheory.games.caching import (
     TIER_NAMES,
     block_bytes,
@@ -28,7 +27,9 @@ from gametheory.games.caching import (
     nvlink_ms,
     recompute_ms_from_profile,
 )
+from gametheory.games.caching import experiments as ex
 from gametheory.reproduce import Table, caching
+from gametheory.serving.profiles import load_profile
 
 OUT = Path(__file__).parent
 PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"
@@ -56,7 +57,7 @@ def defaults_table() -> Table:
     rows = [[f"{t} access", float(a)] for t, a in zip(TIER_NAMES, acc, strict=True)]
     rows += [["NVLink 5 edge", nvlink_ms()], ["InfiniBand NDR edge", infiniband_ms()],
              ["block size (MB)", block_bytes() / 1e6], [f"recompute of one block ({PROFILE})",
-                                                        recompute_ms_from_profile(PROFILE)]]
+                                                        recompute_ms_from_profile(load_profile(PROFILE))]]
     return Table("Default costs (ms per 64-token block unless stated)", ["item", "value"], rows)
 
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from gametheory.games.resource import InverseCost, PDResourceGame
-from gametheory.games.resource_closed_forms import derive, evaluate
-from gametheory.games.resource_integer import (
+from gametheory.games.resource.closed_forms import derive, evaluate
+from gametheory.games.resource.integer import (
     compare_with_rounding,
     integer_equilibria,
     integer_optimum,
     integer_price_of_anarchy,
 )
-from gametheory.games.resource_planner import PAPER_INTERVAL_S, planner_dynamics
+from gametheory.games.resource.planner import PAPER_INTERVAL_S, planner_dynamics
 from gametheory.serving.pool_costs import serving_game
 from gametheory.serving.profiles import load_profile
 

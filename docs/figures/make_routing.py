@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from gametheory import bounds
-from gametheory.games.atomic import best_response_dynamics, cycling_instance, pure_equilibria
 from gametheory.games.routing import RoutingGame
+from gametheory.games.routing.atomic import best_response_dynamics, cycling_instance, pure_equilibria
 from gametheory.latency import MM1, Affine
 from gametheory.reproduce.routing import run
 from gametheory.serving.router import dynamo_costs, prefill_blocks, select

@@ -38,20 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def available_sections() -> list[str]:
-    """Section names whose module exists in this installation, in run order."""
-    found = []
-    for name in SECTIONS:
-        try:
-            importlib.import_module(f"gametheory.reproduce.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"gametheory.reproduce.{name}":
-                continue
-            raise
-        found.append(name)
-    return found
-
-
 def _jsonable(value):
     """Convert numpy scalars/arrays and non-finite floats so json.dump writes valid JSON."""
     if isinstance(value, dict):
@@ -101,7 +87,7 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
 
 
 def run(args: argparse.Namespace) -> int:
-    names = available_sections()
+    names = list(SECTIONS)
     if args.only:
         unknown = [n for n in args.only if n not in SECTIONS]
         if unknown:

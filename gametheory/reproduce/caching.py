@@ -1,6 +1,6 @@
 """Reproduce section: Game 2 (selfish KV caching) PoA on complete, line and hierarchical topologies.
 
-Everything is computed by :mod:`gametheory.games.caching_experiments` (exact enumeration of all pure
+Everything is computed by :mod:`gametheory.games.caching.experiments` (exact enumeration of all pure
 profiles; MILP for the KVBM comparison): Proposition 2 (complete graph PoA = 1; line PoA growth against
 sqrt(n)), Remark 2 (two-level NVLink/InfiniBand hierarchy), the cache paradox and Proposition 5 (HBM
 saturation), and the KVBM eviction rule against the equilibrium and the optimum.
@@ -12,10 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gametheory.games import caching_experiments as ex
+from gametheory.games.caching import experiments as ex
+from gametheory.games.caching import recompute_ms_from_profile
 from gametheory.reproduce import Section, Table
+from gametheory.serving.profiles import load_profile
 
 TITLE = "Game 2: selfish KV caching, PoA on complete, line and hierarchical topologies"
+PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"  # recompute cost of a block: its prefill time on this profile
 
 
 def _plot(out_dir: Path, line_rows, hbm_rows) -> list[Path]:
@@ -63,7 +66,8 @@ def run(out_dir: Path, full: bool = False) -> Section:
     before, after, _, _ = ex.cache_paradox()
     hbm = ex.hbm_saturation()
     hier = ex.hierarchical_poa()
-    kvbm = ex.kvbm_vs_game(seeds=(0, 1, 2) if full else (0,))
+    recompute = recompute_ms_from_profile(load_profile(PROFILE))
+    kvbm = ex.kvbm_vs_game(seeds=(0, 1, 2) if full else (0,), recompute_ms=recompute)
     figs = _plot(out_dir, line, hbm)
     tables = [
         Table("Complete graph, uniform demand (PoA = 1 theorem)", ["n", "alpha", "PoA", "PoS", "#NE"],

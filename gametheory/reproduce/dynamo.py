@@ -21,10 +21,6 @@ def run(out_dir: Path, full: bool = False) -> Section:
 
     if not d.dynamo_available():
         return Section(TITLE, notes=["skipped: ai-dynamo 1.6.1 is not importable (install it with `make dynamo`)"])
-    try:
-        import gametheory.serving.estimator  # noqa: F401
-    except ImportError as exc:
-        return Section(TITLE, notes=[f"skipped: the PoA-hat estimator is not importable ({exc})"])
     from gametheory.serving.profiles import load_profile
 
     setups = ("70b_1p5d", "340b_1p2d", "70b_1p2d") if full else ("70b_1p5d", "340b_1p2d")

@@ -52,9 +52,9 @@ def game_at(rate_rps: float, total_gpus: int = TOTAL_GPUS, profile=None, prefill
 
 def _integer_split(game):
     """(integer VE prefill GPUs, integer optimum prefill GPUs, integer PoA) over whole TP workers
-    (:mod:`gametheory.games.resource_integer`; the PoA takes the worst integer VE). CapacityExceededError
+    (:mod:`gametheory.games.resource.integer`; the PoA takes the worst integer VE). CapacityExceededError
     when no whole-worker split is stable."""
-    from gametheory.games.resource_integer import (
+    from gametheory.games.resource.integer import (
         integer_equilibrium,
         integer_optimum,
         integer_price_of_anarchy,
@@ -104,7 +104,7 @@ def layouts_across_load(rates, profile=None) -> list[dict]:
     """Cost per request of the paper's fixed layouts and the best whole-worker split of the same budget
     (``inf`` where the layout is saturated; the ratio is NaN where every split of the budget is)."""
     from gametheory._progress import progress
-    from gametheory.games.resource_integer import integer_optimum
+    from gametheory.games.resource.integer import integer_optimum
 
     profile = profile or _profile()
     rows = []
@@ -155,7 +155,7 @@ GOODPUT_RATE = 300.0  # req/s at which the integer VE (the reference split) is t
 def goodput_under_slos(profile=None) -> list[dict]:
     """Goodput (req/s) of each whole-worker split of 24 GPUs under mean-latency SLO pairs, the best split,
     and the goodput lost at the integer VE of GOODPUT_RATE req/s (:func:`pool_costs.goodput_splits`)."""
-    from gametheory.games.resource_integer import integer_equilibrium
+    from gametheory.games.resource.integer import integer_equilibrium
     from gametheory.serving.pool_costs import goodput_splits
 
     game = game_at(GOODPUT_RATE, profile=profile)

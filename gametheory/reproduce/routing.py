@@ -71,7 +71,7 @@ def run(out_dir: Path, full: bool = False) -> Section:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from gametheory.bounds import poa_across_load
+    from gametheory.games.routing import poa_across_load
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

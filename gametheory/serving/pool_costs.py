@@ -20,8 +20,8 @@ A request needs ``s`` ms of prefill work: the profile's batched pass over its un
 Decode (``decode_itl``): ``n = G_D / tp`` workers share the decode traffic evenly; each carries the batch
 b that solves Little's law ``b = (rate / n) * output_tokens * ITL(b) / 1000`` with
 ``ITL(b) = decode_step_ms(b, context)`` at the mid-generation context ``input_tokens + output_tokens / 2``
-(:func:`little_decode_itl_ms`). No solution up to the worker's batch limit (its KV budget, capped at the
-measured batch grid) means the pool is saturated.
+(:func:`~gametheory.games.resource.decode_pool.little_decode_itl_ms`). No solution up to the worker's batch
+limit (its KV budget, capped at the measured batch grid) means the pool is saturated.
 
 Every cost raises :class:`~gametheory.errors.CapacityExceededError` (load and capacity named) where the pool
 is unstable and :class:`~gametheory.errors.InvalidInputError` below one worker, so
@@ -39,10 +39,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from gametheory._validate import nonnegative_scalar, positive_scalar
 from gametheory.errors import CapacityExceededError, InvalidInputError
+from gametheory.games.resource.decode_pool import little_decode_itl_ms
 
 __all__ = [
     "DecodeITL",
@@ -51,7 +51,6 @@ __all__ = [
     "GoodputSplits",
     "decode_itl",
     "goodput_splits",
-    "little_decode_itl_ms",
     "md1_wait",
     "mdc_wait",
     "prefill_service_ms",
@@ -233,35 +232,6 @@ def prefill_ttft(profile, rate_rps: float, input_tokens: int, hit_rate: float = 
 
 
 # --------------------------------------------------------------------------------------------- decode
-def little_decode_itl_ms(step_ms: Callable, rate_per_worker_rps: float, output_tokens: float,
-                         max_batch: float) -> float:
-    """Inter-token latency (ms) of one decode worker fed ``rate_per_worker_rps``; ``inf`` when saturated.
-
-    ``step_ms(batch)``: the decode step latency (ms) at the worker's context. The batch b is the smallest
-    fixed point of Little's law ``b = rate * output_tokens * ITL(b) / 1000`` in
-    ``[0, max_batch]`` (a geometric scan for the first sign change, then Brent's method); the ITL is the
-    step latency at ``max(b, 1)`` (a worker never runs less than one sequence).
-    """
-    per_worker = rate_per_worker_rps * output_tokens / 1000.0
-
-    def excess(b):
-        return per_worker * float(step_ms(b)) - b
-
-    grid = np.unique(np.r_[0.0, np.geomspace(1e-3, float(max_batch), 200)])
-    try:  # vectorized step-latency functions (profiles) are evaluated in one call
-        values = per_worker * np.asarray(step_ms(grid), dtype=float) - grid
-        if values.shape != grid.shape:
-            raise TypeError
-    except (TypeError, ValueError):
-        values = np.array([excess(b) for b in grid])
-    below = np.flatnonzero(values <= 0)
-    if below.size == 0:
-        return math.inf
-    i = int(below[0])
-    b = 0.0 if i == 0 else brentq(excess, grid[i - 1], grid[i], xtol=1e-12)
-    return float(step_ms(max(b, 1.0)))
-
-
 @dataclass(frozen=True)
 class DecodeITL:
     """Mean ITL (ms) of a decode pool of ``G / gpus_per_worker`` workers (module docstring has the model).

@@ -15,7 +15,7 @@ Why the potential breaks: with omega = 0 the cost is the gradient of Beckmann's 
 omega > 0 c_kw is still the gradient of Phi(x) = sum_w int_0^{X_w} l_w - omega sum_kw int_0^{x_kw} h_k, but
 Phi is no longer convex (the cache term is concave), so it has several local minima = several stable
 equilibria, and first-order methods need multiple starts. In the atomic game with identity-dependent
-(asymmetric) overlaps no potential exists at all (see :mod:`gametheory.games.atomic`).
+(asymmetric) overlaps no potential exists at all (see :mod:`gametheory.games.routing.atomic`).
 
 Equilibria: projection dynamics x_k <- Proj_{simplex r_k}(x_k - gamma c_k(x)) (Dafermos 1980; Nagurney &
 Zhang 1996) from several starts; a fixed point is a Wardrop equilibrium. Certificate: max over classes of

@@ -9,7 +9,7 @@ the ``latency`` attribute, plus demands ``{(origin, destination): rate}``. Users
   found by the same solver on marginal costs l + x l'; ``objective`` is the total cost.
 
 Both use path-based gradient projection (Jayakrishnan et al. 1994; see
-:mod:`gametheory.games.network_solvers`) with the relative gap (sum t x - sum t y_AON) / sum t x as
+:mod:`gametheory.games.network.solvers`) with the relative gap (sum t x - sum t y_AON) / sum t x as
 stopping rule and certificate. :meth:`NetworkGame.solve_cvxpy` is the convex-program cross-check for
 small graphs. :func:`read_tntp` builds a game from TNTP net and trips files (BPR links).
 """
@@ -26,7 +26,7 @@ import numpy as np
 from gametheory._validate import nonnegative_array
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, InvalidInputError
-from gametheory.games.network_solvers import (
+from gametheory.games.network.solvers import (
     BPRCosts,
     CurveCosts,
     MarginalCosts,

@@ -52,7 +52,7 @@ from scipy.optimize import brentq, linprog
 from gametheory._validate import nonnegative_array, positive_scalar
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
-from gametheory.serving.pool_costs import little_decode_itl_ms
+from gametheory.games.resource.decode_pool import little_decode_itl_ms
 
 __all__ = [
     "CoupledEquilibrium",

@@ -22,8 +22,8 @@ Model as implemented (units: costs in ms-equivalent per unit time, demand in req
   (k, t) of fetch[i, k, t])``. Social cost = sum over workers.
 
 The uncapacitated variant (all capacities ``inf``, one tier, access 0) is exactly Chun et al.'s basic game.
-Solvers live in :mod:`gametheory.games.caching_solvers` (equilibria, enumeration, PoA/PoS) and
-:mod:`gametheory.games.caching_milp` (social optimum); the game delegates to them.
+Solvers live in :mod:`gametheory.games.caching.solvers` (equilibria, enumeration, PoA/PoS) and
+:mod:`gametheory.games.caching.milp` (social optimum); the game delegates to them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,32 @@ import numpy as np
 
 from gametheory._validate import finite_array, nonnegative_array, positive_scalar
 from gametheory.errors import InvalidInputError
+
+__all__ = [
+    "BLOCK_TOKENS",
+    "CachingGame",
+    "IB_NDR_GBPS",
+    "KV_BYTES_PER_TOKEN",
+    "NVLINK5_GBPS",
+    "TIER_BANDWIDTH_GBPS",
+    "TIER_HOLD_WEIGHT",
+    "TIER_LATENCY_MS",
+    "TIER_NAMES",
+    "block_bytes",
+    "chun_game",
+    "complete_topology",
+    "default_tier_access_ms",
+    "hierarchical_topology",
+    "infiniband_ms",
+    "line_topology",
+    "make_game",
+    "nvlink_ms",
+    "player_costs_batch",
+    "recompute_ms_from_profile",
+    "star_topology",
+    "transfer_ms",
+    "tree_topology",
+]
 
 TIER_NAMES = ("G1", "G2", "G3", "G4")
 
@@ -83,16 +109,15 @@ def default_tier_access_ms(nbytes: float | None = None) -> np.ndarray:
     return np.array([TIER_LATENCY_MS[t] + transfer_ms(TIER_BANDWIDTH_GBPS[t], nbytes) for t in TIER_NAMES])
 
 
-def recompute_ms_from_profile(profile_name: str, tokens: int = BLOCK_TOKENS) -> float:
+def recompute_ms_from_profile(profile, tokens: int = BLOCK_TOKENS) -> float:
     """Recompute cost of a block = prefill time of ``tokens`` tokens on a measured profile (ms).
 
-    Uses :func:`gametheory.serving.profiles.load_profile` (optional dependency).
+    ``profile``: anything with a ``prefill_ms(tokens)`` method, e.g. a profile loaded by
+    :func:`gametheory.serving.profiles.load_profile`.
     """
-    try:
-        from gametheory.serving.profiles import load_profile
-    except ImportError as exc:  # pragma: no cover - optional
-        raise InvalidInputError("recompute from a profile needs gametheory.serving.profiles") from exc
-    return float(load_profile(profile_name).prefill_ms(float(tokens)))
+    if not callable(getattr(profile, "prefill_ms", None)):
+        raise InvalidInputError(f"profile must have a prefill_ms(tokens) method, got {profile!r}")
+    return float(profile.prefill_ms(float(tokens)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -220,15 +245,15 @@ class CachingGame:
 
     # delegation to the solvers --------------------------------------------------------------------------
     def best_response_dynamics(self, **kwargs):
-        from gametheory.games.caching_solvers import best_response_dynamics
+        from gametheory.games.caching.solvers import best_response_dynamics
         return best_response_dynamics(self, **kwargs)
 
     def enumerate(self, **kwargs):
-        from gametheory.games.caching_solvers import enumerate_profiles
+        from gametheory.games.caching.solvers import enumerate_profiles
         return enumerate_profiles(self, **kwargs)
 
     def social_optimum(self, **kwargs):
-        from gametheory.games.caching_milp import social_optimum_milp
+        from gametheory.games.caching.milp import social_optimum_milp
         return social_optimum_milp(self, **kwargs)
 
     def with_capacity(self, worker: int, tier: int, capacity: float) -> CachingGame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gametheory.games.caching import (
+from gametheory.games.caching.game import (
     chun_game,
     complete_topology,
     default_tier_access_ms,
@@ -18,7 +18,17 @@ from gametheory.games.caching import (
     make_game,
     nvlink_ms,
 )
-from gametheory.games.caching_solvers import enumerate_profiles
+from gametheory.games.caching.solvers import enumerate_profiles
+
+__all__ = [
+    "cache_paradox",
+    "complete_graph_counterexamples",
+    "complete_graph_poa",
+    "hbm_saturation",
+    "hierarchical_poa",
+    "kvbm_vs_game",
+    "line_poa",
+]
 
 
 def complete_graph_poa(ns=(2, 3, 4, 5, 6), alphas=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0), d: float = 1.0,
@@ -116,20 +126,17 @@ def hierarchical_poa(nodes=(2, 3), gpus_per_node=2, alphas=(0.01, 0.1, 0.5, 1.0)
 
 
 def kvbm_vs_game(seeds=(0, 1, 2), n_workers: int = 3, n_blocks: int = 6, n_requests: int = 2000,
-                 profile: str | None = "b200_llama31_70b_tp4_fp8_trtllm") -> list[tuple]:
+                 recompute_ms: float = 5.0) -> list[tuple]:
     """Rows (seed, KVBM cost, equilibrium cost, optimum cost, KVBM/opt, KVBM regret) on a 3-node IB line.
 
     Demand = empirical request rate of a seeded Zipf trace (x100 to express per-100-time-unit rates); tiers
-    G1 (2 blocks), G2 (3 blocks), G3, G4 uncapacitated with default access costs; recompute = prefill time
-    of one 64-token block from the measured profile (falls back to 5 ms if the profile is unavailable).
+    G1 (2 blocks), G2 (3 blocks), G3, G4 uncapacitated with default access costs; ``recompute_ms`` = the
+    recompute cost of a block (ms; e.g. :func:`~gametheory.games.caching.game.recompute_ms_from_profile`).
     """
-    from gametheory.games.caching import infiniband_ms, recompute_ms_from_profile
-    from gametheory.games.kvbm import compare_with_game, demand_from_trace, synthetic_trace
+    from gametheory.games.caching.game import infiniband_ms
+    from gametheory.games.caching.kvbm import compare_with_game, demand_from_trace, synthetic_trace
 
-    try:
-        rc = recompute_ms_from_profile(profile) if profile else 5.0
-    except Exception:  # optional dependency: the profile module or its data may be absent
-        rc = 5.0
+    rc = recompute_ms
     rows = []
     for seed in seeds:
         tr = synthetic_trace(n_workers, n_blocks, n_requests, seed=seed)

@@ -21,7 +21,9 @@ import scipy.sparse as sp
 
 from gametheory.certificates import Certificate
 from gametheory.errors import CertificateError, ConvergenceError
-from gametheory.games.caching import CachingGame
+from gametheory.games.caching.game import CachingGame
+
+__all__ = ["OptimumResult", "social_optimum_bruteforce", "social_optimum_milp"]
 
 
 @dataclass
@@ -98,7 +100,7 @@ def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_
 
 def social_optimum_bruteforce(game: CachingGame, **kwargs) -> OptimumResult:
     """Brute-force social optimum by enumerating every feasible profile (tiny instances only)."""
-    from gametheory.games.caching_solvers import enumerate_profiles
+    from gametheory.games.caching.solvers import enumerate_profiles
 
     res = enumerate_profiles(game, **kwargs)
     return OptimumResult(res.optimum, res.optimum_cost, True, f"enumerated {res.n_profiles} profiles",

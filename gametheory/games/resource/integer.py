@@ -40,7 +40,7 @@ import numpy as np
 
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, CertificateError, InvalidInputError
-from gametheory.games.resource import PDResourceGame
+from gametheory.games.resource.game import PDResourceGame
 
 __all__ = [
     "IntegerSolution",

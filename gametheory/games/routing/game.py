@@ -5,11 +5,11 @@ prefix) have demand r_k (requests/s). A class-k request on w costs
 
     c_kw = l_w(X_w) - omega * h_k(x_kw),     h_k(y) = H_k (1 - exp(-y / s_k))
 
-(see :mod:`gametheory.games.cache_routing` for the form and why the potential is no longer convex).
+(see :mod:`gametheory.games.routing.cache_routing` for the form and why the potential is no longer convex).
 
 - omega = 0: a plain parallel-link congestion game. Equilibrium and optimum by the exact water-filling
-  fast path (:mod:`gametheory.games.wardrop`); the cvxpy Beckmann program is in
-  :mod:`gametheory.games.routing_cvx` (``method="cvxpy"``). Only worker totals are unique; per-class flows
+  fast path (:mod:`gametheory.games.routing.wardrop`); the cvxpy Beckmann program is in
+  :mod:`gametheory.games.routing.cvx` (``method="cvxpy"``). Only worker totals are unique; per-class flows
   are reported proportional to demand.
 - omega > 0: equilibria by projection dynamics from several starts (distinct equilibria are returned by
   :meth:`RoutingGame.equilibria`); the social optimum by a MILP with a certified gap (small instances).
@@ -28,9 +28,9 @@ import numpy as np
 from gametheory._validate import nonnegative_array, nonnegative_scalar
 from gametheory.certificates import Certificate
 from gametheory.errors import ConvergenceError, InvalidInputError
-from gametheory.games import cache_routing as cr
-from gametheory.games.routing_cvx import beckmann_cvx, optimum_cvx
-from gametheory.games.wardrop import CurveBank, level_gap, water_fill
+from gametheory.games.routing import cache_routing as cr
+from gametheory.games.routing.cvx import beckmann_cvx, optimum_cvx
+from gametheory.games.routing.wardrop import CurveBank, level_gap, water_fill
 from gametheory.latency import LatencyCurve
 
 __all__ = ["RoutingGame", "RoutingResult"]

@@ -194,7 +194,7 @@ class PDResourceGame:
     differences, which assumes it is smooth: a cost with kinks must supply its (one-sided) derivative).
     ``weights`` = (w_P, w_D) of the social cost.
     ``step`` = GPUs per worker (tensor-parallel size) for the integer game in
-    :mod:`gametheory.games.resource_integer`; ``min_gpus`` = lower bounds per pool (defaults to 0; the
+    :mod:`gametheory.games.resource.integer`; ``min_gpus`` = lower bounds per pool (defaults to 0; the
     region where a cost is infinite or raises :class:`CapacityExceededError` is excluded automatically).
     """
 

@@ -21,7 +21,16 @@ from scipy.optimize import linear_sum_assignment
 
 from gametheory.certificates import Certificate
 from gametheory.errors import ConvergenceError, InvalidInputError
-from gametheory.games.caching import CachingGame, _reach_costs, player_costs_batch
+from gametheory.games.caching.game import CachingGame, _reach_costs, player_costs_batch
+
+__all__ = [
+    "EnumerationResult",
+    "EquilibriumResult",
+    "best_response",
+    "best_response_dynamics",
+    "enumerate_profiles",
+    "equilibrium_gap",
+]
 
 _BIG = 1e30
 

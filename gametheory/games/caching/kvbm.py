@@ -19,7 +19,9 @@ import numpy as np
 
 from gametheory._validate import finite_array, finite_scalar
 from gametheory.errors import InvalidInputError
-from gametheory.games.caching import CachingGame
+from gametheory.games.caching.game import CachingGame
+
+__all__ = ["KVBMComparison", "KVBMPolicy", "compare_with_game", "demand_from_trace", "simulate", "synthetic_trace"]
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,8 @@ class KVBMComparison:
 
 def compare_with_game(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> KVBMComparison:
     """Simulate KVBM, then evaluate its final placement in ``game`` next to BR dynamics and the MILP optimum."""
-    from gametheory.games.caching_milp import social_optimum_milp
-    from gametheory.games.caching_solvers import _ratio, best_response_dynamics, equilibrium_gap
+    from gametheory.games.caching.milp import social_optimum_milp
+    from gametheory.games.caching.solvers import _ratio, best_response_dynamics, equilibrium_gap
 
     s = simulate(game, trace, policy)
     cost = game.social_cost(s)

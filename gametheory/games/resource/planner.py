@@ -7,7 +7,7 @@ load (any pool costs: textbook, M/M/1, serving-derived), so the same dynamics ru
 
 At the end of interval t the Planner observes the system and sets the split of interval t + 1: it computes,
 at what it observes, how much one worker moved decode -> prefill or prefill -> decode would lower
-``C_P + C_D`` (the potential of the variational equilibrium, :mod:`gametheory.games.resource_integer`) and
+``C_P + C_D`` (the potential of the variational equilibrium, :mod:`gametheory.games.resource.integer`) and
 moves one worker the way that lowers it more, or stays when neither does. A one-step best-improvement
 (greedy) walk toward the integer VE of the load it sees. What it observes (``observe``):
 
@@ -35,8 +35,8 @@ import numpy as np
 
 from gametheory._validate import nonnegative_array, positive_scalar
 from gametheory.errors import InvalidInputError
-from gametheory.games.resource import PDResourceGame
-from gametheory.games.resource_integer import (
+from gametheory.games.resource.game import PDResourceGame
+from gametheory.games.resource.integer import (
     TIE_RTOL,
     SplitTable,
     integer_equilibria,

@@ -1,0 +1,74 @@
+"""Game 1: the prefill and decode pools share a GPU budget (paper Definition 1, Proposition 1).
+
+:mod:`~gametheory.games.resource.game` holds the continuous game and its variational equilibrium / optimum,
+:mod:`~gametheory.games.resource.integer` the same on the integer worker grid,
+:mod:`~gametheory.games.resource.closed_forms` symbolic solutions of two cost families,
+:mod:`~gametheory.games.resource.decode_pool` the decode pool's ITL by Little's law and
+:mod:`~gametheory.games.resource.planner` the Planner's +-1 dynamics on a load trace.
+"""
+
+from gametheory.games.resource.closed_forms import CASES, ClosedForms, NumericForms, derive, evaluate
+from gametheory.games.resource.decode_pool import little_decode_itl_ms
+from gametheory.games.resource.game import (
+    InverseCost,
+    MM1PoolCost,
+    PDResourceGame,
+    PerGPULoadCost,
+    ResourceSolution,
+    kkt_certificate,
+    solve_split,
+)
+from gametheory.games.resource.integer import (
+    IntegerSolution,
+    RoundingComparison,
+    SplitTable,
+    best_responses,
+    compare_with_rounding,
+    integer_equilibria,
+    integer_equilibrium,
+    integer_optimum,
+    integer_price_of_anarchy,
+    is_generalized_nash,
+    one_step_certificate,
+    split_table,
+)
+from gametheory.games.resource.planner import (
+    DYNAMO_INTERVAL_S,
+    PAPER_INTERVAL_S,
+    Oscillation,
+    PlannerResult,
+    planner_dynamics,
+)
+
+__all__ = [
+    "CASES",
+    "DYNAMO_INTERVAL_S",
+    "PAPER_INTERVAL_S",
+    "ClosedForms",
+    "IntegerSolution",
+    "InverseCost",
+    "MM1PoolCost",
+    "NumericForms",
+    "Oscillation",
+    "PDResourceGame",
+    "PerGPULoadCost",
+    "PlannerResult",
+    "ResourceSolution",
+    "RoundingComparison",
+    "SplitTable",
+    "best_responses",
+    "compare_with_rounding",
+    "derive",
+    "evaluate",
+    "integer_equilibria",
+    "integer_equilibrium",
+    "integer_optimum",
+    "integer_price_of_anarchy",
+    "is_generalized_nash",
+    "kkt_certificate",
+    "little_decode_itl_ms",
+    "one_step_certificate",
+    "planner_dynamics",
+    "solve_split",
+    "split_table",
+]

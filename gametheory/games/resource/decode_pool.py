@@ -1,0 +1,45 @@
+"""The decode pool's inter-token latency from its step-latency curve, by Little's law.
+
+Shared by Game 1's pool costs (:mod:`gametheory.serving.pool_costs`) and the coupled system
+(:mod:`gametheory.games.coupled`): a decode worker fed ``rate`` requests/s, each generating
+``output_tokens`` tokens, carries the batch b that solves ``b = rate * output_tokens * ITL(b) / 1000``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from scipy.optimize import brentq
+
+__all__ = ["little_decode_itl_ms"]
+
+
+def little_decode_itl_ms(step_ms: Callable, rate_per_worker_rps: float, output_tokens: float,
+                         max_batch: float) -> float:
+    """Inter-token latency (ms) of one decode worker fed ``rate_per_worker_rps``; ``inf`` when saturated.
+
+    ``step_ms(batch)``: the decode step latency (ms) at the worker's context. The batch b is the smallest
+    fixed point of Little's law ``b = rate * output_tokens * ITL(b) / 1000`` in
+    ``[0, max_batch]`` (a geometric scan for the first sign change, then Brent's method); the ITL is the
+    step latency at ``max(b, 1)`` (a worker never runs less than one sequence).
+    """
+    per_worker = rate_per_worker_rps * output_tokens / 1000.0
+
+    def excess(b):
+        return per_worker * float(step_ms(b)) - b
+
+    grid = np.unique(np.r_[0.0, np.geomspace(1e-3, float(max_batch), 200)])
+    try:  # vectorized step-latency functions (profiles) are evaluated in one call
+        values = per_worker * np.asarray(step_ms(grid), dtype=float) - grid
+        if values.shape != grid.shape:
+            raise TypeError
+    except (TypeError, ValueError):
+        values = np.array([excess(b) for b in grid])
+    below = np.flatnonzero(values <= 0)
+    if below.size == 0:
+        return math.inf
+    i = int(below[0])
+    b = 0.0 if i == 0 else brentq(excess, grid[i - 1], grid[i], xtol=1e-12)
+    return float(step_ms(max(b, 1.0)))
