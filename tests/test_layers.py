@@ -162,3 +162,8 @@ def test_the_layer_check_sees_an_upward_import(tmp_path, monkeypatch, source, ex
     monkeypatch.setitem(MODULES, "gametheory.games.fake", fake)
     up = [t for _, t in imports_of("gametheory.games.fake") if RANK[layer(t)] > RANK[layer("gametheory.games.fake")]]
     assert bool(up) == (expected == "upward")
+
+
+def test_paper_setup_imports_nothing_from_the_package():
+    """The paper's constants are the bottom of the package: plain numbers and names."""
+    assert imports_of("gametheory.paper_setup") == []

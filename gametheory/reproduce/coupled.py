@@ -20,18 +20,19 @@ import numpy as np
 
 from gametheory.errors import ConvergenceError
 from gametheory.games import coupled as cg
+from gametheory.paper_setup import (
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    PROFILE_340B,
+    TEMPLATES,
+    WORKERS_340B,
+)
+from gametheory.paper_setup import PROFILE_70B as PROFILE
+from gametheory.paper_setup import SHARED_PREFIX_TOKENS as PREFIX_TOKENS
+from gametheory.paper_setup import WORKERS_70B as WORKERS
 from gametheory.reproduce import Section, Table
 
 TITLE = "Coupled games: the section 4.4 loop and the PoA of the whole system"
-
-PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"
-WORKERS = 6  # 3 nodes x 8 B200 GPUs / TP4
-PROFILE_340B = "b200_nemotron4_340b_tp8_fp8_vllm"
-WORKERS_340B = 3  # 3 nodes x 8 B200 GPUs / TP8: the paper's 1P/2D
-TEMPLATES = 5
-INPUT_TOKENS = 128
-PREFIX_TOKENS = 112  # 7 of 8 KV blocks of 16 tokens shared by a template (our assumption)
-OUTPUT_TOKENS = 128  # our assumption: the paper does not state its output length
 
 
 def system_at(total_rate: float, cache_slots: int, profile=None, workers: int = WORKERS) -> cg.CoupledSystem:

@@ -2,7 +2,8 @@
 
 This section computes nothing new: every "ours" cell is taken from the summary of the section named in
 the "source" column (run earlier in the same ``gametheory reproduce`` call). A section that did not run
-leaves "not run" in its rows. The paper's figures are quoted from ../shared/paper.md (arXiv 2606.17081).
+leaves "not run" in its rows. The paper's figures are quoted from the paper (arXiv 2606.17081) and
+:mod:`gametheory.paper_setup`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from gametheory.paper_setup import PAPER_KNEE
 from gametheory.reproduce import Section, Table
 
 TITLE = "The paper's figures next to ours"
+KNEE_TEXT = f"C in ({PAPER_KNEE[0]}, {PAPER_KNEE[1]}]"
 
 
 def _fmt(value, digits: int = 4) -> str:
@@ -90,21 +93,21 @@ KNEE_METRICS = {"knee_sim": "ITL P50 (simulator)", "knee_sim_ttft_p99": "TTFT P9
 
 def _regimes_rows(summary: dict) -> list[list[str]]:
     if not summary:
-        return [["Knee of PoA-hat vs concurrency", "C in (96, 128]", "not run", "regimes"]]
+        return [["Knee of PoA-hat vs concurrency", KNEE_TEXT, "not run", "regimes"]]
     rows = []
     for key, value in sorted(summary.items()):
         if "knee" in key and isinstance(value, dict):
             for setup, knee in value.items():
                 ours = "no knee in the grid" if knee is None else _fmt(float(knee), 3)
                 what = KNEE_METRICS.get(key, key)
-                rows.append([f"Knee of {what} vs C, {setup}", "C in (96, 128]", ours, "regimes"])
+                rows.append([f"Knee of {what} vs C, {setup}", KNEE_TEXT, ours, "regimes"])
         if "knee" in key and isinstance(value, (int, float, str)):
-            rows.append([f"Knee ({key})", "C in (96, 128]", _fmt(value), "regimes"])
+            rows.append([f"Knee ({key})", KNEE_TEXT, _fmt(value), "regimes"])
         if "plateau" in key and isinstance(value, (int, float, str)):
             rows.append([f"PoA-hat plateau ({key})", "7-19 (340B: 18.7 +- 0.10)", _fmt(value), "regimes"])
         if "cv" in key.lower() and isinstance(value, (int, float, str)):
             rows.append([f"Cross-config CV ({key})", "< 0.5 % below the knee", _fmt(value), "regimes"])
-    return rows or [["Knee of PoA-hat vs concurrency", "C in (96, 128]", "see docs/regimes.md", "regimes"]]
+    return rows or [["Knee of PoA-hat vs concurrency", KNEE_TEXT, "see docs/regimes.md", "regimes"]]
 
 
 def _resource_rows(summary: dict) -> list[list[str]]:
@@ -115,7 +118,7 @@ def _resource_rows(summary: dict) -> list[list[str]]:
              f"{_fmt(summary['poa_max_rate_rps'])} req/s)", "resource"]]
     for knee in summary.get("prefill_knee", []):
         rows.append([f"Knee: one prefill worker saturates (prefill batch {knee['prefill_batch']})",
-                     "C in (96, 128]", f"C = X_max R_0 = {_fmt(knee['knee_concurrency'], 3)}", "resource"])
+                     KNEE_TEXT, f"C = X_max R_0 = {_fmt(knee['knee_concurrency'], 3)}", "resource"])
     return rows
 
 

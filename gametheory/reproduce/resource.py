@@ -23,17 +23,15 @@ from pathlib import Path
 import numpy as np
 
 from gametheory.errors import CapacityExceededError
+from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, SETUPS, TOTAL_GPUS
+from gametheory.paper_setup import PROFILE_70B as PROFILE
 from gametheory.reproduce import Section, Table
 
 TITLE = "Game 1: the P/D split on the measured B200 profile (equilibrium vs optimum, fixed layouts)"
 
-PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"
-TOTAL_GPUS = 24  # 3 nodes x 8 B200
-INPUT_TOKENS = 128
-OUTPUT_TOKENS = 128  # our assumption: the paper does not state its output length
 PREFILL_BATCH = 4  # prefill pass amortized over 4 requests (as in docs/coupled.md)
-LAYOUTS = {"1P/2D": (1, 2), "1P/5D": (1, 5)}  # (prefill, decode) workers
-PAPER_KNEE = (96, 128)
+#: the paper's 70B layouts, (prefill, decode) workers
+LAYOUTS = {f"{s.n_prefill}P/{s.n_decode}D": (s.n_prefill, s.n_decode) for s in SETUPS.values() if s.profile == PROFILE}
 
 
 def _profile():

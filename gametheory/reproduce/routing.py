@@ -7,7 +7,9 @@ batch b, context 2048 tokens) for requests of ``OUTPUT_TOKENS`` output tokens: a
 sustains x(b) = 1000 b / (OUTPUT_TOKENS t(b)) requests/s with latency OUTPUT_TOKENS t(b) ms (Little's law);
 a Pole curve a + b x + c / (kappa - x) is fitted in code to these points (least squares on relative error,
 kappa above the largest measured throughput). The cache benefit H (ms) is the measured prefill time of a
-``SHARED_PREFIX_TOKENS`` shared prefix (prefill slope of the profile times the prefix length).
+``EXAMPLE_PREFIX_TOKENS`` shared prefix (prefill slope of the profile times the prefix length). This section is
+a worked example on long prompts (2048-token context, 1024-token prefix, 256 output tokens), not the paper's
+128-token workload of :mod:`gametheory.paper_setup`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ TITLE = "Game 3: routing PoA and bounds across load (measured B200 profiles)"
 PROFILES = ("b200_llama31_70b_tp4_fp8_trtllm", "b200_llama31_70b_tp4_bf16_trtllm", "b200_llama31_70b_tp4_fp8_vllm")
 OUTPUT_TOKENS = 256
 DECODE_CONTEXT = 2048
-SHARED_PREFIX_TOKENS = 1024
+EXAMPLE_PREFIX_TOKENS = 1024
 
 
 def fit_pole(x: np.ndarray, y: np.ndarray):
@@ -60,7 +62,7 @@ def worker_curves() -> tuple[list, list[str], list[float], float]:
         curve, err = fit_pole(x, y)
         curves.append(curve)
         names.append(f"{name} (fit max rel err {err:.1%})")
-        H.append(float(p.prefill_fit.curve.derivative(4096.0)) * SHARED_PREFIX_TOKENS)
+        H.append(float(p.prefill_fit.curve.derivative(4096.0)) * EXAMPLE_PREFIX_TOKENS)
         measured += float(x.max())
     return curves, names, H, measured
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from gametheory._validate import finite_scalar, positive_scalar
 from gametheory.errors import InvalidInputError
+from gametheory.paper_setup import ROUTER_TABLE
 
 __all__ = [
     "PAPER_TABLE",
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 # regime -> (tau = router temperature, omega = overlap_score_weight); the paper's Table 2.
-PAPER_TABLE = ((0.0, 1.0), (0.7, 1.0), (0.8, 0.1))
+PAPER_TABLE = ROUTER_TABLE
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ the toolkit never needs it):
 
 Workload (the paper's shape, section 7): 128-token inputs, 5 prefix templates (``num_prefix_groups=5``) that
 share the first half of the prompt (``shared_prefix_ratio=0.5``, 64 tokens = 4 blocks of 16), and a fixed
-output length of 128 tokens (the paper does not state its output length; 128 is our choice).
+output length of 128 tokens (the paper does not state its output length; 128 is our choice). The replay's
+shared prefix is not yet :data:`gametheory.paper_setup.SHARED_PREFIX_TOKENS` (96): it moves with the one
+serving workload of the engine-model rework, together with the replay tables of docs/dynamo.md.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ from pathlib import Path
 import numpy as np
 
 from gametheory.errors import InvalidInputError
+from gametheory.paper_setup import (
+    BLOCK_TOKENS,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    SETUPS,
+    TEMPLATES,
+    Setup,
+)
 
 __all__ = [
     "SETUPS",
@@ -64,24 +74,7 @@ __all__ = [
     "interval",
 ]
 
-BLOCK_SIZE = 16  # tokens per KV block (the paper's and Dynamo's default for vLLM)
-
-
-@dataclass(frozen=True)
-class Setup:
-    """One of the paper's deployments: profile name, prefill workers, decode workers."""
-
-    name: str
-    profile: str
-    n_prefill: int
-    n_decode: int
-
-
-SETUPS = {
-    "340b_1p2d": Setup("340b_1p2d", "b200_nemotron4_340b_tp8_fp8_vllm", 1, 2),
-    "70b_1p2d": Setup("70b_1p2d", "b200_llama31_70b_tp4_fp8_trtllm", 1, 2),
-    "70b_1p5d": Setup("70b_1p5d", "b200_llama31_70b_tp4_fp8_trtllm", 1, 5),
-}
+BLOCK_SIZE = BLOCK_TOKENS  # tokens per KV block (the paper's and Dynamo's default for vLLM)
 
 # The 16 (tau, omega) configurations of a Pareto sweep: router temperature x overlap_score_weight.
 # The paper does not list its grid; this one brackets its three table entries (0,1), (0.7,1.0), (0.8,0.1).
@@ -93,9 +86,9 @@ OMEGAS = (0.1, 0.5, 1.0, 2.0)
 class Workload:
     """The paper's request shape: input/output tokens, prefix templates and their shared fraction."""
 
-    isl: int = 128
-    osl: int = 128
-    num_prefix_groups: int = 5
+    isl: int = INPUT_TOKENS
+    osl: int = OUTPUT_TOKENS
+    num_prefix_groups: int = TEMPLATES
     shared_prefix_ratio: float = 0.5
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gametheory.errors import InvalidInputError
+from gametheory.paper_setup import OUTPUT_TOKENS
 from gametheory.serving import router as rt
 from gametheory.serving.controller import IntervalReport
 from gametheory.serving.simulator import POLICIES, _Cache
@@ -45,11 +46,10 @@ __all__ = ["ClusterSim", "SimulatorActuator", "replay_workload", "decode_poa_hat
 _CHUNK = 4096  # requests sampled at a time when the request count is open-ended
 
 
-def replay_workload(output_tokens: int = 128) -> Workload:
+def replay_workload(output_tokens: int = OUTPUT_TOKENS) -> Workload:
     """The workload of :mod:`gametheory.serving.dynamo`'s replay in the simulator's terms: 5 templates,
     128-token inputs of which the first 64 (``shared_prefix_ratio`` 0.5) are shared, ``output_tokens`` out."""
-    return Workload(n_templates=5, input_tokens=(128, 128), output_tokens=(output_tokens, output_tokens),
-                    prefix_tokens=64)
+    return Workload(output_tokens=(output_tokens, output_tokens), prefix_tokens=64)
 
 
 class ClusterSim:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gametheory.errors import InvalidInputError
+from gametheory.paper_setup import SHARED_PREFIX_TOKENS
 
 __all__ = ["METRICS", "ValidationRow", "sim_run", "sim_vs_model", "sim_vs_replay"]
 
@@ -91,7 +92,7 @@ def sim_vs_replay(setup: str, concurrencies, tau: float = 0.0, omega: float = 1.
 
 
 def sim_vs_model(profile, n_decode: int, concurrencies, *, n_requests: int = 4000, warmup: int = 1000,
-                 prefix_tokens: int = 96, seed: int = 0) -> list[dict]:
+                 prefix_tokens: int = SHARED_PREFIX_TOKENS, seed: int = 0) -> list[dict]:
     """Our simulator against our analytic closed-loop model (:func:`gametheory.serving.queueing.closed_loop`,
     approximate MVA) on the paper's workload (5 templates, 128-token inputs sharing ``prefix_tokens``, warm
     caches, so the model's prefill computes ``128 - prefix_tokens`` tokens): throughput, mean TTFT and mean

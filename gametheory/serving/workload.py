@@ -1,9 +1,8 @@
 """Request workloads: the paper's 5-template prefix-sharing workload and user-defined ones.
 
 A workload draws, per request, a template index (shared prefix), an input length and an output length
-(tokens). The paper's workload: 5 templates, 128-token inputs; we assume the shared prefix is
-``prefix_frac`` = 3/4 of the input (the paper does not state it) and ``output_tokens`` = 128 (assumed;
-the paper does not state the output length).
+(tokens). The paper's workload: 5 templates, 128-token inputs; the shared prefix (96 tokens) and the output
+length (128) are our assumptions (:mod:`gametheory.paper_setup`).
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gametheory.errors import InvalidInputError
+from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, SHARED_PREFIX_TOKENS, TEMPLATES
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,10 @@ class Workload:
     [lo, hi] (tokens); template popularity ``weights`` (uniform if None). think_ms: mean exponential think
     time of closed-loop clients (0 = none). arrival_rate_per_s: if set, open Poisson arrivals instead."""
 
-    n_templates: int = 5
-    input_tokens: tuple[int, int] = (128, 128)
-    output_tokens: tuple[int, int] = (128, 128)
-    prefix_tokens: int = 96
+    n_templates: int = TEMPLATES
+    input_tokens: tuple[int, int] = (INPUT_TOKENS, INPUT_TOKENS)
+    output_tokens: tuple[int, int] = (OUTPUT_TOKENS, OUTPUT_TOKENS)
+    prefix_tokens: int = SHARED_PREFIX_TOKENS
     weights: tuple[float, ...] | None = None
     think_ms: float = 0.0
     arrival_rate_per_s: float | None = None
@@ -56,8 +56,7 @@ class Workload:
         }
 
 
-def paper_workload(output_tokens: int = 128) -> Workload:
-    """The paper's workload: 5 templates, 128-token inputs; 96-token shared prefix and the output length
-    are our assumptions (not stated in the paper)."""
-    return Workload(n_templates=5, input_tokens=(128, 128), output_tokens=(output_tokens, output_tokens),
-                    prefix_tokens=96)
+def paper_workload(output_tokens: int = OUTPUT_TOKENS) -> Workload:
+    """The paper's workload: 5 templates, 128-token inputs; the 96-token shared prefix and the output length
+    are our assumptions (not stated in the paper; :mod:`gametheory.paper_setup`)."""
+    return Workload(output_tokens=(output_tokens, output_tokens))

@@ -53,6 +53,7 @@ from gametheory._validate import nonnegative_array, positive_scalar
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
 from gametheory.games.resource.decode_pool import little_decode_itl_ms
+from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, SHARED_PREFIX_TOKENS
 
 __all__ = [
     "CoupledEquilibrium",
@@ -90,9 +91,9 @@ class CoupledSystem:
     rates: tuple[float, ...]
     prefill_ms: Callable[[float], float]
     decode_step_ms: Callable[[float, float], float]
-    input_tokens: int = 128
-    prefix_tokens: int = 96
-    output_tokens: int = 128
+    input_tokens: int = INPUT_TOKENS
+    prefix_tokens: int = SHARED_PREFIX_TOKENS
+    output_tokens: int = OUTPUT_TOKENS
     cache_slots: int = 1
     max_decode_batch: int = 512
 
@@ -130,8 +131,8 @@ class CoupledSystem:
         the largest measured batch (the fit is not extrapolated).
         """
         positive_scalar(prefill_batch, "prefill_batch")
-        input_tokens = kwargs.get("input_tokens", 128)
-        output_tokens = kwargs.get("output_tokens", 128)
+        input_tokens = kwargs.get("input_tokens", INPUT_TOKENS)
+        output_tokens = kwargs.get("output_tokens", OUTPUT_TOKENS)
         # the KV budget, but no further than the measured batch grid (no extrapolation of the fit)
         kv_limit = profile.max_decode_batch(input_tokens + output_tokens)
         kwargs.setdefault("max_decode_batch", min(kv_limit, int(np.max(profile.decode_batch))))

@@ -43,12 +43,13 @@ from gametheory.games.resource.integer import (
     integer_optimum,
     split_table,
 )
+from gametheory.paper_setup import PLANNER_INTERVAL_S
 
 __all__ = ["DYNAMO_INTERVAL_S", "PAPER_INTERVAL_S", "Oscillation", "PlannerResult", "planner_dynamics"]
 
 #: adjustment interval of Dynamo's Planner by default, and the one in the paper's experiments (seconds)
 DYNAMO_INTERVAL_S = 180.0
-PAPER_INTERVAL_S = 30.0
+PAPER_INTERVAL_S = PLANNER_INTERVAL_S
 
 
 @dataclass(frozen=True)
