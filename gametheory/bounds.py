@@ -45,11 +45,36 @@ PIGOU_LINEAR = 4.0 / 3.0
 
 
 def polynomial(p: float) -> float:
-    """alpha(p) = [1 - p (p+1)^(-(p+1)/p)]^(-1): PoA bound for polynomials of degree <= p (p >= 0)."""
+    """Roughgarden's PoA bound alpha(p) = [1 - p (p+1)^(-(p+1)/p)]^(-1) for polynomial latencies.
+
+    Evaluated without cancellation or overflow for every degree: with u = ln(p + 1) / p,
+    1 - p (p+1)^(-(p+1)/p) = 1 - (1 - 1/(p+1)) e^(-u) = -expm1(-u) + e^(-u) / (p + 1), a sum of two
+    positive terms, so alpha(p) is exact to rounding from p = 1e-300 to p = 1e308 (it grows like p / ln p).
+
+    Parameters
+    ----------
+    p : float
+        The largest degree, >= 0 (finite).
+
+    Returns
+    -------
+    float
+        alpha(p) >= 1 (alpha(0) = 1, alpha(1) = 4/3).
+
+    Raises
+    ------
+    InvalidInputError
+        ``p`` negative, NaN, infinite or not a number.
+
+    References
+    ----------
+    Roughgarden (2003), "The price of anarchy is independent of the network topology", JCSS 67(2).
+    """
     p = nonnegative_scalar(p, "p")
     if p == 0:
         return 1.0
-    return 1.0 / (1.0 - p * (p + 1) ** (-(p + 1) / p))
+    u = math.log1p(p) / p
+    return 1.0 / (-math.expm1(-u) + math.exp(-u) / (p + 1.0))
 
 
 def mm1(capacity, rate: float) -> float:

@@ -67,6 +67,12 @@ class LatencyCurve:
     #: load where latency becomes infinite; ``math.inf`` for curves without one
     capacity: float = math.inf
 
+    @property
+    def has_kinks(self) -> bool:
+        """True when the derivative jumps somewhere (piecewise-linear curves): certificates then allow a
+        subgradient at the kinks. Smooth families (polynomials, BPR, poles, M/M/1) return False."""
+        return False
+
     # ---- to implement -------------------------------------------------------------------------
     def _value(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -361,6 +367,10 @@ class PiecewiseLinear(LatencyCurve):
         object.__setattr__(self, "y", tuple(ys.tolist()))
         object.__setattr__(self, "capacity", cap)
 
+    @property
+    def has_kinks(self) -> bool:
+        return len(self.x) > 2
+
     @cached_property
     def _arrays(self):
         xs, ys = np.asarray(self.x), np.asarray(self.y)
@@ -423,6 +433,11 @@ class Tabulated(LatencyCurve):
         object.__setattr__(self, "y", tuple(ys.tolist()))
         object.__setattr__(self, "capacity", cap)
 
+    @property
+    def has_kinks(self) -> bool:
+        """PCHIP is C1; the flat continuation left of a first load above zero makes a kink there."""
+        return self.x[0] > 0
+
     @cached_property
     def _pchip(self) -> PchipInterpolator:
         return PchipInterpolator(np.asarray(self.x), np.asarray(self.y), extrapolate=False)
@@ -477,6 +492,10 @@ class Scaled(LatencyCurve):
     @property
     def curve_class(self) -> CurveClass:
         return self.base.curve_class
+
+    @property
+    def has_kinks(self) -> bool:
+        return self.base.has_kinks
 
     def _value(self, x):
         return self.factor * self.base._value(x)

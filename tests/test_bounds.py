@@ -71,3 +71,18 @@ def test_bad_inputs():
         bounds.pigou(MM1(1.0), 1.5)
     with pytest.raises(InvalidInputError):
         bounds.polynomial(math.nan)
+
+
+def test_polynomial_bound_exact_for_any_degree():
+    # alpha(p) against 1 / (1 - p (p+1)^(-(p+1)/p)) in enough digits that the subtraction cannot cancel
+    import mpmath as mp
+
+    from gametheory.bounds import polynomial
+
+    for p in (1e-300, 1e-8, 0.5, 1.0, 2.0, 4.0, 1e3, 1e15, 1e16, 1e100, 1e300):
+        with mp.workdps(int(math.log10(p)) + 60 if p > 1 else 60):
+            P = mp.mpf(p)
+            exact = 1 / (1 - P * (P + 1) ** (-(P + 1) / P))
+            assert polynomial(p) == pytest.approx(float(exact), rel=1e-14)
+    assert polynomial(1) == pytest.approx(4 / 3, rel=1e-15)
+    assert math.isfinite(polynomial(1.7976931348623157e308))

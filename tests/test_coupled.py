@@ -396,3 +396,21 @@ def test_340b_tp8_system_and_its_poa():
         assert poa.optimum.routing.certificate.ok
         converged = [e for e in poa.equilibria if e.converged]
         assert converged and all(len(e.certificates) == 3 and all(c.ok for c in e.certificates) for e in converged)
+
+
+def test_price_of_anarchy_finite_when_a_split_carries_the_load():
+    # the README system at 3 x 70 req/s: every cold start herds into a saturated split, but 2P/2D with one
+    # template cached per prefill worker carries the load; the PoA must be finite and the added start certified
+    system = cg.CoupledSystem(
+        workers=4, rates=(70.0, 70.0, 70.0),
+        prefill_ms=lambda tokens: 5.0 + 0.05 * tokens,
+        decode_step_ms=lambda batch, context: 8.0 * (1 + (batch / 128) ** 2),
+        prefix_tokens=96, output_tokens=64, cache_slots=1,
+    )
+    poa = cg.price_of_anarchy(system)
+    assert all(e.status == "saturated" for e in poa.equilibria[:3])
+    assert math.isfinite(poa.optimum.cost_ms) and poa.optimum.n_prefill == 2
+    for value in (poa.system, poa.system_best, poa.game1, poa.game2, poa.game3):
+        assert math.isfinite(value) and value >= 1 - 1e-12
+    added = poa.equilibria[-1]
+    assert added.converged and all(c.ok for c in added.certificates)

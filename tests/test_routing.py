@@ -190,14 +190,17 @@ def test_water_fill_optimum_on_kinked_piecewise_linear_curves():
     brute = minimize_scalar(total, bounds=(0.0, demand), method="bounded", options={"xatol": 1e-12})
     assert game.social_cost(opt.flows) == pytest.approx(brute.fun, rel=1e-9)
     # the subgradient certificate still rejects a point off the optimum
-    from gametheory.games.routing.wardrop import level_gap
+    from gametheory.games.routing.wardrop import CurveBank, level_gap
 
-    def marginals(flows):
-        return np.array([c.marginal(float(v)) for c, v in zip(curves, flows, strict=True)])
-
-    assert level_gap(marginals, opt.flows, [np.inf, np.inf]) <= 1e-9
+    bank = CurveBank(curves)
+    assert bank.kinked.all()
+    assert level_gap(bank, opt.flows, marginal=True) <= 1e-9
     moved = np.asarray(opt.flows, dtype=float) + np.array([0.05, -0.05])
-    assert level_gap(marginals, moved, [np.inf, np.inf]) > 1e-3
+    assert level_gap(bank, moved, marginal=True) > 1e-3
+    # the optimum sits on a kink: without the subgradient allowance its marginal costs differ
+    smooth = CurveBank(curves)
+    smooth.kinked[:] = False
+    assert level_gap(smooth, opt.flows, marginal=True) > 1e-3
 
 
 def test_cache_affinity_optimum_refines_its_pieces_until_the_gap_is_certified():
@@ -218,3 +221,56 @@ def test_cache_affinity_optimum_refines_its_pieces_until_the_gap_is_certified():
     opt = game.optimum()
     assert opt.certificate.ok and "64 piecewise-linear pieces" in opt.message
     assert opt.lower_bound <= opt.cost <= opt.lower_bound + 1e-2 * abs(opt.cost) + 1e-12
+
+
+def test_worst_equilibrium_search_tries_every_class_on_one_worker():
+    # "all classes on worker w" is an exact equilibrium whenever no class gains by moving a sliver of flow to
+    # another worker (cost of an empty worker: l_v(0), cache benefit 0); checked here in closed form. The
+    # search must find it whenever it holds (round-robin starts alone missed it on 12 of 30 such instances).
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _ in range(30):
+        curves = [Affine(float(rng.uniform(0, 1)), float(rng.uniform(0.1, 1))) for _ in range(2)]
+        demands = rng.uniform(0.2, 1.0, size=2)
+        H, s = float(rng.uniform(0.5, 4)), float(rng.uniform(0.05, 0.5))
+        game = RoutingGame(curves, demands, omega=1.0, cache_benefit=H, cache_scale=s)
+        worst = max(e.cost for e in game.equilibria(starts=4))
+        for w in range(2):
+            x = np.zeros((2, 2))
+            x[w] = demands  # (m, K) flows: every class on worker w
+            load = demands.sum()
+            stay = curves[w](load) - H * (1 - np.exp(-demands / s))  # each class's cost on w
+            move = curves[1 - w](0.0)  # a sliver on the empty worker: no cache benefit yet
+            if (stay <= move).all():
+                checked += 1
+                cost = game.social_cost(x)
+                assert worst >= cost - 1e-9 * abs(cost)
+    assert checked >= 10
+
+
+def test_cache_affinity_five_equilibria_three_stable():
+    # two identical workers 0.2 + x, one class, omega = 1, H = 2, s = 0.2, demand 1: with y on worker 1 the
+    # cost difference f(y) = c_1 - c_2 = 2y - 1 + 2 exp(-5y) - 2 exp(-5(1 - y)). Equilibria: y = 0 and y = 1
+    # (f(0) > 0 > f(1)) and every interior root of f; stable where flow moving to the cheaper worker returns
+    # (f' > 0 inside, the boundary points always). The docs quote these figures.
+    from scipy.optimize import brentq
+
+    def f(y):
+        return 2 * y - 1 + 2 * np.exp(-5 * y) - 2 * np.exp(-5 * (1 - y))
+
+    def df(y):
+        return 2 - 10 * np.exp(-5 * y) - 10 * np.exp(-5 * (1 - y))
+
+    grid = np.linspace(0, 1, 20001)
+    v = f(grid)
+    interior = [brentq(f, a, b, xtol=1e-15) for a, b, fa, fb in zip(grid[:-1], grid[1:], v[:-1], v[1:], strict=True)
+                if fa * fb < 0 or fa == 0 and a > 0]
+    assert f(0.0) > 0 > f(1.0)
+    assert len(interior) == 3 and interior[1] == pytest.approx(0.5, abs=1e-12)
+    assert interior[0] == pytest.approx(0.278062, abs=1e-6)
+    stable = [0.0] + [y for y in interior if df(y) > 0] + [1.0]
+    assert stable == [0.0, pytest.approx(0.5), 1.0]  # the roots at 0.278 and 0.722 are unstable
+    g = RoutingGame([Affine(0.2, 1), Affine(0.2, 1)], 1.0, omega=1.0, cache_benefit=2.0, cache_scale=0.2)
+    assert g.social_cost([interior[0], 1 - interior[0]]) == pytest.approx(-1.023941, abs=1e-6)
+    found = sorted(float(e.worker_flows[0]) for e in g.equilibria(starts=8))
+    assert found == pytest.approx(stable, abs=1e-6)  # projection dynamics find exactly the stable three

@@ -752,11 +752,19 @@ def price_of_anarchy(system: CoupledSystem, starts: Sequence[int] | None = None)
       and routing at every split;
     - Game 2 alone: each worker's cache best-responds to the optimal routing (split and routing optimal);
     - Game 3 alone: Wardrop routing under the optimal split and caches.
+
+    When no cold start converges (every one herds into a saturated split), the dynamics are also started
+    from the optimum's split and caches: a feasible state's best responses stay feasible, so an equilibrium
+    with finite cost is reached and the ratios are finite whenever some split carries the load.
     """
     optima = split_optima(system)
     opt = joint_optimum(system, optima)
     starts = range(1, system.workers) if starts is None else starts
     eqs = tuple(coupled_equilibrium(system, n) for n in starts)
+    if not any(e.converged for e in eqs):
+        # every cold start saturated, yet the optimum carries the load: the dynamics from the optimum's
+        # split and caches reach an equilibrium (a feasible state's best responses stay feasible)
+        eqs += (coupled_equilibrium(system, opt.n_prefill, opt.cache),)
     costs = [e.cost_ms for e in eqs if e.converged and math.isfinite(e.cost_ms)]
     whole = max(costs) / opt.cost_ms if costs else math.inf
     best = min(costs) / opt.cost_ms if costs else math.inf

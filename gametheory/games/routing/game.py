@@ -30,7 +30,7 @@ from gametheory.certificates import Certificate
 from gametheory.errors import ConvergenceError, InvalidInputError
 from gametheory.games.routing import cache_routing as cr
 from gametheory.games.routing.cvx import beckmann_cvx, optimum_cvx
-from gametheory.games.routing.wardrop import CurveBank, level_gap, water_fill
+from gametheory.games.routing.wardrop import CurveBank, certificate_tolerance, level_gap, water_fill
 from gametheory.latency import LatencyCurve
 
 __all__ = ["RoutingGame", "RoutingResult"]
@@ -154,7 +154,8 @@ class RoutingGame:
             x = self._class_matrix(X)
             _, rel = cr.equilibrium_gap(self.latencies, x, 0.0, self.cache_benefit, self.cache_scale,
                                         self.demands, self._bank())
-            tol = max(rgap, 1e-9) if method == "fast" else 1e-6
+            tol = (certificate_tolerance(self._bank(), X, marginal=False, rgap=rgap, ulps=self.n_classes + 1)
+                   if method == "fast" else 1e-6)
             cert = Certificate("relative_gap", rel, tol).check("RoutingGame.equilibrium")
             return self._result(x, cert, nit, f"Wardrop equilibrium by {method}")
         eqs = self.equilibria(starts=starts, rgap=max(rgap, 1e-8), seed=seed)
@@ -162,15 +163,24 @@ class RoutingGame:
 
     def equilibria(self, *, starts: int = 8, rgap: float = 1e-8, seed: int | None = 0,
                    max_iter: int = 50000) -> list[RoutingResult]:
-        """Distinct equilibria found by projection dynamics from ``starts`` starts: the omega = 0 equilibrium,
-        each class concentrated on one worker (round robin), and random simplex points (infeasible starts, past
-        a worker's capacity, are skipped). Certificate: the
-        relative Wardrop gap (flow-weighted cost spread over total latency)."""
+        """Distinct equilibria found by projection dynamics from ``starts`` starts plus m concentrated ones.
+
+        The starts: the omega = 0 equilibrium; with several classes, the m points "every class on worker w"
+        (always tried: the cache term rewards concentration, so the worst equilibrium is often one of them);
+        then ``starts - 1`` more: each class concentrated on one worker in round robin (class k on worker
+        (j + k) mod m), then random simplex points. Starts past a worker's capacity are skipped.
+        Certificate: the relative Wardrop gap (flow-weighted cost spread over total latency)."""
         rng = np.random.default_rng(seed)
         K, m = self.n_classes, self.n_workers
         caps = np.array([c.capacity for c in self.latencies])
         # first start: the omega = 0 Wardrop equilibrium, split across classes in proportion to demand
         starts_x = [self._class_matrix(water_fill(self.latencies, self.total_demand, bank=self._bank()).flows)]
+        if K > 1:  # every class on worker w: the concentrated equilibria a cache favours (one class: below)
+            for w in range(m):
+                x0 = np.zeros((K, m))
+                x0[:, w] = self.demands
+                if (x0.sum(axis=0) < caps).all():
+                    starts_x.append(x0)
         for j in range(max(starts - 1, 0)):
             if j < m:
                 x0 = np.zeros((K, m))
@@ -218,10 +228,9 @@ class RoutingGame:
                 nit = 0
             else:
                 raise InvalidInputError(f"method must be 'fast' or 'cvxpy', got {method!r}")
-            bank = self._bank()  # vectorized marginal costs x l'(x) + l(x) of every worker
-            kkt = level_gap(lambda flows: bank.g(flows, True)[0], X, bank.capacity)
-            tol = max(rgap, 1e-9) if method == "fast" else 1e-6
-            cert = Certificate("kkt_residual", max(kkt, 0.0), tol).check("RoutingGame.optimum")
+            tol = certificate_tolerance(self._bank(), X, marginal=True, rgap=rgap) if method == "fast" else 1e-6
+            kkt = level_gap(self._bank(), X, marginal=True, tolerance=tol)
+            cert = Certificate("kkt_residual", kkt, tol).check("RoutingGame.optimum")
             return self._result(self._class_matrix(X), cert, nit, f"social optimum by {method}")
         x, best, lower, gap, pieces = cr.milp_optimum(self.latencies, self.demands, self.omega, self.cache_benefit,
                                                       self.cache_scale, pieces=pieces, rgap=milp_gap,
