@@ -1,18 +1,102 @@
-"""Input checks shared by the package: each raises InvalidInputError naming the field and value."""
+"""The validation layer at the public boundary: every check raises InvalidInputError naming the argument, the
+value and what was expected.
+
+Numbers: :func:`finite_scalar`, :func:`nonnegative_scalar`, :func:`positive_scalar`, :func:`capacity_value`
+(a positive number or ``inf``). Integers: :func:`integer` (an int, or a float that is exactly an integer;
+never truncated; optional bounds), :func:`index` (0 <= i < size, no wrap-around), :func:`seed`. Arrays:
+:func:`finite_array`, :func:`nonnegative_array` (ragged input, strings and booleans rejected with the
+argument named), :func:`sums_to`. Options: :func:`choice`. Resources: :func:`size_limit`
+(sizes that would exhaust memory or time, before anything is allocated). Strings and booleans are never taken
+for numbers: ``Affine("1", 1)`` and ``degree=True`` are errors, not 1.
+
+This module imports nothing from the package but the errors (bottom layer).
+"""
 
 from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
 from gametheory.errors import InvalidInputError
 
+__all__ = [
+    "MAX_ELEMENTS",
+    "capacity_value",
+    "choice",
+    "finite_array",
+    "finite_scalar",
+    "index",
+    "integer",
+    "nonnegative_array",
+    "nonnegative_scalar",
+    "positive_scalar",
+    "seed",
+    "size_limit",
+    "sums_to",
+]
+
+#: the largest number of float64 entries a public function allocates from a user-given size (8 GiB)
+MAX_ELEMENTS = 2**30
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_bool(value) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
 
 def finite_array(values, name: str, *, ndim: int | None = None, min_size: int = 0) -> np.ndarray:
-    """Return ``values`` as a float array; reject NaN/inf, wrong dimension, or too few entries."""
+    """Return ``values`` as a float array after checking it.
+
+    Parameters
+    ----------
+    values : array_like
+        Numbers (nested lists of equal lengths, numpy arrays, scalars).
+    name : str
+        The argument's name, used in the error message.
+    ndim : int, optional
+        Required number of dimensions.
+    min_size : int
+        Required number of entries.
+
+    Returns
+    -------
+    numpy.ndarray
+        A float64 copy or view.
+
+    Raises
+    ------
+    InvalidInputError
+        Ragged nesting, strings, booleans, non-numbers, wrong dimension, too few entries, NaN or infinity
+        (the first offending entry is named by its index).
+    """
+    if isinstance(values, (str, bytes)):
+        raise InvalidInputError(f"{name} must be numeric, got the string {_describe(values)}")
     try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be numeric, got {values!r}") from exc
+        raw = np.asarray(values)
+    except ValueError as exc:  # numpy >= 1.24 refuses ragged nesting here
+        raise InvalidInputError(f"{name} is ragged (nested sequences of different lengths): {_describe(values)}") \
+            from exc
+    if raw.dtype.kind in "USV":
+        raise InvalidInputError(f"{name} must be numeric, got strings: {_describe(values)}")
+    if raw.dtype.kind == "b":
+        raise InvalidInputError(f"{name} must be numeric, got booleans: {_describe(values)}")
+    if raw.dtype.kind == "O":
+        flat = raw.ravel()
+        if any(isinstance(v, (list, tuple, np.ndarray)) for v in flat):
+            raise InvalidInputError(f"{name} is ragged (nested sequences of different lengths): {_describe(values)}")
+        if any(isinstance(v, (str, bytes)) or _is_bool(v) for v in flat):
+            raise InvalidInputError(f"{name} must be numeric, got {_describe(values)}")
+    try:
+        arr = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidInputError(f"{name} must be numeric, got {_describe(values)}") from exc
     if ndim is not None and arr.ndim != ndim:
         raise InvalidInputError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
     if arr.size < min_size:
@@ -26,27 +110,38 @@ def finite_array(values, name: str, *, ndim: int | None = None, min_size: int = 
 
 
 def nonnegative_array(values, name: str, **kwargs) -> np.ndarray:
-    """As :func:`finite_array`, also rejecting negative entries."""
+    """As :func:`finite_array`, also rejecting negative entries (named by index)."""
     arr = finite_array(values, name, **kwargs)
     if (arr < 0).any():
         idx = np.argwhere(arr < 0)[0]
-        raise InvalidInputError(f"{name} must be >= 0; entry {tuple(int(i) for i in idx)} is {arr[tuple(idx)]!r}")
+        where = tuple(int(i) for i in idx) if arr.ndim > 1 else int(idx[0]) if arr.ndim == 1 else ()
+        raise InvalidInputError(f"{name} must be >= 0; entry {where} is {arr[tuple(idx)]!r}")
     return arr
 
 
 def finite_scalar(value, name: str) -> float:
-    """Return ``value`` as a finite float or raise."""
+    """Return ``value`` as a finite float.
+
+    Raises
+    ------
+    InvalidInputError
+        Strings, booleans, arrays of more than one entry, non-numbers, NaN and infinity.
+    """
+    if isinstance(value, (str, bytes)) or _is_bool(value):
+        raise InvalidInputError(f"{name} must be a number, got {_describe(value)} ({type(value).__name__})")
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(()).item()
     try:
         v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be a number, got {value!r}") from exc
-    if not np.isfinite(v):
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidInputError(f"{name} must be a number, got {_describe(value)}") from exc
+    if not math.isfinite(v):
         raise InvalidInputError(f"{name} must be finite, got {value!r}")
     return v
 
 
 def nonnegative_scalar(value, name: str) -> float:
-    """Return ``value`` as a finite float >= 0 or raise."""
+    """Return ``value`` as a finite float >= 0 (see :func:`finite_scalar`)."""
     v = finite_scalar(value, name)
     if v < 0:
         raise InvalidInputError(f"{name} must be >= 0, got {v!r}")
@@ -54,8 +149,99 @@ def nonnegative_scalar(value, name: str) -> float:
 
 
 def positive_scalar(value, name: str) -> float:
-    """Return ``value`` as a finite float > 0 or raise."""
+    """Return ``value`` as a finite float > 0 (see :func:`finite_scalar`)."""
     v = finite_scalar(value, name)
     if v <= 0:
         raise InvalidInputError(f"{name} must be > 0, got {v!r}")
     return v
+
+
+def capacity_value(value, name: str = "capacity") -> float:
+    """A capacity: a finite number > 0, or ``inf`` (no capacity). NaN, -inf, 0 and negatives raise."""
+    if not (isinstance(value, (str, bytes)) or _is_bool(value)):
+        try:
+            v = float(value)
+        except (TypeError, ValueError, OverflowError):
+            v = 0.0
+        if v == math.inf:
+            return math.inf
+        if math.isnan(v) or v == -math.inf:
+            raise InvalidInputError(f"{name} must be a number > 0, or inf for no capacity; got {value!r}")
+    return positive_scalar(value, name)
+
+
+def integer(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as an int: an integer, or a float that is exactly one (3.0, never 2.5 truncated to 2).
+
+    Parameters
+    ----------
+    value : int or float
+        The value.
+    name : str
+        The argument's name, for the message.
+    minimum, maximum : int, optional
+        Inclusive bounds.
+
+    Raises
+    ------
+    InvalidInputError
+        Booleans, strings, non-integral or non-finite numbers, values outside the bounds.
+    """
+    if _is_bool(value) or isinstance(value, (str, bytes)):
+        raise InvalidInputError(f"{name} must be an integer, got {_describe(value)} ({type(value).__name__})")
+    if isinstance(value, np.ndarray) and value.size == 1 and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value).is_integer():
+        v = int(value)
+    else:
+        raise InvalidInputError(f"{name} must be an integer, got {_describe(value)}")
+    if minimum is not None and v < minimum:
+        raise InvalidInputError(f"{name} must be >= {minimum}, got {v}")
+    if maximum is not None and v > maximum:
+        raise InvalidInputError(f"{name} must be <= {maximum}, got {v}")
+    return v
+
+
+def index(value, name: str, size: int, *, what: str = "entries") -> int:
+    """An index into ``size`` items: an integer with 0 <= value < size (negative indices do not wrap)."""
+    if size <= 0:
+        raise InvalidInputError(f"{name}: there are no {what} to index")
+    return integer(value, name, minimum=0, maximum=size - 1)
+
+
+def seed(value, name: str = "seed"):
+    """A random seed: None, an integer >= 0, or a :class:`numpy.random.Generator` (returned unchanged)."""
+    if value is None or isinstance(value, np.random.Generator):
+        return value
+    return integer(value, name, minimum=0)
+
+
+def choice(value, name: str, options: Iterable):
+    """``value`` when it is one of ``options``; otherwise an error listing them."""
+    options = tuple(options)
+    try:
+        ok = value in options
+    except TypeError:  # unhashable or incomparable
+        ok = False
+    if not ok or _is_bool(value) and not any(_is_bool(o) for o in options):
+        raise InvalidInputError(f"{name} must be one of {list(options)}, got {_describe(value)}")
+    return value
+
+
+def size_limit(n: int, name: str, *, limit: int = MAX_ELEMENTS, what: str = "entries") -> int:
+    """Raise before allocating when ``n`` (already an int) exceeds ``limit`` (default 2**30 float64 = 8 GiB)."""
+    if n > limit:
+        raise InvalidInputError(
+            f"{name}: {n:,} {what} would exceed the memory limit of {limit:,} (about {8 * limit / 2**30:.0f} GiB); "
+            "use a smaller value"
+        )
+    return n
+
+
+def sums_to(values: np.ndarray, total: float, name: str, *, rtol: float = 1e-9, what: str = "the demand") -> None:
+    """Raise when ``values`` (already checked) do not sum to ``total`` within ``rtol`` (relative)."""
+    s = float(np.sum(values))
+    if abs(s - total) > rtol * max(abs(total), abs(s)) + 1e-300:
+        raise InvalidInputError(f"{name} must sum to {what} {total:.12g}, got {s:.12g}")

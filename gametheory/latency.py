@@ -28,7 +28,7 @@ from functools import cached_property
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-from gametheory._validate import finite_array, finite_scalar, nonnegative_array, nonnegative_scalar, positive_scalar
+from gametheory._validate import capacity_value, finite_array, nonnegative_array, nonnegative_scalar, positive_scalar
 from gametheory.errors import CapacityExceededError, InvalidInputError
 
 __all__ = [
@@ -89,13 +89,12 @@ class LatencyCurve:
 
     # ---- public ---------------------------------------------------------------------------------
     def _check_load(self, x) -> tuple[np.ndarray, bool]:
-        scalar = np.ndim(x) == 0
         arr = finite_array(x, "load")
         if (arr < 0).any():
             raise InvalidInputError(f"load must be >= 0, got {arr[arr < 0].flat[0]!r}")
         if (arr >= self.capacity).any():
             raise CapacityExceededError(float(arr.max()), self.capacity, type(self).__name__)
-        return arr, scalar
+        return arr, arr.ndim == 0
 
     def _out(self, values: np.ndarray, scalar: bool):
         """Return a float or an array; a value that overflowed to inf/NaN below capacity is an error, not a result."""
@@ -107,30 +106,40 @@ class LatencyCurve:
             )
         return float(values) if scalar else values
 
-    def __call__(self, x):
-        """Latency l(x)."""
+    def _evaluate(self, x, formula):
+        """Validate the load, evaluate ``formula(arr)`` with overflow silenced (it is reported by :meth:`_out`)."""
         arr, scalar = self._check_load(x)
-        return self._out(self._value(arr), scalar)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            values = formula(arr)
+        return self._out(values, scalar)
+
+    def __call__(self, x):
+        """Latency l(x).
+
+        Raises
+        ------
+        InvalidInputError
+            A load that is negative, NaN, infinite, ragged or not numeric, or a value that overflows.
+        CapacityExceededError
+            A load at or past :attr:`capacity`.
+        """
+        return self._evaluate(x, self._value)
 
     def derivative(self, x):
-        """Derivative l'(x)."""
-        arr, scalar = self._check_load(x)
-        return self._out(self._derivative(arr), scalar)
+        """Derivative l'(x) (errors as for the latency)."""
+        return self._evaluate(x, self._derivative)
 
     def integral(self, x):
-        """Beckmann term int_0^x l(s) ds."""
-        arr, scalar = self._check_load(x)
-        return self._out(self._integral(arr), scalar)
+        """Beckmann term int_0^x l(s) ds (errors as for the latency)."""
+        return self._evaluate(x, self._integral)
 
     def marginal(self, x):
-        """Marginal social cost d/dx [x l(x)] = l(x) + x l'(x)."""
-        arr, scalar = self._check_load(x)
-        return self._out(self._value(arr) + arr * self._derivative(arr), scalar)
+        """Marginal social cost d/dx [x l(x)] = l(x) + x l'(x) (errors as for the latency)."""
+        return self._evaluate(x, lambda a: self._value(a) + a * self._derivative(a))
 
     def total(self, x):
-        """Total cost x l(x) of load x."""
-        arr, scalar = self._check_load(x)
-        return self._out(arr * self._value(arr), scalar)
+        """Total cost x l(x) of load x (errors as for the latency)."""
+        return self._evaluate(x, lambda a: a * self._value(a))
 
     def scaled(self, factor: float) -> LatencyCurve:
         """The curve ``factor * l(x)`` (e.g. a unit change); same capacity and class."""
@@ -207,9 +216,19 @@ class Affine(Polynomial):
         return f"Affine(a={self.a!r}, b={self.b!r})"
 
 
+def _bpr_power(beta) -> float:
+    """The BPR exponent: finite and >= 1 (below 1 the slope is infinite at zero load and the curve concave)."""
+    b = nonnegative_scalar(beta, "beta")
+    if b < 1:
+        raise InvalidInputError(
+            f"beta must be >= 1 (BPR's power; below 1 the curve is concave, its slope infinite at zero), got {b!r}"
+        )
+    return b
+
+
 @dataclass(frozen=True)
 class BPR(LatencyCurve):
-    """Bureau of Public Roads link time t0 (1 + alpha (x / capacity)^beta).
+    """Bureau of Public Roads link time t0 (1 + alpha (x / capacity)^beta), beta >= 1.
 
     ``capacity`` here is the practical capacity of traffic assignment, not a pole: the curve is finite
     everywhere, so :attr:`capacity` of the curve (the pole) is ``inf``; the nominal value is
@@ -226,7 +245,7 @@ class BPR(LatencyCurve):
         object.__setattr__(self, "t0", nonnegative_scalar(t0, "t0"))
         object.__setattr__(self, "practical_capacity", positive_scalar(capacity, "capacity"))
         object.__setattr__(self, "alpha", nonnegative_scalar(alpha, "alpha"))
-        b = nonnegative_scalar(beta, "beta")
+        b = _bpr_power(beta)
         object.__setattr__(self, "beta", b)
         object.__setattr__(self, "capacity", math.inf)
 
@@ -362,7 +381,7 @@ class PiecewiseLinear(LatencyCurve):
                 f"slopes must be nondecreasing (convex curve); segment {i + 1} slope {slopes[i + 1]!r} < "
                 f"segment {i} slope {slopes[i]!r}"
             )
-        cap = positive_scalar(capacity, "capacity") if math.isfinite(capacity) else math.inf
+        cap = capacity_value(capacity)
         object.__setattr__(self, "x", tuple(xs.tolist()))
         object.__setattr__(self, "y", tuple(ys.tolist()))
         object.__setattr__(self, "capacity", cap)
@@ -426,8 +445,8 @@ class Tabulated(LatencyCurve):
                 f"y must be nondecreasing for a monotone Tabulated curve; y[{i + 1}] = {ys[i + 1]!r} < "
                 f"y[{i}] = {ys[i]!r} (fit the data first: gametheory.fitting.fit)"
             )
-        cap = finite_scalar(capacity, "capacity") if math.isfinite(capacity) else math.inf
-        if cap <= xs[-1] and math.isfinite(cap):
+        cap = capacity_value(capacity)
+        if cap <= xs[-1]:
             raise InvalidInputError(f"capacity {cap!r} must exceed the last measured load {xs[-1]!r}")
         object.__setattr__(self, "x", tuple(xs.tolist()))
         object.__setattr__(self, "y", tuple(ys.tolist()))

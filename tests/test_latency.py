@@ -2,6 +2,7 @@
 derivatives, hypothesis properties (monotone, convex where claimed), and the error contract."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -157,3 +158,41 @@ def test_overflow_below_capacity_is_a_named_error():
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(InvalidInputError, match="overflowed"):
             Polynomial([1.0, 1.0, 1.0])(1e200)
+
+
+@pytest.mark.parametrize("bad", [[[1.0], [1.0, 2.0]], "1.0", [True, False], ["1", "2"], None, [1.0, math.nan],
+                                 [math.inf], -1.0])
+def test_bad_loads_are_named_errors(bad):
+    for curve in (Affine(1, 2), MM1(3.0), PiecewiseLinear([0, 1, 2], [0, 1, 3]), Tabulated([0, 1], [1, 2])):
+        for method in (curve, curve.derivative, curve.integral, curve.marginal, curve.total):
+            with pytest.raises(InvalidInputError):
+                method(bad)
+
+
+def test_past_capacity_raises_and_overflow_is_named():
+    with pytest.raises(CapacityExceededError):
+        MM1(2.0)([1.0, 2.0])
+    with pytest.raises(CapacityExceededError):
+        PiecewiseLinear([0, 1], [0, 1], capacity=1.5)(1.5)
+    for curve, load in ((Affine(1e300, 1e300), 1e10), (Polynomial([0, 0, 0, 1]), 1e150), (BPR(1e300, 1e-300), 1.0),
+                        (Tabulated([0, 1e-300], [0, 1]), 1e300)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no RuntimeWarning on the way to the named error
+            with pytest.raises(InvalidInputError, match="overflow"):
+                curve.total(load)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: BPR(1, 1, 0.15, 0.5),  # beta < 1: concave, infinite slope at zero
+    lambda: PiecewiseLinear([0, 1], [0, 1], capacity=math.nan),
+    lambda: Tabulated([0, 1], [0, 1], capacity=math.nan),
+    lambda: PiecewiseLinear([0, 1], [0, 1], capacity="x"),
+    lambda: Affine("1", 1),
+    lambda: Affine(True, 1),
+    lambda: Polynomial([[1], [1, 2]]),
+    lambda: Polynomial(["1", "2"]),
+    lambda: Pole(0, 0, 1, -math.inf),
+])
+def test_bad_constructor_arguments_are_named_errors(make):
+    with pytest.raises(InvalidInputError):
+        make()

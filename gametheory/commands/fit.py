@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
 from pathlib import Path
 
+from gametheory.commands.arguments import bounded_int, nonnegative_int, strict_json
 from gametheory.errors import InvalidInputError
 from gametheory.fitting import FAMILIES, fit
 from gametheory.regimes import METHODS, classify, find_knee
+
+#: most bootstrap refits the command runs (each is a full fit)
+MAX_BOOTSTRAP = 100_000
 
 NAME = "fit"
 HELP = "Fit a latency curve to a CSV of (load, latency[, weight]) points; print fit, knee and regimes."
@@ -25,12 +28,12 @@ HELP = "Fit a latency curve to a CSV of (load, latency[, weight]) points; print 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("csv", type=Path, help="CSV file with columns load,latency and optional weight")
     parser.add_argument("--family", default="auto", choices=("auto",) + FAMILIES, help="curve family (default auto)")
-    parser.add_argument("--degree", type=int, default=2, help="polynomial degree (default 2)")
+    parser.add_argument("--degree", type=bounded_int(1, 12), default=2, help="polynomial degree, 1-12 (default 2)")
     parser.add_argument("--criterion", default="aic", choices=("aic", "bic"), help="model selection criterion")
-    parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
+    parser.add_argument("--bootstrap", type=bounded_int(0, MAX_BOOTSTRAP), default=0, metavar="N",
                         help="parameter uncertainty from N residual-bootstrap refits (default: covariance)")
     parser.add_argument("--knee-method", default="hinge", choices=METHODS, help="knee method (default hinge)")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="bootstrap seed (an integer >= 0)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     out["points"] = [{"load": a, "latency": b, "fitted": float(res.curve(a)) if a < res.curve.capacity else None,
                       "regime": lab} for a, b, lab in zip(x, y, labels or [None] * len(x), strict=True)]
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(strict_json(out))
         return 0
     print(f"{args.csv}: {len(x)} points, family {res.family} (k={res.k})")
     for name, v in res.params.items():

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory.commands.arguments import output_folder
 from gametheory.errors import InvalidInputError
 
 NAME = "reproduce"
@@ -28,7 +29,8 @@ SECTIONS = ("latency", "resource", "caching", "routing", "regimes", "coupled", "
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="out", help="output folder for figures and summary.json (default: out)")
+    parser.add_argument("--out", default="out", type=output_folder,
+                        help="output folder for figures and summary.json (default: out)")
     parser.add_argument("--full", action="store_true", help="run the large grids (minutes instead of seconds)")
     parser.add_argument(
         "--only",

@@ -1,0 +1,118 @@
+"""Argument types and output shared by the subcommands.
+
+argparse ``type=`` callables that reject bad values at parse time (so ``--seed -1`` or ``--bootstrap -5``
+stop with exit code 2 and one line on stderr before any work is done), an output-folder check that never
+creates anything while parsing, and strict JSON (``null`` for NaN and infinity, never the non-standard
+``NaN``/``Infinity`` tokens).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["bounded_int", "finite_float", "nonnegative_int", "output_folder", "positive_float", "strict_json"]
+
+
+def bounded_int(minimum: int, maximum: int | None = None):
+    """An argparse type: an integer in [minimum, maximum] (written as an integer: "2.5" and "1e3" are refused)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum:,}, got {value:,}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+#: an integer >= 0 (seeds, counts)
+nonnegative_int = bounded_int(0)
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def output_folder(text: str) -> Path:
+    """An argparse type: a folder that exists and is writable, or can be created (nothing is created here).
+
+    Refuses a path that is an existing file, lies under a file, or whose nearest existing ancestor is not
+    writable.
+    """
+    path = Path(text)
+    if path.exists():
+        if not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise argparse.ArgumentTypeError(f"folder {text!r} is not writable")
+        return path
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot create {text!r}: {str(parent)!r} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot create {text!r}: {str(parent)!r} is not writable")
+    return path
+
+
+def _plain(value):
+    """JSON-ready copy: numpy scalars and arrays to Python, NaN and infinities to None, paths to strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def strict_json(value, *, indent: int | None = 2) -> str:
+    """``value`` as standard JSON (RFC 8259): NaN and infinities become ``null``, numpy values plain numbers.
+
+    Parameters
+    ----------
+    value : object
+        Dicts, lists, tuples, numbers, strings, numpy scalars and arrays, paths.
+    indent : int, optional
+        Indentation (None: one line).
+
+    Returns
+    -------
+    str
+        The JSON text; ``json.loads`` (and any strict parser) reads it.
+    """
+    return json.dumps(_plain(value), indent=indent, allow_nan=False)
