@@ -93,7 +93,7 @@ def main() -> int:
     for name, rgap in CASES:
         secs, res = ours(name, rgap)
         print(f"{name}: ours (path-based gradient projection) to rgap {rgap:.0e}: {secs:.2f} s, {res.nit} sweeps, "
-              f"gap {res.relative_gap:.2e}, Beckmann {res.objective:,.4f}, total time {res.total_cost:,.2f}")
+              f"gap {res.gap:.2e}, Beckmann {res.objective:,.4f}, total time {res.cost:,.2f}")
         if have_aeq:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -3,11 +3,14 @@
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gametheory.bounds import atomic_linear
+from gametheory.errors import ConvergenceError
 from gametheory.games.routing.atomic import (
+    AtomicRoutingGame,
     best_response_dynamics,
     cycling_instance,
     exact_optimum,
@@ -26,12 +29,16 @@ def test_rosenthal_potential_decreases_and_brd_reaches_ne(seed):
     rng = np.random.default_rng(seed)
     m, n = int(rng.integers(2, 4)), int(rng.integers(2, 6))
     curves = [Affine(rng.uniform(0, 3), rng.uniform(0.1, 2)) for _ in range(m)]
-    res = best_response_dynamics(curves, rng.integers(0, m, n))
-    assert res.converged and res.certificate.ok
-    assert all(b < a - 1e-12 for a, b in zip(res.potentials, res.potentials[1:], strict=False))
-    assert tuple(res.assignment) in pure_equilibria(curves, n)
+    start = rng.integers(0, m, n)
+    res = best_response_dynamics(curves, start)
+    potentials = [rosenthal_potential(curves, a) for a in res.states]
+    assert res.converged
+    assert all(b < a - 1e-12 for a, b in zip(potentials, potentials[1:], strict=False))
+    assert tuple(res.final) in pure_equilibria(curves, n)
+    eq = AtomicRoutingGame(curves, n).equilibrium(start=start)
+    assert eq.assignment == tuple(res.final) and eq.certificate.ok and eq.certificate.value <= 1e-12
     # potential property: a unilateral move changes Phi by exactly the mover's cost change
-    a = np.array(res.assignment)
+    a = np.array(res.final)
     for i, w in itertools.product(range(n), range(m)):
         b = a.copy()
         b[i] = w
@@ -50,14 +57,21 @@ def test_atomic_linear_poa_below_five_halves(seed):
     worst = max(social_cost(curves, a) for a in pure_equilibria(curves, n))
     assert opt <= worst + 1e-12
     assert worst <= atomic_linear() * opt + 1e-9
+    game = AtomicRoutingGame(curves, n)
+    assert game.price_of_anarchy() == pytest.approx(worst / opt, rel=1e-12)
+    assert game.optimum().cost == pytest.approx(opt, rel=1e-12)
+    assert game.equilibrium(method="enumeration").cost <= worst + 1e-12
 
 
 def test_asymmetric_overlap_cycles_without_equilibrium():
     curves, O, omega = cycling_instance()
     assert pure_equilibria(curves, 2, O, omega) == []
     res = best_response_dynamics(curves, [0, 1], O, omega)
-    assert not res.converged and res.cycle is not None and len(res.cycle) >= 4
-    assert not res.certificate.ok
+    assert not res.converged and len(set(res.cycle)) == 4 and res.period == 4
+    with pytest.raises(ConvergenceError, match="cycles"):
+        AtomicRoutingGame(curves, 2, O, omega).equilibrium(start=[0, 1])
+    with pytest.raises(ConvergenceError, match="no pure Nash"):
+        AtomicRoutingGame(curves, 2, O, omega).price_of_anarchy()
     # with omega = 0 the same game has equilibria and BRD converges
     assert pure_equilibria(curves, 2) and best_response_dynamics(curves, [0, 0]).converged
 

@@ -19,7 +19,7 @@ from gametheory.games.caching import (
     tree_topology,
 )
 from gametheory.games.caching import experiments as ex
-from gametheory.games.caching.solvers import _strategies, best_response, best_response_dynamics, enumerate_profiles
+from gametheory.games.caching.solvers import best_response, best_response_dynamics, enumerate_profiles, strategies
 
 
 def random_game(rng, n=None, B=None, T=None, topo=None):
@@ -39,7 +39,7 @@ def every_deviation_regret(game, s):
     worst = 0.0
     base = game.player_costs(s)
     for i in range(game.n):
-        for row in _strategies(game, i):
+        for row in strategies(game, i):
             t = s.copy()
             t[i] = row
             worst = max(worst, base[i] - game.player_costs(t)[i])
@@ -77,7 +77,7 @@ def test_enumeration_lists_exactly_the_equilibria(seed):
     game = random_game(rng, n=2, B=2, T=2)
     res = enumerate_profiles(game)
     listed = {e.tobytes() for e in res.equilibria}
-    for rows in itertools.product(*[_strategies(game, i) for i in range(game.n)]):
+    for rows in itertools.product(*[strategies(game, i) for i in range(game.n)]):
         s = np.array(rows)
         is_eq = every_deviation_regret(game, s) <= 1e-9
         assert is_eq == (s.tobytes() in listed)
@@ -134,7 +134,7 @@ def brute_force_poa_pos(game):
     An equilibrium is a profile where no worker's cost exceeds the minimum over its own axis of the tensor
     (its every unilateral deviation), evaluated with the public ``game.player_costs``.
     """
-    strat = [_strategies(game, i) for i in range(game.n)]
+    strat = [strategies(game, i) for i in range(game.n)]
     shape = tuple(len(r) for r in strat)
     costs = np.empty(shape + (game.n,))
     for idx in itertools.product(*[range(k) for k in shape]):

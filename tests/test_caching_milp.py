@@ -43,4 +43,4 @@ def test_milp_larger_instance_runs():
     res = social_optimum_milp(game)
     assert res.cost == pytest.approx(game.social_cost(res.profile))
     assert res.cost <= game.social_cost(np.full((6, 5), -1)) + 1e-9
-    assert res.cost <= game.best_response_dynamics(max_rounds=200).cost + 1e-9
+    assert res.cost <= game.equilibrium(max_rounds=200).cost + 1e-9

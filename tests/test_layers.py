@@ -1,6 +1,6 @@
 """The package's layers point one way, read from the source (ast), function-local imports included:
 
-    base (errors, validation, certificates, paper setup, display, plotting, readers)
+    base (errors, validation, certificates, results, paper setup, display, plotting, readers)
       <-  curves (latency, fitting, regimes, bounds)  <-  games  <-  serving  <-  reproduce / commands / cli
 
 A module may import its own layer or the layers below it, never one above; no import cycle between
@@ -23,7 +23,8 @@ ROOT = Path(gametheory.__file__).parent
 #: layers, bottom first: each module belongs to the layer of its longest matching prefix
 LAYERS = (
     ("base", ("gametheory.errors", "gametheory._validate", "gametheory.certificates", "gametheory.paper_setup",
-              "gametheory._progress", "gametheory.display", "gametheory.plotting", "gametheory.io")),
+              "gametheory._progress", "gametheory.display", "gametheory.plotting", "gametheory.results",
+              "gametheory.io")),
     ("curves", ("gametheory.latency", "gametheory.fitting", "gametheory.regimes", "gametheory.bounds")),
     ("games", ("gametheory.games", "gametheory.__init__")),
     ("serving", ("gametheory.serving",)),

@@ -34,19 +34,19 @@ def braess_classic():
 
 def test_pigou_closed_form():
     g = pigou()
-    eq, opt = g.equilibrium(1e-10), g.optimum(1e-10)
-    assert eq.total_cost == pytest.approx(1.0, abs=1e-8)
-    assert opt.total_cost == pytest.approx(0.75, abs=1e-8)
+    eq, opt = g.equilibrium(rgap=1e-10), g.optimum(rgap=1e-10)
+    assert eq.cost == pytest.approx(1.0, abs=1e-8)
+    assert opt.cost == pytest.approx(0.75, abs=1e-8)
     assert opt.flows[("s", "a")] == pytest.approx(0.5, abs=1e-8)
     assert g.price_of_anarchy(1e-10) == pytest.approx(4 / 3, abs=1e-7)
 
 
 def test_braess_classic_closed_form():
     g = braess_classic()
-    eq, opt = g.equilibrium(1e-10), g.optimum(1e-10)
-    assert eq.total_cost == pytest.approx(2.0, abs=1e-7)
+    eq, opt = g.equilibrium(rgap=1e-10), g.optimum(rgap=1e-10)
+    assert eq.cost == pytest.approx(2.0, abs=1e-7)
     assert eq.flows[("a", "b")] == pytest.approx(1.0, abs=1e-6)
-    assert opt.total_cost == pytest.approx(1.5, abs=1e-7)
+    assert opt.cost == pytest.approx(1.5, abs=1e-7)
     assert opt.flows[("a", "b")] == pytest.approx(0.0, abs=1e-6)
     assert eq.certificate.ok and eq.certificate.kind == "relative_gap"
 
@@ -73,8 +73,8 @@ def random_grid(seed):
 @pytest.mark.parametrize("kind", ["equilibrium", "optimum"])
 def test_gradient_projection_matches_cvxpy(seed, kind):
     g = random_grid(seed)
-    ours = getattr(g, kind)(1e-10)
-    ref = g.solve_cvxpy(kind)
+    ours = getattr(g, kind)(rgap=1e-10)
+    ref = getattr(g, kind)(method="cvxpy")
     assert ours.objective <= ref.objective + 1e-9  # the minimizer: never above the conic solver's point
     assert ours.objective == pytest.approx(ref.objective, rel=1e-5)
     np.testing.assert_allclose(ours.x, ref.x, atol=5e-3)
@@ -83,11 +83,11 @@ def test_gradient_projection_matches_cvxpy(seed, kind):
 
 def test_optimum_not_worse_and_mm1_curves():
     g = game_from([("s", "t", MM1(3.0)), ("s", "a", MM1(5.0)), ("a", "t", Affine(0.1, 0.0))], {("s", "t"): 2.5})
-    eq, opt = g.equilibrium(1e-10), g.optimum(1e-10)
-    assert opt.total_cost <= eq.total_cost + 1e-12
-    ref = g.solve_cvxpy("optimum", tolerance=1e-3)
-    assert opt.total_cost <= ref.total_cost + 1e-9  # ours is at least as good as the conic solver's point
-    assert opt.total_cost == pytest.approx(ref.total_cost, rel=1e-5)
+    eq, opt = g.equilibrium(rgap=1e-10), g.optimum(rgap=1e-10)
+    assert opt.cost <= eq.cost + 1e-12
+    ref = g.optimum(method="cvxpy", tolerance=1e-3)
+    assert opt.cost <= ref.cost + 1e-9  # ours is at least as good as the conic solver's point
+    assert opt.cost == pytest.approx(ref.cost, rel=1e-5)
 
 
 def test_no_through_nodes_are_not_crossed():
@@ -100,7 +100,7 @@ def test_no_through_nodes_are_not_crossed():
     res = zoned.equilibrium()
     assert res.flows[("s", "z")] == pytest.approx(0.0)
     assert res.flows[("z", "t")] == pytest.approx(1.0)  # z may still originate
-    assert zoned.solve_cvxpy().total_cost == pytest.approx(res.total_cost, rel=1e-6)
+    assert zoned.equilibrium(method="cvxpy").cost == pytest.approx(res.cost, rel=1e-6)
 
 
 def test_solving_does_not_mutate_the_game():
@@ -129,28 +129,28 @@ def test_bad_inputs():
 @needs_tntp
 def test_braess_example_file():
     g = read_tntp(TNTP / "Braess_net.tntp", TNTP / "Braess_trips.tntp")
-    eq, opt = g.equilibrium(1e-9), g.optimum(1e-9)
-    assert eq.total_cost == pytest.approx(552.0, rel=1e-7)
-    assert opt.total_cost == pytest.approx(498.0, rel=1e-7)
+    eq, opt = g.equilibrium(rgap=1e-9), g.optimum(rgap=1e-9)
+    assert eq.cost == pytest.approx(552.0, rel=1e-7)
+    assert opt.cost == pytest.approx(498.0, rel=1e-7)
     assert opt.flows[(3, 4)] == pytest.approx(0.0, abs=1e-6)  # the bridge is unused at the optimum
-    assert eq.total_cost / opt.total_cost == pytest.approx(1.1084, abs=1e-4)
+    assert eq.cost / opt.cost == pytest.approx(1.1084, abs=1e-4)
 
 
 @pytest.fixture(scope="module")
 def sioux_falls():
     g = read_tntp(TNTP / "SiouxFalls_net.tntp", TNTP / "SiouxFalls_trips.tntp")
-    return g, g.equilibrium(1e-8)
+    return g, g.equilibrium(rgap=1e-8)
 
 
 @needs_tntp
 def test_sioux_falls_published_values(sioux_falls):
     sioux_falls, eq = sioux_falls
-    opt = sioux_falls.optimum(1e-7)
+    opt = sioux_falls.optimum(rgap=1e-7)
     assert eq.objective == pytest.approx(4_231_335.2871, rel=1e-7)
-    assert eq.total_cost == pytest.approx(7_480_225.3, rel=1e-6)
-    assert eq.relative_gap <= 1e-8
-    assert opt.total_cost == pytest.approx(7_194_256.05, rel=1e-7)
-    assert eq.total_cost / opt.total_cost == pytest.approx(1.03975, abs=1e-5)
+    assert eq.cost == pytest.approx(7_480_225.3, rel=1e-6)
+    assert eq.gap <= 1e-8
+    assert opt.cost == pytest.approx(7_194_256.05, rel=1e-7)
+    assert eq.cost / opt.cost == pytest.approx(1.03975, abs=1e-5)
     flows = read_tntp_flows(TNTP / "SiouxFalls_flow.tntp")
     ref = np.array([flows[e][0] for e in sioux_falls.edges])
     assert np.max(np.abs(eq.x - ref)) <= 1e-4 * ref.max()
@@ -159,20 +159,20 @@ def test_sioux_falls_published_values(sioux_falls):
 @needs_tntp
 def test_sioux_falls_cvxpy_agrees(sioux_falls):
     sioux_falls, ours = sioux_falls
-    ref = sioux_falls.solve_cvxpy("equilibrium", tolerance=1e-5)
+    ref = sioux_falls.equilibrium(method="cvxpy", tolerance=1e-5)
     assert ours.objective <= ref.objective + 1e-6
     assert ours.objective == pytest.approx(ref.objective, rel=1e-7)
-    assert ours.total_cost == pytest.approx(ref.total_cost, rel=1e-5)
+    assert ours.cost == pytest.approx(ref.cost, rel=1e-5)
 
 
 @needs_tntp
 def test_anaheim_zones_and_flow_file():
     g = read_tntp(TNTP / "Anaheim_net.tntp", TNTP / "Anaheim_trips.tntp")
     assert g.no_through == frozenset(range(1, 39))
-    eq = g.equilibrium(1e-5)
+    eq = g.equilibrium(rgap=1e-5)
     flows = read_tntp_flows(TNTP / "Anaheim_flow.tntp")
     ref_total = sum(flows[e][0] * flows[e][1] for e in g.edges)
-    assert eq.total_cost == pytest.approx(ref_total, rel=1e-4)
+    assert eq.cost == pytest.approx(ref_total, rel=1e-4)
     zone_out = [i for i, (u, _) in enumerate(g.edges) if u < 39]
     assert eq.x[zone_out].sum() == pytest.approx(sum(g.demands.values()), rel=1e-9)  # each trip leaves its zone once
 
@@ -184,7 +184,7 @@ def test_demand_beyond_capacity_is_rejected():
     with pytest.raises(CapacityExceededError, match="max flow"):
         g.equilibrium()
     ok = game_from([("s", "t", MM1(1.0)), ("s", "a", MM1(2.0)), ("a", "t", Affine(0.0, 0.0))], {("s", "t"): 2.9})
-    res = ok.equilibrium(1e-10)  # both links near their poles, still below capacity
+    res = ok.equilibrium(rgap=1e-10)  # both links near their poles, still below capacity
     assert res.flows[("s", "t")] < 1.0 and res.flows[("s", "a")] < 2.0
     assert 1 / (1 - res.flows[("s", "t")]) == pytest.approx(1 / (2 - res.flows[("s", "a")]), rel=1e-6)
 

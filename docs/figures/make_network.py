@@ -34,10 +34,10 @@ def validation(histories: dict) -> None:
     print("|---|---|---|---|---|")
     for name in ("Braess", "SiouxFalls"):
         g = read_tntp(TNTP / f"{name}_net.tntp", TNTP / f"{name}_trips.tntp")
-        eq, opt = g.equilibrium(1e-8), g.optimum(1e-8)
+        eq, opt = g.equilibrium(rgap=1e-8), g.optimum(rgap=1e-8)
         histories[name] = eq.gap_history
-        ours = {"UE Beckmann": eq.objective, "UE total": eq.total_cost, "SO total": opt.total_cost,
-                "PoA": eq.total_cost / opt.total_cost}
+        ours = {"UE Beckmann": eq.objective, "UE total": eq.cost, "SO total": opt.cost,
+                "PoA": eq.cost / opt.cost}
         for key, ref in PUBLISHED[name].items():
             print(f"| {name} | {key} | {ref:,.4f} | {ours[key]:,.4f} | {abs(ours[key] - ref) / ref:.1e} |")
         if name == "SiouxFalls":
@@ -49,12 +49,12 @@ def validation(histories: dict) -> None:
             print(f"| {name} | max link-flow diff vs SiouxFalls_flow.tntp | - | {np.abs(eq.x - ref).max():.3f} "
                   f"(largest flow {ref.max():,.0f}) | - |")
     g = read_tntp(TNTP / "Anaheim_net.tntp", TNTP / "Anaheim_trips.tntp")
-    eq = g.equilibrium(1e-6)
+    eq = g.equilibrium(rgap=1e-6)
     histories["Anaheim"] = eq.gap_history
     flows = read_tntp_flows(TNTP / "Anaheim_flow.tntp")
     ref_total = sum(flows[e][0] * flows[e][1] for e in g.edges)
-    print(f"| Anaheim | UE total (flow file's volume x cost) | {ref_total:,.2f} | {eq.total_cost:,.2f} | "
-          f"{abs(eq.total_cost - ref_total) / ref_total:.1e} |")
+    print(f"| Anaheim | UE total (flow file's volume x cost) | {ref_total:,.2f} | {eq.cost:,.2f} | "
+          f"{abs(eq.cost - ref_total) / ref_total:.1e} |")
 
 
 def convergence_figure(histories: dict) -> None:
@@ -81,10 +81,10 @@ def topology() -> None:
         print(f"  {r.n_prefill}P x {r.n_decode}D: {eq}" + ("" if np.isnan(r.poa) else f", PoA {r.poa:.6f}"))
     slow = {(0, 0): 50.0, (0, 1): 50.0, (0, 2): 2.0, (1, 0): 2.0, (1, 1): 50.0, (1, 2): 50.0}
     g = serving_topology(prof, 2, 3, 30.0, kv_bandwidth_gb_per_s=slow)
-    eq, opt = g.equilibrium(1e-10), g.optimum(1e-10)
+    eq, opt = g.equilibrium(rgap=1e-10), g.optimum(rgap=1e-10)
     print("\n2P x 3D at 30 req/s, links P0-D2 and P1-D0 at 2 GB/s, others 50 GB/s:")
-    print(f"  mean latency eq {eq.total_cost / 30:.3f} ms, opt {opt.total_cost / 30:.3f} ms, "
-          f"PoA {eq.total_cost / opt.total_cost:.6f}")
+    print(f"  mean latency eq {eq.cost / 30:.3f} ms, opt {opt.cost / 30:.3f} ms, "
+          f"PoA {eq.cost / opt.cost:.6f}")
     for e in [("P", 0), ("D", 2)], [("P", 1), ("D", 0)]:
         print(f"  slow link {e[0][1]}->{e[1][1]}: eq {eq.flows[tuple(e)]:.3f} req/s, opt {opt.flows[tuple(e)]:.3f}")
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
@@ -93,7 +93,7 @@ def topology() -> None:
         ys = []
         for rate in rates:
             try:
-                ys.append(serving_topology(prof, p, 6 - p, float(rate)).equilibrium(1e-8).total_cost / rate)
+                ys.append(serving_topology(prof, p, 6 - p, float(rate)).equilibrium(rgap=1e-8).cost / rate)
             except CapacityExceededError:  # overloaded layout: no finite latency
                 ys.append(np.nan)
         ax.plot(rates, ys, label=f"{p}P x {6 - p}D")

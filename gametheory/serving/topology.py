@@ -135,8 +135,8 @@ def layout_sweep(profile, total_workers: int, rate: float, *, rgap: float = 1e-9
     for p in range(1, total_workers):
         game = serving_topology(profile, p, total_workers - p, rate, **kwargs)
         try:
-            eq, opt = game.equilibrium(rgap), game.optimum(rgap)
-            rows.append(LayoutRow(p, total_workers - p, rate, eq.total_cost / rate, opt.total_cost / rate))
+            eq, opt = game.equilibrium(rgap=rgap), game.optimum(rgap=rgap)
+            rows.append(LayoutRow(p, total_workers - p, rate, eq.cost / rate, opt.cost / rate))
         except CapacityExceededError:
             rows.append(LayoutRow(p, total_workers - p, rate, None, None))
     return rows

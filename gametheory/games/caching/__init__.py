@@ -27,19 +27,21 @@ from gametheory.games.caching.game import (
     make_game,
     nvlink_ms,
     player_costs_batch,
+    reach_costs,
     recompute_ms_from_profile,
     star_topology,
     transfer_ms,
     tree_topology,
 )
-from gametheory.games.caching.milp import OptimumResult, social_optimum_bruteforce, social_optimum_milp
+from gametheory.games.caching.milp import social_optimum_bruteforce, social_optimum_milp
 from gametheory.games.caching.solvers import (
     EnumerationResult,
-    EquilibriumResult,
     best_response,
     best_response_dynamics,
     enumerate_profiles,
     equilibrium_gap,
+    ratio,
+    strategies,
 )
 
 __all__ = [
@@ -53,8 +55,6 @@ __all__ = [
     "TIER_NAMES",
     "CachingGame",
     "EnumerationResult",
-    "EquilibriumResult",
-    "OptimumResult",
     "best_response",
     "best_response_dynamics",
     "block_bytes",
@@ -63,12 +63,15 @@ __all__ = [
     "default_tier_access_ms",
     "enumerate_profiles",
     "equilibrium_gap",
+    "ratio",
+    "strategies",
     "hierarchical_topology",
     "infiniband_ms",
     "line_topology",
     "make_game",
     "nvlink_ms",
     "player_costs_batch",
+    "reach_costs",
     "recompute_ms_from_profile",
     "social_optimum_bruteforce",
     "social_optimum_milp",

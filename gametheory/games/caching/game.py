@@ -34,7 +34,7 @@ import networkx as nx
 import numpy as np
 
 from gametheory._validate import finite_array, nonnegative_array, positive_scalar
-from gametheory.errors import InvalidInputError
+from gametheory.errors import ConvergenceError, InvalidInputError
 
 __all__ = [
     "BLOCK_TOKENS",
@@ -56,6 +56,7 @@ __all__ = [
     "make_game",
     "nvlink_ms",
     "player_costs_batch",
+    "reach_costs",
     "recompute_ms_from_profile",
     "star_topology",
     "transfer_ms",
@@ -243,18 +244,105 @@ class CachingGame:
         """Sum of the workers' costs."""
         return float(self.player_costs(s).sum())
 
-    # delegation to the solvers --------------------------------------------------------------------------
-    def best_response_dynamics(self, **kwargs):
-        from gametheory.games.caching.solvers import best_response_dynamics
-        return best_response_dynamics(self, **kwargs)
+    # solutions ----------------------------------------------------------------------------------------
+    def equilibrium(self, method: str = "best_response", **kwargs):
+        """A pure Nash equilibrium.
 
-    def enumerate(self, **kwargs):
+        Parameters
+        ----------
+        method : {"best_response", "enumeration"}
+            ``"best_response"`` (default): best-response dynamics with exact (assignment) best responses,
+            :func:`~gametheory.games.caching.solvers.best_response_dynamics`. ``"enumeration"``: every
+            feasible profile is checked (small instances) and the lowest-cost equilibrium returned.
+        **kwargs
+            Passed to the solver (``start``, ``max_rounds``, ``order``, ``seed``; ``max_profiles``).
+
+        Returns
+        -------
+        Result
+            ``profile`` (n, B) of tier indices or -1; certificate ``equilibrium_gap``.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method or solver option.
+        ConvergenceError
+            When best-response dynamics does not settle, or the game has no pure equilibrium (enumeration).
+
+        References
+        ----------
+        .. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis",
+           PODC 2004.
+        """
+        from gametheory.games.caching.solvers import best_response_dynamics, enumerate_profiles
+
+        if method == "best_response":
+            return best_response_dynamics(self, **kwargs)
+        if method == "enumeration":
+            return enumerate_profiles(self, **kwargs).best_equilibrium()
+        raise InvalidInputError(f"method must be 'best_response' or 'enumeration', got {method!r}")
+
+    def optimum(self, method: str = "milp", **kwargs):
+        """The social optimum.
+
+        Parameters
+        ----------
+        method : {"milp", "enumeration"}
+            ``"milp"`` (default): a capacitated facility-location MILP solved by HiGHS,
+            :func:`~gametheory.games.caching.milp.social_optimum_milp`. ``"enumeration"``: brute force.
+        **kwargs
+            Passed to the solver (``gap_tolerance``, ``time_limit_s``; ``max_profiles``).
+
+        Returns
+        -------
+        Result
+            ``profile``; certificate ``milp_gap`` or ``enumeration_gap``.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method, or an instance too large to enumerate.
+        ConvergenceError, CertificateError
+            When the MILP is not solved to its gap.
+        """
+        from gametheory.games.caching.milp import social_optimum_bruteforce, social_optimum_milp
+
+        if method == "milp":
+            return social_optimum_milp(self, **kwargs)
+        if method == "enumeration":
+            return social_optimum_bruteforce(self, **kwargs)
+        raise InvalidInputError(f"method must be 'milp' or 'enumeration', got {method!r}")
+
+    def price_of_anarchy(self, **kwargs) -> float:
+        """Social cost of the worst pure equilibrium / the optimum, by enumeration (small instances).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`~gametheory.games.caching.solvers.enumerate_profiles`.
+
+        Returns
+        -------
+        float
+            The ratio (1 when both costs are 0, inf when only the optimum's is).
+
+        Raises
+        ------
+        InvalidInputError
+            When the instance is too large to enumerate.
+        ConvergenceError
+            When the game has no pure equilibrium.
+
+        References
+        ----------
+        .. [1] E. Koutsoupias, C. Papadimitriou, "Worst-case equilibria", STACS 1999.
+        """
         from gametheory.games.caching.solvers import enumerate_profiles
-        return enumerate_profiles(self, **kwargs)
 
-    def social_optimum(self, **kwargs):
-        from gametheory.games.caching.milp import social_optimum_milp
-        return social_optimum_milp(self, **kwargs)
+        res = enumerate_profiles(self, **kwargs)
+        if not res.equilibrium_costs.size:
+            raise ConvergenceError("the caching game has no pure Nash equilibrium: its PoA is undefined")
+        return res.poa
 
     def with_capacity(self, worker: int, tier: int, capacity: float) -> CachingGame:
         """A copy with one capacity changed (e.g. to add a cache)."""
@@ -267,14 +355,28 @@ class CachingGame:
 
 def player_costs_batch(game: CachingGame, profiles: np.ndarray) -> np.ndarray:
     """Costs (K, n) of a batch of profiles (K, n, B); profiles are assumed feasible."""
-    c_other, own = _reach_costs(game, profiles)
+    c_other, own = reach_costs(game, profiles)
     held = profiles >= 0
     hold = np.where(held, game.hold_cost[np.arange(game.n)[None, :, None], np.maximum(profiles, 0)], 0.0)
     return (hold + game.demand[None] * np.minimum(c_other, own)).sum(axis=2)
 
 
-def _reach_costs(game: CachingGame, profiles: np.ndarray):
-    """``c_other[K, j, b]``: cheapest way for j to serve b without its own copy; ``own``: its own copy (or inf)."""
+def reach_costs(game: CachingGame, profiles: np.ndarray):
+    """For a batch of profiles, each worker's cost of serving each block without and with its own copy.
+
+    Parameters
+    ----------
+    game : CachingGame
+        The game.
+    profiles : numpy.ndarray
+        (K, n, B) feasible profiles.
+
+    Returns
+    -------
+    c_other, own : numpy.ndarray
+        (K, n, B): the cheapest way for worker j to serve block b without its own copy (another worker's
+        copy or recompute), and its own copy's cost (inf when it holds none).
+    """
     fetch = game.fetch  # (n, n, T)
     n = game.n
     held = profiles >= 0                                         # (K, k, b)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gametheory._validate import finite_array, finite_scalar
+from gametheory.display import Readable
 from gametheory.errors import InvalidInputError
 from gametheory.games.caching.game import CachingGame
 
@@ -174,8 +175,8 @@ def _count(v, name: str) -> int:
     return int(v)
 
 
-@dataclass
-class KVBMComparison:
+@dataclass(repr=False)
+class KVBMComparison(Readable):
     """Social cost of the KVBM placement against an equilibrium and the optimum."""
 
     kvbm_profile: np.ndarray
@@ -189,12 +190,11 @@ class KVBMComparison:
 
 def compare_with_game(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> KVBMComparison:
     """Simulate KVBM, then evaluate its final placement in ``game`` next to BR dynamics and the MILP optimum."""
-    from gametheory.games.caching.milp import social_optimum_milp
-    from gametheory.games.caching.solvers import _ratio, best_response_dynamics, equilibrium_gap
+    from gametheory.games.caching.solvers import equilibrium_gap, ratio
 
     s = simulate(game, trace, policy)
     cost = game.social_cost(s)
-    eq = best_response_dynamics(game)
-    opt = social_optimum_milp(game)
-    return KVBMComparison(s, cost, eq.cost, opt.cost, _ratio(cost, opt.cost), _ratio(eq.cost, opt.cost),
+    eq = game.equilibrium()
+    opt = game.optimum()
+    return KVBMComparison(s, cost, eq.cost, opt.cost, ratio(cost, opt.cost), ratio(eq.cost, opt.cost),
                           equilibrium_gap(game, s)[0])

@@ -13,8 +13,6 @@ match the MILP objective.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
@@ -22,24 +20,42 @@ import scipy.sparse as sp
 from gametheory.certificates import Certificate
 from gametheory.errors import CertificateError, ConvergenceError
 from gametheory.games.caching.game import CachingGame
+from gametheory.results import Result
 
-__all__ = ["OptimumResult", "social_optimum_bruteforce", "social_optimum_milp"]
-
-
-@dataclass
-class OptimumResult:
-    """A social optimum: the profile, its social cost, solver status and the MILP-gap certificate."""
-
-    profile: np.ndarray
-    cost: float
-    success: bool
-    message: str
-    nit: int
-    certificate: Certificate
+__all__ = ["social_optimum_bruteforce", "social_optimum_milp"]
 
 
-def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_limit_s: float = 60.0) -> OptimumResult:
-    """Solve the social optimum MILP with HiGHS through cvxpy (see module docstring)."""
+def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_limit_s: float = 60.0) -> Result:
+    """The social optimum as a capacitated facility-location MILP (module docstring), HiGHS through cvxpy.
+
+    Parameters
+    ----------
+    game : CachingGame
+        The game.
+    gap_tolerance : float
+        Relative MILP gap HiGHS must certify.
+    time_limit_s : float
+        HiGHS time limit.
+
+    Returns
+    -------
+    Result
+        ``profile`` (= ``x``) and its social cost (re-evaluated by the game); certificate ``milp_gap``.
+
+    Raises
+    ------
+    ConvergenceError
+        When HiGHS ends without an optimal solution.
+    CertificateError
+        When the profile's cost disagrees with the MILP objective, or the gap exceeds the tolerance.
+
+    References
+    ----------
+    .. [1] D. B. Shmoys, E. Tardos, K. Aardal, "Approximation algorithms for facility location problems",
+       STOC 1997 (the facility-location formulation).
+    .. [2] Q. Huangfu, J. A. J. Hall, "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10,
+       2018 (HiGHS).
+    """
     n, B, T = game.n, game.n_blocks, game.n_tiers
     fetch = game.fetch
     xs = [(i, b, t) for i in range(n) for b in range(B) for t in range(T) if game.capacity[i, t] >= 1]
@@ -53,7 +69,8 @@ def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_
     if nx_ == 0:
         s = np.full((n, B), -1, dtype=int)
         c = game.social_cost(s)
-        return OptimumResult(s, c, True, "no tier can hold a block", 0, Certificate("milp_gap", 0.0, gap_tolerance))
+        return Result("optimum", s, c, Certificate("milp_gap", 0.0, gap_tolerance), status="exact",
+                      message="no tier can hold a block", method="milp", x_name="profile")
     x = cp.Variable(nx_, boolean=True)
     r = cp.Variable(nr)
     cons = [r >= 0, r <= 1]
@@ -95,13 +112,33 @@ def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_
         raise CertificateError(f"caching MILP: objective {prob.value:.9g} but the profile costs {cost:.9g}")
     cert = Certificate("milp_gap", max(gap, 0.0), gap_tolerance).check("caching social optimum MILP")
     nit = int(getattr(info, "mip_node_count", 0) or 0)
-    return OptimumResult(s, cost, True, f"HiGHS {prob.status}", nit, cert)
+    return Result("optimum", s, cost, cert, status="exact", message=f"MILP, HiGHS {prob.status}", nit=nit,
+                  method="milp", x_name="profile")
 
 
-def social_optimum_bruteforce(game: CachingGame, **kwargs) -> OptimumResult:
-    """Brute-force social optimum by enumerating every feasible profile (tiny instances only)."""
+def social_optimum_bruteforce(game: CachingGame, **kwargs) -> Result:
+    """The social optimum by enumerating every feasible profile (tiny instances only).
+
+    Parameters
+    ----------
+    game : CachingGame
+        The game.
+    **kwargs
+        Passed to :func:`~gametheory.games.caching.solvers.enumerate_profiles`.
+
+    Returns
+    -------
+    Result
+        ``profile`` and its cost; certificate ``enumeration_gap`` = 0 (every profile was evaluated).
+
+    Raises
+    ------
+    InvalidInputError
+        When the instance has more profiles than ``max_profiles``.
+    """
     from gametheory.games.caching.solvers import enumerate_profiles
 
     res = enumerate_profiles(game, **kwargs)
-    return OptimumResult(res.optimum, res.optimum_cost, True, f"enumerated {res.n_profiles} profiles",
-                         res.n_profiles, Certificate("enumeration_gap", 0.0, 0.0))
+    return Result("optimum", res.optimum, res.optimum_cost, Certificate("enumeration_gap", 0.0, 0.0),
+                  status="exact", message=f"enumerated {res.n_profiles} profiles", nit=res.n_profiles,
+                  method="enumeration", x_name="profile")

@@ -9,6 +9,12 @@
 * Enumeration of all profiles (small instances): every pure equilibrium, the social optimum by brute force,
   Price of Anarchy (worst equilibrium / optimum) and Price of Stability (best equilibrium / optimum), as the
   ``poa`` and ``pos`` fields of :class:`EnumerationResult`.
+
+References
+----------
+.. [1] B.-G. Chun, K. Chaudhuri, H. Wee, M. Barreno, C. H. Papadimitriou, J. Kubiatowicz, "Selfish caching in
+   distributed systems: a game-theoretic analysis", PODC 2004.
+.. [2] H. W. Kuhn, "The Hungarian method for the assignment problem", Naval Research Logistics 2, 1955.
 """
 
 from __future__ import annotations
@@ -20,16 +26,19 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from gametheory.certificates import Certificate
+from gametheory.display import Readable
 from gametheory.errors import ConvergenceError, InvalidInputError
-from gametheory.games.caching.game import CachingGame, _reach_costs, player_costs_batch
+from gametheory.games.caching.game import CachingGame, player_costs_batch, reach_costs
+from gametheory.results import Result
 
 __all__ = [
     "EnumerationResult",
-    "EquilibriumResult",
     "best_response",
     "best_response_dynamics",
     "enumerate_profiles",
     "equilibrium_gap",
+    "ratio",
+    "strategies",
 ]
 
 _BIG = 1e30
@@ -65,7 +74,7 @@ def best_response(game: CachingGame, s, i: int) -> tuple[np.ndarray, float]:
 
 def _best_response(game: CachingGame, s: np.ndarray, i: int) -> tuple[np.ndarray, float]:
     """:func:`best_response` without input checks (``s`` a feasible int profile, ``i`` a valid worker)."""
-    c_other, _ = _reach_costs(game, s[None])
+    c_other, _ = reach_costs(game, s[None])
     opt = _option_costs(game, i, c_other[0, i])                      # (B, T+1)
     B, T = game.n_blocks, game.n_tiers
     caps = game.capacity[i]
@@ -99,28 +108,42 @@ def equilibrium_gap(game: CachingGame, s) -> tuple[float, np.ndarray]:
     return float(max(regrets.max(), 0.0)), np.maximum(regrets, 0.0)
 
 
-@dataclass
-class EquilibriumResult:
-    """A pure equilibrium found by best-response dynamics."""
-
-    profile: np.ndarray
-    player_costs: np.ndarray
-    cost: float
-    success: bool
-    message: str
-    nit: int
-    certificate: Certificate
-
-
 def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 200, seed: int | None = None,
-                           order: str = "round_robin") -> EquilibriumResult:
-    """Round-robin best-response dynamics from ``start`` (default: nobody holds anything).
+                           order: str = "round_robin") -> Result:
+    """Best-response dynamics from ``start`` to a pure Nash equilibrium.
 
-    A worker moves only when its best response improves its cost by more than a tolerance. Stops at a
-    round without moves; the result's certificate (``equilibrium_gap``) is recomputed from scratch and
-    checked. ``order="random"`` shuffles the workers each round (``seed``). Raises ConvergenceError if no
-    equilibrium is reached in ``max_rounds`` rounds (pure equilibria need not be reached by dynamics in
-    general capacitated games).
+    A worker moves only when its exact best response improves its cost by more than a tolerance. Stops at
+    a round without moves; the certificate (:func:`equilibrium_gap`) is recomputed from scratch and checked.
+
+    Parameters
+    ----------
+    game : CachingGame
+        The game.
+    start : array_like, optional
+        Start profile (n, B) of tier indices or -1 (default: nobody holds anything).
+    max_rounds : int
+        Rounds before giving up.
+    seed : int, optional
+        Seed of the worker order when ``order="random"``.
+    order : {"round_robin", "random"}
+        Workers in index order, or shuffled each round.
+
+    Returns
+    -------
+    Result
+        ``profile`` (= ``x``), the social cost, extra ``player_costs``; certificate ``equilibrium_gap``.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown ``order``, a non-positive ``max_rounds`` or an infeasible ``start``.
+    ConvergenceError
+        When no equilibrium is reached in ``max_rounds`` rounds (pure equilibria need not be reached by
+        dynamics in general capacitated games).
+
+    References
+    ----------
+    .. [1] D. Monderer, L. S. Shapley, "Potential games", Games and Economic Behavior 14, 1996.
     """
     if order not in ("round_robin", "random"):
         raise InvalidInputError(f"order must be 'round_robin' or 'random', got {order!r}")
@@ -143,8 +166,9 @@ def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 2
             gap, _ = equilibrium_gap(game, s)
             cert = Certificate("equilibrium_gap", gap, tol).check("caching best-response dynamics")
             costs = game.player_costs(s)
-            return EquilibriumResult(s.copy(), costs, float(costs.sum()), True,
-                                     f"pure Nash equilibrium after {rnd} rounds", rnd, cert)
+            return Result("equilibrium", s.copy(), float(costs.sum()), cert, message=f"pure Nash equilibrium after "
+                          f"{rnd} rounds of best responses", nit=rnd, method="best_response", x_name="profile",
+                          player_costs=costs)
     gap, _ = equilibrium_gap(game, s)
     raise ConvergenceError(f"best-response dynamics did not settle in {max_rounds} rounds", gap, tol)
 
@@ -152,9 +176,9 @@ def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 2
 # ---------------------------------------------------------------------------------------------------------
 # enumeration
 # ---------------------------------------------------------------------------------------------------------
-@dataclass
-class EnumerationResult:
-    """All pure equilibria and the brute-force optimum of a small game."""
+@dataclass(repr=False)
+class EnumerationResult(Readable):
+    """All pure equilibria and the brute-force optimum of a small game (:func:`enumerate_profiles`)."""
 
     equilibria: np.ndarray        # (E, n, B) profiles
     equilibrium_costs: np.ndarray  # (E,) social costs
@@ -165,9 +189,47 @@ class EnumerationResult:
     pos: float                    # best equilibrium / optimum
     certificate: Certificate      # max equilibrium gap over the listed equilibria (re-checked exactly)
 
+    def _display_title(self) -> str:
+        return (f"enumeration of {self.n_profiles} profiles: {len(self.equilibria)} pure equilibria, "
+                f"PoA {self.poa:.4g}, PoS {self.pos:.4g}")
 
-def _strategies(game: CachingGame, i: int) -> np.ndarray:
-    """All feasible strategy rows of worker i."""
+    def best_equilibrium(self) -> Result:
+        """The lowest-cost pure equilibrium as a :class:`~gametheory.results.Result`.
+
+        Returns
+        -------
+        Result
+            ``profile``; certificate ``equilibrium_gap`` (the enumeration's, over every listed equilibrium).
+
+        Raises
+        ------
+        ConvergenceError
+            When the game has no pure equilibrium.
+        """
+        if not self.equilibrium_costs.size:
+            raise ConvergenceError(f"no pure Nash equilibrium among the {self.n_profiles} profiles")
+        k = int(np.argmin(self.equilibrium_costs))
+        return Result("equilibrium", self.equilibria[k], float(self.equilibrium_costs[k]), self.certificate,
+                      status="exact", message=f"lowest-cost of {len(self.equilibria)} pure equilibria, by "
+                      f"enumeration of {self.n_profiles} profiles", nit=self.n_profiles, method="enumeration",
+                      x_name="profile")
+
+
+def strategies(game: CachingGame, i: int) -> np.ndarray:
+    """All feasible strategy rows of worker ``i``.
+
+    Parameters
+    ----------
+    game : CachingGame
+        The game.
+    i : int
+        A worker.
+
+    Returns
+    -------
+    numpy.ndarray
+        (S, B) rows of tier indices or -1 within worker ``i``'s capacities.
+    """
     allowed = [-1] + [t for t in range(game.n_tiers) if game.capacity[i, t] >= 1]
     rows = np.array(list(itertools.product(allowed, repeat=game.n_blocks)), dtype=int).reshape(-1, game.n_blocks)
     ok = np.ones(len(rows), dtype=bool)
@@ -176,7 +238,18 @@ def _strategies(game: CachingGame, i: int) -> np.ndarray:
     return rows[ok]
 
 
-def _ratio(a: float, b: float) -> float:
+def ratio(a: float, b: float) -> float:
+    """``a / b`` for costs: 1 when both are 0, inf when only ``b`` is.
+
+    Parameters
+    ----------
+    a, b : float
+        Nonnegative costs (an equilibrium's and the optimum's).
+
+    Returns
+    -------
+    float
+    """
     if b > 0:
         return a / b
     return 1.0 if a <= 0 else np.inf
@@ -191,7 +264,7 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
     :func:`equilibrium_gap` (the assignment best response, not the vectorized screen) and checked before
     returning. With no pure equilibrium, PoA and PoS are NaN and the certificate is 0 (nothing to check).
     """
-    strat = [_strategies(game, i) for i in range(game.n)]
+    strat = [strategies(game, i) for i in range(game.n)]
     total = int(np.prod([len(r) for r in strat], dtype=float))
     if total > max_profiles:
         raise InvalidInputError(f"{total} profiles exceed max_profiles={max_profiles}; instance too large to enumerate")
@@ -213,7 +286,7 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
         if social[k] < best_cost:
             best_cost, best_prof = float(social[k]), prof[k].copy()
         if free:
-            c_other, _ = _reach_costs(game, prof)                                # (K, n, B)
+            c_other, _ = reach_costs(game, prof)                                # (K, n, B)
             own = game.fetch[np.arange(game.n), np.arange(game.n), :]           # (n, T)
             d = game.demand[None, :, :, None]
             held = game.hold_cost[None, :, None, :] + d * np.minimum(own[None, :, None, :], c_other[..., None])
@@ -238,5 +311,5 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
     # independent re-check of every listed equilibrium with the exact (assignment) best response
     gap = max(equilibrium_gap(game, e)[0] for e in eqs)
     cert = Certificate("equilibrium_gap", gap, tol).check("caching enumeration")
-    return EnumerationResult(eqs, eqc, best_prof, best_cost, total, _ratio(float(eqc.max()), best_cost),
-                             _ratio(float(eqc.min()), best_cost), cert)
+    return EnumerationResult(eqs, eqc, best_prof, best_cost, total, ratio(float(eqc.max()), best_cost),
+                             ratio(float(eqc.min()), best_cost), cert)

@@ -4,24 +4,26 @@
 :mod:`~gametheory.games.network.solvers` path-based gradient projection and the cvxpy program.
 """
 
-from gametheory.games.network.game import NetworkGame, NetworkResult, read_tntp
+from gametheory.games.network.game import METHODS, NetworkGame, read_tntp
 from gametheory.games.network.solvers import (
-    AssignmentResult,
     BPRCosts,
     CurveCosts,
     MarginalCosts,
+    ShortestPaths,
     cvxpy_assignment,
     gradient_projection,
+    origin_rows,
 )
 
 __all__ = [
-    "AssignmentResult",
     "BPRCosts",
     "CurveCosts",
+    "METHODS",
     "MarginalCosts",
     "NetworkGame",
-    "NetworkResult",
+    "ShortestPaths",
     "cvxpy_assignment",
     "gradient_projection",
+    "origin_rows",
     "read_tntp",
 ]

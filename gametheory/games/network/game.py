@@ -30,38 +30,19 @@ from gametheory.games.network.solvers import (
     BPRCosts,
     CurveCosts,
     MarginalCosts,
-    _origin_rows,
-    _ShortestPaths,
+    ShortestPaths,
     cvxpy_assignment,
     gradient_projection,
+    origin_rows,
 )
 from gametheory.io.tntp import read_tntp_net, read_tntp_trips
 from gametheory.latency import BPR, LatencyCurve
+from gametheory.results import Result
 
-__all__ = ["NetworkGame", "NetworkResult", "read_tntp"]
+__all__ = ["METHODS", "NetworkGame", "read_tntp"]
 
-
-@dataclass(frozen=True)
-class NetworkResult:
-    """A traffic assignment: link flows, objective, total travel time, relative gap and its certificate.
-
-    ``flows`` maps each edge ``(u, v)`` to its flow; ``x`` holds the same flows in ``game.edges`` order.
-    ``objective`` is the Beckmann potential (equilibrium) or the total cost (optimum); ``total_cost`` is
-    sum_e x_e l_e(x_e) in both cases. ``relative_gap`` is measured on the costs the solution equalizes
-    (latencies for equilibrium, marginal costs for optimum).
-    """
-
-    flows: dict
-    x: np.ndarray
-    objective: float
-    total_cost: float
-    relative_gap: float
-    success: bool
-    message: str
-    nit: int
-    certificate: Certificate
-    kind: str
-    gap_history: tuple = ()
+#: algorithms of :meth:`NetworkGame.equilibrium` and :meth:`NetworkGame.optimum`, the default first
+METHODS = ("gradient_projection", "cvxpy")
 
 
 @dataclass(frozen=True)
@@ -160,7 +141,11 @@ class NetworkGame:
                     f"OD pair {o!r}->{d!r} (max flow under edge capacities, less a {CurveCosts.MARGIN:g} margin)")
 
     # ---- solutions ------------------------------------------------------------------------------------
-    def _solve(self, kind: str, rgap: float, max_iter: int) -> NetworkResult:
+    def _solve(self, kind: str, method: str, rgap: float, max_iter: int, tolerance: float, solver) -> Result:
+        if method == "cvxpy":
+            return self._solve_cvxpy(kind, tolerance, solver)
+        if method != "gradient_projection":
+            raise InvalidInputError(f"method must be one of {METHODS}, got {method!r}")
         if not (isinstance(rgap, (int, float)) and 0 < rgap < 1):
             raise InvalidInputError(f"rgap must be in (0, 1), got {rgap!r}")
         self._check_capacity()
@@ -168,27 +153,96 @@ class NetworkGame:
         base = self._costs()
         costs = base if kind == "equilibrium" else MarginalCosts(base)
         objective = base.integral if kind == "equilibrium" else (lambda x: x * base.time(x))
-        r = gradient_projection(tail, head, n, o, d, rate, costs, no_through=nt, rgap=rgap, max_iter=max_iter,
-                                objective=objective)
-        return self._result(kind, r.x, r.objective, r.total_cost, r.relative_gap, r.success, r.message, r.nit,
-                            r.certificate, tuple(r.gap_history))
+        res = gradient_projection(tail, head, n, o, d, rate, costs, no_through=nt, rgap=rgap, max_iter=max_iter,
+                                  objective=objective)
+        res.flows = dict(zip(self.edges, res.x.tolist(), strict=True))
+        return res
 
-    def _result(self, kind, x, objective, total, gap, success, message, nit, cert, history=()):
-        return NetworkResult(flows=dict(zip(self.edges, x.tolist(), strict=True)), x=x, objective=objective,
-                             total_cost=total, relative_gap=gap, success=success, message=message, nit=nit,
-                             certificate=cert, kind=kind, gap_history=history)
+    def equilibrium(self, method: str = "gradient_projection", *, rgap: float = 1e-6, max_iter: int = 2000,
+                    tolerance: float = 1e-5, solver=None) -> Result:
+        """The user (Wardrop) equilibrium.
 
-    def equilibrium(self, rgap: float = 1e-6, max_iter: int = 2000) -> NetworkResult:
-        """User equilibrium by path-based gradient projection to relative gap ``rgap``."""
-        return self._solve("equilibrium", rgap, max_iter)
+        Parameters
+        ----------
+        method : {"gradient_projection", "cvxpy"}
+            ``"gradient_projection"`` (default): path-based gradient projection to relative gap ``rgap``
+            (:func:`~gametheory.games.network.solvers.gradient_projection`). ``"cvxpy"``: the origin-based
+            link-node Beckmann program (small graphs), certified by its relative gap at ``tolerance``.
+        rgap, max_iter : float, int
+            Gradient projection's target gap and sweep limit.
+        tolerance, solver
+            The cvxpy path's certified gap and solver (default Clarabel).
 
-    def optimum(self, rgap: float = 1e-6, max_iter: int = 2000) -> NetworkResult:
-        """System optimum: gradient projection on marginal costs to relative gap ``rgap`` (on those costs)."""
-        return self._solve("optimum", rgap, max_iter)
+        Returns
+        -------
+        Result
+            ``x`` = link flows in ``edges`` order, ``flows`` = {edge: flow}, ``cost`` = total travel time;
+            extras ``objective`` (Beckmann potential), ``gap``; certificate ``relative_gap``.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method, or ``rgap`` outside (0, 1).
+        CapacityExceededError
+            When an OD pair's demand exceeds the max flow under the edge capacities.
+        ConvergenceError, CertificateError
+            When the gap is not reached.
+
+        References
+        ----------
+        .. [1] J. G. Wardrop, "Some theoretical aspects of road traffic research", 1952.
+        .. [2] R. Jayakrishnan et al., "A faster path-based algorithm for traffic assignment", TRR 1443, 1994.
+        """
+        return self._solve("equilibrium", method, rgap, max_iter, tolerance, solver)
+
+    def optimum(self, method: str = "gradient_projection", *, rgap: float = 1e-6, max_iter: int = 2000,
+                tolerance: float = 1e-5, solver=None) -> Result:
+        """The system optimum: the same methods on marginal costs ``t + x t'``.
+
+        Parameters
+        ----------
+        method, rgap, max_iter, tolerance, solver
+            As for :meth:`equilibrium` (the gap is measured on marginal costs).
+
+        Returns
+        -------
+        Result
+            As for :meth:`equilibrium`; ``objective`` is the total travel time.
+
+        Raises
+        ------
+        InvalidInputError, CapacityExceededError, ConvergenceError, CertificateError
+            As for :meth:`equilibrium`.
+
+        References
+        ----------
+        .. [1] M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of Transportation*, 1956.
+        """
+        return self._solve("optimum", method, rgap, max_iter, tolerance, solver)
 
     def price_of_anarchy(self, rgap: float = 1e-8) -> float:
-        """Total cost at equilibrium over total cost at the optimum."""
-        return self.equilibrium(rgap).total_cost / self.optimum(rgap).total_cost
+        """Total travel time at the user equilibrium / at the system optimum.
+
+        Parameters
+        ----------
+        rgap : float
+            Relative gap of both solutions.
+
+        Returns
+        -------
+        float
+            The ratio.
+
+        Raises
+        ------
+        CapacityExceededError, ConvergenceError
+            As for :meth:`equilibrium`.
+
+        References
+        ----------
+        .. [1] T. Roughgarden, E. Tardos, "How bad is selfish routing?", J. ACM 49(2), 2002.
+        """
+        return self.equilibrium(rgap=rgap).cost / self.optimum(rgap=rgap).cost
 
     def relative_gap(self, x, kind: str = "equilibrium") -> float:
         """Relative gap of link flows ``x`` (edges order) on latencies or marginal costs: the certificate."""
@@ -201,15 +255,13 @@ class NetworkGame:
         base = self._costs()
         costs = base if kind == "equilibrium" else MarginalCosts(base)
         origins = sorted(set(o.tolist()))
-        dist, _ = _ShortestPaths(tail, head, n, origins, nt).run(costs.time(x))
+        dist, _ = ShortestPaths(tail, head, n, origins, nt).run(costs.time(x))
         t = costs.time(x)
         tx = float(t @ x)
-        return (tx - float(rate @ dist[_origin_rows(origins, o), d])) / tx
+        return (tx - float(rate @ dist[origin_rows(origins, o), d])) / tx
 
-    def solve_cvxpy(self, kind: str = "equilibrium", tolerance: float = 1e-5, solver=None) -> NetworkResult:
+    def _solve_cvxpy(self, kind: str, tolerance: float, solver) -> Result:
         """The convex program (origin-based link-node form) with cvxpy; certificate: its relative gap."""
-        if kind not in ("equilibrium", "optimum"):
-            raise InvalidInputError(f"kind must be 'equilibrium' or 'optimum', got {kind!r}")
         tail, head, n, o, d, rate, nt = self._arrays()
         x, value = cvxpy_assignment(tail, head, n, o, d, rate, self.curves, system_optimum=kind == "optimum",
                                     no_through=nt, solver=solver)
@@ -218,8 +270,8 @@ class NetworkGame:
         objective = float(np.sum(base.integral(x))) if kind == "equilibrium" else total  # at the returned flows
         gap = max(self.relative_gap(x, kind), 0.0)
         cert = Certificate("relative_gap", gap, tolerance).check(f"cvxpy {kind}")
-        return self._result(kind, x, objective, total, gap, True, f"cvxpy (solver objective {value:.10g})", 0,
-                            cert)
+        return Result(kind, x, total, cert, message=f"cvxpy (solver objective {value:.10g})", method="cvxpy",
+                      flows=dict(zip(self.edges, x.tolist(), strict=True)), objective=objective, gap=gap)
 
 
 def read_tntp(net_path, trips_path) -> NetworkGame:

@@ -20,7 +20,6 @@ BPR parameters), :class:`CurveCosts` (any :mod:`gametheory.latency` curves, one 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -28,14 +27,16 @@ from scipy.sparse.csgraph import dijkstra
 
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
+from gametheory.results import Result
 
 __all__ = [
-    "AssignmentResult",
     "BPRCosts",
     "CurveCosts",
     "MarginalCosts",
+    "ShortestPaths",
     "cvxpy_assignment",
     "gradient_projection",
+    "origin_rows",
 ]
 
 
@@ -145,27 +146,28 @@ class MarginalCosts:
         return x * self.base.time(x, idx)
 
 
-# ---- result ------------------------------------------------------------------------------------------------
-@dataclass
-class AssignmentResult:
-    """Link flows of a traffic assignment (scipy OptimizeResult style) with its relative-gap certificate."""
-
-    x: np.ndarray
-    objective: float
-    total_cost: float
-    relative_gap: float
-    success: bool
-    message: str
-    nit: int
-    certificate: Certificate
-    gap_history: list[float] = field(default_factory=list)
-    paths: dict | None = None
-
-
 # ---- shortest paths ---------------------------------------------------------------------------------------
-class _ShortestPaths:
-    """All-origin Dijkstra on a node-split graph: nodes in ``no_through`` keep only their in-edges; their
-    out-edges leave a copy node used only as a source, so paths start or end there but never pass through."""
+class ShortestPaths:
+    """All-origin Dijkstra on a node-split graph (``scipy.sparse.csgraph.dijkstra``).
+
+    Nodes in ``no_through`` keep only their in-edges; their out-edges leave a copy node used only as a
+    source, so paths start or end there but never pass through.
+
+    Parameters
+    ----------
+    tail, head : array_like of int
+        Edge endpoints.
+    n_nodes : int
+        Nodes.
+    origins : sequence of int
+        Origins to run Dijkstra from.
+    no_through : sequence of int
+        Zone nodes.
+
+    References
+    ----------
+    .. [1] E. W. Dijkstra, "A note on two problems in connexion with graphs", Numer. Math. 1, 1959.
+    """
 
     def __init__(self, tail, head, n_nodes, origins, no_through):
         self.tail, self.head = np.asarray(tail), np.asarray(head)
@@ -212,17 +214,54 @@ def _group_by_origin(od_origin, od_dest):
 
 def gradient_projection(tail, head, n_nodes, od_origin, od_dest, od_demand, costs, *, no_through=(),
                         rgap: float = 1e-6, max_iter: int = 1000, objective=None, keep_paths: bool = False,
-                        raise_on_failure: bool = True, block_newton: bool | None = None) -> AssignmentResult:
-    """Path-based gradient projection (Jayakrishnan et al. 1994) to relative gap ``rgap``.
+                        block_newton: bool | None = None) -> Result:
+    """Path-based gradient projection to relative gap ``rgap`` (module docstring).
 
-    ``tail``/``head``: edge endpoints as node indices 0..n_nodes-1; ``od_*``: one entry per OD pair
-    (demand > 0); ``costs``: an evaluator (:class:`BPRCosts`, :class:`CurveCosts`, :class:`MarginalCosts`)
-    whose ``time`` is the cost users (UE) or the planner (SO, marginal costs) equalize. ``objective``
-    maps link flows to the reported objective (default: ``costs.integral``, the Beckmann potential).
-    ``block_newton``: use the projected Newton step over each OD pair's paths
-    (:func:`_shift_block_newton`) instead of the diagonal one; default: when there are at most 50 OD pairs.
-    Raises :class:`ConvergenceError` when the gap is not reached in ``max_iter`` sweeps (unless
-    ``raise_on_failure`` is False, then ``success`` is False and the certificate is not checked).
+    Parameters
+    ----------
+    tail, head : array_like of int
+        Edge endpoints as node indices 0..n_nodes-1.
+    n_nodes : int
+        Nodes.
+    od_origin, od_dest, od_demand : array_like
+        One entry per OD pair (demand > 0).
+    costs : BPRCosts, CurveCosts or MarginalCosts
+        The link costs users (equilibrium) or the planner (optimum: marginal costs) equalize.
+    no_through : sequence of int
+        Nodes paths may start or end at but never pass through.
+    rgap : float
+        Relative gap ``(sum t x - sum_od d_od c*_od) / sum t x`` to reach.
+    max_iter : int
+        Sweeps before giving up.
+    objective : callable, optional
+        Link flows -> the reported objective (default ``costs.integral``, the Beckmann potential).
+    keep_paths : bool
+        Attach the path flows (``paths``: OD index -> [(edge array, flow)]).
+    block_newton : bool, optional
+        Projected Newton step over each OD pair's paths instead of the diagonal one (default: at most 50
+        OD pairs).
+
+    Returns
+    -------
+    Result
+        Kind "optimum" for marginal costs, else "equilibrium"; ``x`` = link flows, ``cost`` = total travel
+        time sum_a x_a t_a(x_a); extras ``objective``, ``gap``, ``gap_history``, ``paths``.
+
+    Raises
+    ------
+    InvalidInputError
+        No OD pair, a non-positive demand, or an unreachable destination.
+    ConvergenceError
+        When the gap is not reached in ``max_iter`` sweeps.
+    CapacityExceededError
+        When the flows end past a link's capacity.
+
+    References
+    ----------
+    .. [1] R. Jayakrishnan, W. K. Tsai, J. N. Prashker, S. Rajadhyaksha, "A faster path-based algorithm for
+       traffic assignment", Transportation Research Record 1443, 1994.
+    .. [2] D. P. Bertsekas, E. M. Gafni, "Projection methods for variational inequalities with application
+       to the traffic assignment problem", Math. Programming Study 17, 1982.
     """
     tail = np.asarray(tail, dtype=int)
     head = np.asarray(head, dtype=int)
@@ -233,7 +272,7 @@ def gradient_projection(tail, head, n_nodes, od_origin, od_dest, od_demand, cost
     if demand.size == 0 or np.any(~np.isfinite(demand)) or np.any(demand <= 0):
         raise InvalidInputError("od_demand: need at least one OD pair and every demand finite and > 0")
     origins, groups = _group_by_origin(od_origin, od_dest)
-    sp = _ShortestPaths(tail, head, n_nodes, origins, no_through)
+    sp = ShortestPaths(tail, head, n_nodes, origins, no_through)
     stail = sp.stail.tolist()
     paths: list[list[np.ndarray]] = [[] for _ in demand]
     pkeys: list[list[bytes]] = [[] for _ in demand]
@@ -242,7 +281,7 @@ def gradient_projection(tail, head, n_nodes, od_origin, od_dest, od_demand, cost
     history: list[float] = []
     gap = math.inf
     nit = 0
-    oi = _origin_rows(origins, od_origin)
+    oi = origin_rows(origins, od_origin)
     block = demand.size <= 50 if block_newton is None else bool(block_newton)
     for it in range(max_iter + 1):
         t = costs.time(x)
@@ -291,28 +330,38 @@ def gradient_projection(tail, head, n_nodes, od_origin, od_dest, od_demand, cost
                     _shift(paths[k], pkeys[k], flows[k], x, t, slope, costs)
         # rebuild link flows from path flows to stop rounding drift
         x = _link_flows(paths, flows, E)
-    success = gap <= rgap
-    cert = Certificate("relative_gap", float(gap), float(rgap))
-    obj_fn = objective if objective is not None else costs.integral
-    base_time = costs.base.time(x) if isinstance(costs, MarginalCosts) else costs.time(x)
-    result = AssignmentResult(
-        x=x, objective=float(np.sum(obj_fn(x))), total_cost=float(base_time @ x), relative_gap=float(gap),
-        success=success, message="relative gap reached" if success else f"max_iter={max_iter} sweeps reached",
-        nit=nit, certificate=cert, gap_history=history,
-        paths={k: list(zip(paths[k], flows[k], strict=True)) for k in range(demand.size)} if keep_paths else None,
-    )
-    if not success and raise_on_failure:
+    if gap > rgap:
         raise ConvergenceError(f"gradient projection: relative gap {gap:.3e} > {rgap:.1e} after {nit} sweeps",
                                gap=float(gap), tolerance=float(rgap))
-    if success:
-        cert.check("network assignment")
-        evaluator = costs.base if isinstance(costs, MarginalCosts) else costs
-        if hasattr(evaluator, "check"):
-            evaluator.check(x)
-    return result
+    cert = Certificate("relative_gap", float(gap), float(rgap))
+    obj_fn = objective if objective is not None else costs.integral
+    optimum = isinstance(costs, MarginalCosts)
+    evaluator = costs.base if optimum else costs
+    if hasattr(evaluator, "check"):
+        evaluator.check(x)
+    return Result(
+        "optimum" if optimum else "equilibrium", x, float(evaluator.time(x) @ x), cert,
+        message=f"path-based gradient projection, relative gap {gap:.2e} after {nit} sweeps", nit=nit,
+        method="gradient_projection", objective=float(np.sum(obj_fn(x))), gap=float(gap), gap_history=history,
+        paths={k: list(zip(paths[k], flows[k], strict=True)) for k in range(demand.size)} if keep_paths else None,
+    )
 
 
-def _origin_rows(origins, od_origin):
+def origin_rows(origins, od_origin) -> np.ndarray:
+    """Row of each OD pair's origin in the all-origin shortest-path arrays.
+
+    Parameters
+    ----------
+    origins : sequence of int
+        The origins, in the order of :class:`ShortestPaths`.
+    od_origin : array_like of int
+        Origin of each OD pair.
+
+    Returns
+    -------
+    numpy.ndarray
+        Index into ``origins`` per OD pair.
+    """
     index = {o: i for i, o in enumerate(origins)}
     return np.array([index[int(o)] for o in od_origin], dtype=int)
 

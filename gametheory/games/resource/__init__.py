@@ -14,12 +14,9 @@ from gametheory.games.resource.game import (
     MM1PoolCost,
     PDResourceGame,
     PerGPULoadCost,
-    ResourceSolution,
     kkt_certificate,
-    solve_split,
 )
 from gametheory.games.resource.integer import (
-    IntegerSolution,
     RoundingComparison,
     SplitTable,
     best_responses,
@@ -45,7 +42,6 @@ __all__ = [
     "DYNAMO_INTERVAL_S",
     "PAPER_INTERVAL_S",
     "ClosedForms",
-    "IntegerSolution",
     "InverseCost",
     "MM1PoolCost",
     "NumericForms",
@@ -53,7 +49,6 @@ __all__ = [
     "PDResourceGame",
     "PerGPULoadCost",
     "PlannerResult",
-    "ResourceSolution",
     "RoundingComparison",
     "SplitTable",
     "best_responses",
@@ -69,6 +64,5 @@ __all__ = [
     "little_decode_itl_ms",
     "one_step_certificate",
     "planner_dynamics",
-    "solve_split",
     "split_table",
 ]

@@ -19,7 +19,7 @@ Solution concepts (Facchinei & Kanzow, "Generalized Nash equilibrium problems", 
   when the weights tilt the optimum away from the VE.
 
 Both solutions reduce to one dimension on the budget line ``G_D = G - G_P`` (the budget binds because the
-costs do not increase). :func:`solve_split` finds the root of ``phi'(g) = w_P C_P'(g) - w_D C_D'(G - g)``
+costs do not increase). The solver finds the root of ``phi'(g) = w_P C_P'(g) - w_D C_D'(G - g)``
 by Brent's method (scipy ``brentq``) inside the region where both costs are finite, or certifies a corner.
 The certificate is the relative KKT residual. ``method="cvxpy"`` solves the same convex program with
 cvxpy (costs that offer a convex ``cvxpy(g)`` expression: :class:`InverseCost`, :class:`MM1PoolCost`),
@@ -28,6 +28,13 @@ a second, independent solver for the same point.
 Costs are plain callables of the pool's GPU count (ms, or any unit shared by both pools). A cost's
 derivative comes from its ``derivative`` method when it has one, else from a Richardson-extrapolated
 central difference (error O(h^4)); the result says which (``derivative``).
+
+References
+----------
+.. [1] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007.
+.. [2] J. B. Rosen, "Existence and uniqueness of equilibrium points for concave n-person games",
+   Econometrica 33(3), 1965.
+.. [3] R. P. Brent, *Algorithms for Minimization without Derivatives*, Prentice-Hall 1973 (``brentq``).
 """
 
 from __future__ import annotations
@@ -45,15 +52,17 @@ from scipy.optimize import brentq
 from gametheory._validate import nonnegative_scalar, positive_scalar
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, CertificateError, InvalidInputError
+from gametheory.results import Result
 
 __all__ = [
+    "CVXPY_KKT_TOL",
+    "KKT_TOL",
+    "METHODS",
     "InverseCost",
     "MM1PoolCost",
     "PDResourceGame",
     "PerGPULoadCost",
-    "ResourceSolution",
     "kkt_certificate",
-    "solve_split",
 ]
 
 #: relative KKT residual every solution must meet (brentq), and the cvxpy path: an interior-point objective
@@ -63,6 +72,9 @@ CVXPY_KKT_TOL = 1e-4
 #: grid used to check monotonicity / convexity of the costs and to bracket stationary points
 GRID_POINTS = 257
 PLAYERS = ("prefill", "decode")
+#: algorithms of :meth:`PDResourceGame.equilibrium` and :meth:`PDResourceGame.optimum`, the default first;
+#: "enumeration" solves the integer game on the grid of whole workers of ``step`` GPUs
+METHODS = ("brentq", "cvxpy", "enumeration")
 
 PoolCost = Callable[[float], float]
 
@@ -147,41 +159,6 @@ def _positive_gpus(g, what: str) -> float:
     if not g > 0:
         raise CapacityExceededError(0.0, g, f"{what} with {g:.6g} GPUs")
     return g
-
-
-# --------------------------------------------------------------------------------------------- results
-@dataclass(frozen=True)
-class ResourceSolution:
-    """A split of the budget and the evidence for it.
-
-    ``split`` = (G_P, G_D) in GPUs; ``pool_costs`` = (C_P, C_D); ``cost`` = the weighted social cost
-    ``w_P C_P + w_D C_D`` at the split (the game's weights, also for the equilibrium); ``multiplier`` = mu,
-    the shadow price of one more GPU in the budget (for the VE, the common marginal improvement per GPU);
-    ``certificate`` = relative KKT residual; ``corner`` names the pool held at its lower bound, if any;
-    ``derivative`` = "analytic" or "central difference"; ``method`` = "brentq" or "cvxpy".
-    """
-
-    kind: str
-    split: tuple[float, float]
-    pool_costs: tuple[float, float]
-    cost: float
-    multiplier: float
-    certificate: Certificate
-    corner: str | None
-    derivative: str
-    method: str
-    nit: int
-    stationary_points: tuple[float, ...] = ()
-    strictly_monotone: bool = False
-
-    @property
-    def unique(self) -> bool:
-        """True when uniqueness is established: the derivative of the objective along the budget line,
-        ``phi'(g) = w_P C_P'(g) - w_D C_D'(G - g)`` (for the VE, the VI map F projected on the budget line),
-        is strictly increasing on the 257-point grid of the finite region (strict monotonicity of F, Rosen
-        1965: at most one solution). A numerical check on a grid, not a proof; False means "not
-        established" (``stationary_points`` lists what the scan found)."""
-        return self.strictly_monotone
 
 
 # --------------------------------------------------------------------------------------------- the game
@@ -281,28 +258,114 @@ class PDResourceGame:
         )
 
     # -- solutions --------------------------------------------------------------------------------
-    def equilibrium(self, method: str = "brentq") -> ResourceSolution:
-        """The variational equilibrium (Proposition 1): equal marginal improvement per GPU."""
-        return solve_split(self, (1.0, 1.0), "variational equilibrium", method)
+    def equilibrium(self, method: str = "brentq") -> Result:
+        """The variational equilibrium (Proposition 1): equal marginal improvement per GPU.
 
-    def optimum(self, method: str = "brentq") -> ResourceSolution:
-        """The social optimum of ``w_P C_P + w_D C_D`` (Remark 1)."""
-        return solve_split(self, self.weights, "social optimum", method)
+        Parameters
+        ----------
+        method : {"brentq", "cvxpy", "enumeration"}
+            ``"brentq"`` (default): Brent's method on the slope of ``C_P + C_D`` along the budget line, corners
+            checked. ``"cvxpy"``: the convex program (costs with a ``cvxpy(g)`` expression), Clarabel.
+            ``"enumeration"``: the integer VE on the grid of whole workers of ``step`` GPUs
+            (:func:`~gametheory.games.resource.integer.integer_equilibrium`).
 
-    def price_of_anarchy(self) -> float:
-        """Social cost at the variational equilibrium / at the social optimum (>= 1, checked)."""
-        eq, opt = self.equilibrium(), self.optimum()
+        Returns
+        -------
+        Result
+            ``split`` (= ``x``) = (G_P, G_D); ``cost`` = the weighted social cost there; extras ``pool_costs``,
+            ``multiplier`` (mu, the common marginal improvement per GPU), ``corner`` (the pool held at its
+            lower bound, or None), ``derivative`` ("analytic" / "central difference"),
+            ``stationary_points`` and ``unique`` (strict monotonicity of the VI map on a 257-point grid, Rosen
+            1965; a grid check, not a proof). Certificate: the relative KKT residual.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method, a cost that rises with its GPUs, or ``"cvxpy"`` with costs lacking ``cvxpy``.
+        CapacityExceededError
+            When no split of the budget keeps both pools finite.
+        CertificateError
+            When the KKT residual exceeds :data:`KKT_TOL` (:data:`CVXPY_KKT_TOL` for cvxpy).
+
+        References
+        ----------
+        .. [1] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007.
+        """
+        if method == "enumeration":
+            from gametheory.games.resource.integer import integer_equilibrium
+
+            return integer_equilibrium(self)
+        return _solve_split(self, (1.0, 1.0), "equilibrium", method)
+
+    def optimum(self, method: str = "brentq") -> Result:
+        """The social optimum of ``w_P C_P + w_D C_D`` (Remark 1).
+
+        Parameters
+        ----------
+        method : {"brentq", "cvxpy", "enumeration"}
+            As for :meth:`equilibrium`, on the weighted objective (``"enumeration"``:
+            :func:`~gametheory.games.resource.integer.integer_optimum`).
+
+        Returns
+        -------
+        Result
+            As for :meth:`equilibrium`; ``multiplier`` is the shadow price of one more GPU in the budget.
+
+        Raises
+        ------
+        InvalidInputError, CapacityExceededError, CertificateError
+            As for :meth:`equilibrium`.
+
+        References
+        ----------
+        .. [1] S. Boyd, L. Vandenberghe, *Convex Optimization*, Cambridge 2004, section 5.5 (KKT conditions).
+        """
+        if method == "enumeration":
+            from gametheory.games.resource.integer import integer_optimum
+
+            return integer_optimum(self)
+        return _solve_split(self, self.weights, "optimum", method)
+
+    def price_of_anarchy(self, method: str = "brentq") -> float:
+        """Social cost at the variational equilibrium / at the social optimum (>= 1, checked).
+
+        Parameters
+        ----------
+        method : {"brentq", "cvxpy", "enumeration"}
+            The algorithm of both solutions; ``"enumeration"`` compares the *worst* integer VE with the
+            integer optimum (:func:`~gametheory.games.resource.integer.integer_price_of_anarchy`).
+
+        Returns
+        -------
+        float
+            The ratio, at least 1.
+
+        Raises
+        ------
+        InvalidInputError
+            When the optimum's social cost is <= 0.
+        CertificateError
+            When the ratio falls below 1 by more than 1e-9 (the optimum would not be optimal).
+
+        References
+        ----------
+        .. [1] E. Koutsoupias, C. Papadimitriou, "Worst-case equilibria", STACS 1999.
+        """
+        if method == "enumeration":
+            from gametheory.games.resource.integer import integer_price_of_anarchy
+
+            return integer_price_of_anarchy(self)
+        eq, opt = self.equilibrium(method), self.optimum(method)
         if not opt.cost > 0:
             raise InvalidInputError(f"the optimum's social cost is {opt.cost!r} <= 0: the PoA ratio is undefined")
         poa = eq.cost / opt.cost
         if poa < 1 - 1e-9:
-            raise CertificateError(f"PoA = {poa!r} < 1: the optimum {opt.split} is not optimal")
+            raise CertificateError(f"PoA = {poa!r} < 1: the optimum {opt.x} is not optimal")
         return max(poa, 1.0)
 
 
 # --------------------------------------------------------------------------------------------- solver
-def solve_split(game: PDResourceGame, weights: tuple[float, float], kind: str,
-                method: str = "brentq") -> ResourceSolution:
+def _solve_split(game: PDResourceGame, weights: tuple[float, float], kind: str, method: str = "brentq") -> Result:
     """Minimize ``w_P C_P(g) + w_D C_D(G - g)`` over the feasible G_P (the VE for weights (1, 1)).
 
     ``brentq``: scan ``phi'(g) = w_P C_P'(g) - w_D C_D'(G - g)`` on a grid of the finite region for
@@ -311,8 +374,8 @@ def solve_split(game: PDResourceGame, weights: tuple[float, float], kind: str,
     with the budget as an explicit constraint (costs must offer ``cvxpy(g)``). Either way the returned
     point is certified by the relative KKT residual before return.
     """
-    if method not in ("brentq", "cvxpy"):
-        raise InvalidInputError(f"method must be 'brentq' or 'cvxpy', got {method!r}")
+    if method not in METHODS:
+        raise InvalidInputError(f"method must be one of {METHODS}, got {method!r}")
     game._costs_checked  # noqa: B018 - the monotonicity check, once per game (raises on a rising cost)
     grid, slopes = _slope_grid(game, weights)
     if method == "cvxpy":
@@ -323,11 +386,13 @@ def solve_split(game: PDResourceGame, weights: tuple[float, float], kind: str,
     certificate, corner, mu = _kkt(game, weights, g, KKT_TOL if method == "brentq" else CVXPY_KKT_TOL)
     certificate.check(f"{kind} of {game.total_gpus:g} GPUs at G_P = {g:.6g}")
     costs = game.pool_costs(g)
-    return ResourceSolution(
-        kind=kind, split=(g, game.total_gpus - g), pool_costs=costs,
-        cost=game.weights[0] * costs[0] + game.weights[1] * costs[1], multiplier=mu,
-        certificate=certificate, corner=corner, derivative=game.derivative_method, method=method, nit=nit,
-        stationary_points=stationary, strictly_monotone=bool(np.all(np.diff(slopes) > 0)),
+    what = "variational equilibrium" if kind == "equilibrium" else "social optimum"
+    return Result(
+        kind, (g, game.total_gpus - g), game.weights[0] * costs[0] + game.weights[1] * costs[1], certificate,
+        status="corner" if corner else "converged", nit=nit, method=method, x_name="split",
+        message=f"{what} by {method}" + (f", {corner} pool at its lower bound" if corner else ""),
+        pool_costs=costs, multiplier=mu, corner=corner, derivative=game.derivative_method,
+        stationary_points=stationary, unique=bool(np.all(np.diff(slopes) > 0)),
     )
 
 

@@ -41,9 +41,9 @@ import numpy as np
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, CertificateError, InvalidInputError
 from gametheory.games.resource.game import PDResourceGame
+from gametheory.results import Result
 
 __all__ = [
-    "IntegerSolution",
     "RoundingComparison",
     "SplitTable",
     "best_responses",
@@ -151,54 +151,42 @@ def split_table(game: PDResourceGame, step: int | None = None) -> SplitTable:
     return SplitTable(step, n_workers, tuple(game.weights), n_p, g_p, g_d, c_p, c_d, feasible)
 
 
-# --------------------------------------------------------------------------------------------- results
-@dataclass(frozen=True)
-class IntegerSolution:
-    """A split on the worker grid and the evidence for it (the integer counterpart of ``ResourceSolution``).
-
-    ``split`` = (G_P, G_D) in GPUs and ``workers`` = (n_P, n_D); ``pool_costs`` = (C_P, C_D); ``cost`` =
-    the game's weighted social cost there; ``vi_cost`` = C_P + C_D; ``certificate`` = the largest
-    improvement of a one-worker transfer of the objective (``C_P + C_D`` for the VE, the weighted cost for
-    the optimum), <= 0 when it holds; ``gains`` = (dP, dD), each pool's cost drop from one more worker at
-    this split (``nan`` where the budget or the grid has no room); ``multiplier`` = (lo, hi), the bracket of
-    worker prices mu that support the split, max(next-worker gains) <= mu <= min(last-worker losses), the
-    discrete form of "equal marginal improvement" (weighted for the optimum; empty, lo > hi, only for
-    non-convex costs); ``ties`` = every split with the same status
-    (all integer VE for the VE; all optimal splits for the optimum) as (G_P, G_D) tuples;
-    ``n_splits`` = feasible splits enumerated; ``step`` = GPUs per worker.
-    """
-
-    kind: str
-    split: tuple[float, float]
-    workers: tuple[int, int]
-    pool_costs: tuple[float, float]
-    cost: float
-    vi_cost: float
-    certificate: Certificate
-    gains: tuple[float, float]
-    multiplier: tuple[float, float]
-    ties: tuple[tuple[float, float], ...]
-    n_splits: int
-    step: int
-
-    method: str = "enumeration"
-
-    @property
-    def unique(self) -> bool:
-        """True when no other split shares this status."""
-        return len(self.ties) <= 1
-
-    @property
-    def nit(self) -> int:
-        """Splits evaluated (the enumeration's work), named as in ``ResourceSolution``."""
-        return self.n_splits
-
-
+# --------------------------------------------------------------------------------------------- solutions
 def integer_equilibria(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
-                       ) -> list[IntegerSolution]:
-    """Every integer variational equilibrium: feasible splits where no one-worker transfer lowers
-    ``C_P + C_D`` (ascending in G_P). For convex costs these are the minimizers of ``C_P + C_D`` on the
-    grid (one split, or adjacent ties); non-convex costs can have several separated ones."""
+                       ) -> list[Result]:
+    """Every integer variational equilibrium, by enumeration of the worker grid.
+
+    Parameters
+    ----------
+    game : PDResourceGame
+        The game.
+    step : int, optional
+        GPUs per worker (``game.step`` unless given; 1 GPU when neither is set).
+    table : SplitTable, optional
+        A table already evaluated for this game (saves the cost evaluations).
+
+    Returns
+    -------
+    list of Result
+        Feasible splits where no one-worker transfer lowers ``C_P + C_D``, ascending in G_P. For convex
+        costs these are the minimizers of ``C_P + C_D`` on the grid (one split, or adjacent ties);
+        non-convex costs can have several separated ones. Each result: ``split`` (GPUs), extras ``workers``
+        (n_P, n_D), ``pool_costs``, ``vi_cost`` (C_P + C_D), ``gains`` (each pool's cost drop from one more
+        worker), ``multiplier`` (lo, hi): the bracket of worker prices that support the split (the discrete
+        "equal marginal improvement"), ``ties`` (every split with the same status), ``n_splits``, ``step``,
+        ``unique``. Certificate: the largest one-step improvement, <= 0.
+
+    Raises
+    ------
+    InvalidInputError
+        When the budget cannot hold one worker per pool or a cost rises with its GPUs.
+    CapacityExceededError
+        When no split keeps both pools unsaturated.
+
+    References
+    ----------
+    .. [1] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007.
+    """
     table = split_table(game, step) if table is None else table
     up, down = table.one_step_improvements(table.vi_costs)
     slack = TIE_RTOL * np.abs(table.vi_costs)
@@ -206,32 +194,81 @@ def integer_equilibria(game: PDResourceGame, step: int | None = None, table: Spl
     if idx.size == 0:  # impossible: the feasible minimizer of C_P + C_D is always one
         raise CertificateError("no split passes the one-step transfer test; the cost table is inconsistent")
     ties = tuple((float(table.prefill_gpus[k]), float(table.decode_gpus[k])) for k in idx)
-    return [_solution(table, int(k), "integer variational equilibrium", table.vi_costs, ties) for k in idx]
+    return [_solution(table, int(k), "equilibrium", table.vi_costs, ties) for k in idx]
 
 
 def integer_equilibrium(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
-                        ) -> IntegerSolution:
-    """The integer VE of least ``C_P + C_D`` (the global minimizer on the grid; see :func:`integer_equilibria`
-    for all of them). Its certificate (largest one-step improvement <= 0) is checked before return."""
+                        ) -> Result:
+    """The integer VE of least ``C_P + C_D`` (the global minimizer on the grid).
+
+    Parameters
+    ----------
+    game, step, table
+        As for :func:`integer_equilibria` (which lists all of them).
+
+    Returns
+    -------
+    Result
+        As for :func:`integer_equilibria`; its certificate is checked before return.
+
+    Raises
+    ------
+    InvalidInputError, CapacityExceededError
+        As for :func:`integer_equilibria`.
+    """
     equilibria = integer_equilibria(game, step, table)
     return min(equilibria, key=lambda s: s.vi_cost)
 
 
 def integer_optimum(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
-                    ) -> IntegerSolution:
-    """The split of least weighted social cost ``w_P C_P + w_D C_D`` by enumeration of every feasible split;
-    ``ties`` lists every split attaining it. Certified by the one-step test on the weighted cost."""
+                    ) -> Result:
+    """The split of least weighted social cost ``w_P C_P + w_D C_D`` on the worker grid.
+
+    Parameters
+    ----------
+    game, step, table
+        As for :func:`integer_equilibria`.
+
+    Returns
+    -------
+    Result
+        By enumeration of every feasible split; ``ties`` lists every split attaining the least cost.
+        Certified by the one-step test on the weighted cost.
+
+    Raises
+    ------
+    InvalidInputError, CapacityExceededError
+        As for :func:`integer_equilibria`.
+    """
     table = split_table(game, step) if table is None else table
     social = np.where(table.feasible, table.social_costs(), math.inf)
     best = float(social.min())
     idx = np.flatnonzero(social <= best + TIE_RTOL * abs(best))
     ties = tuple((float(table.prefill_gpus[k]), float(table.decode_gpus[k])) for k in idx)
-    return _solution(table, int(idx[0]), "integer social optimum", table.social_costs(), ties)
+    return _solution(table, int(idx[0]), "optimum", table.social_costs(), ties)
 
 
 def integer_price_of_anarchy(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
                              ) -> float:
-    """Weighted social cost at the *worst* integer VE / at the integer optimum (>= 1)."""
+    """Weighted social cost at the *worst* integer VE / at the integer optimum.
+
+    Parameters
+    ----------
+    game, step, table
+        As for :func:`integer_equilibria`.
+
+    Returns
+    -------
+    float
+        The ratio, at least 1.
+
+    Raises
+    ------
+    InvalidInputError
+        When the optimum's social cost is <= 0.
+    CertificateError
+        When the ratio falls below 1 (the enumerated optimum would not be optimal).
+    """
     table = split_table(game, step) if table is None else table
     worst = max(s.cost for s in integer_equilibria(game, table=table))
     best = integer_optimum(game, table=table).cost
@@ -258,7 +295,7 @@ def one_step_certificate(game: PDResourceGame, prefill_workers: int, step: int |
     return Certificate("one_step_improvement", worst, TIE_RTOL * abs(value))
 
 
-def _solution(table: SplitTable, k: int, kind: str, objective: np.ndarray, ties) -> IntegerSolution:
+def _solution(table: SplitTable, k: int, kind: str, objective: np.ndarray, ties) -> Result:
     up, down = table.one_step_improvements(objective)
     worst = _no_move_is_zero(max(float(up[k]), float(down[k])))
     certificate = Certificate("one_step_improvement", worst, TIE_RTOL * abs(float(objective[k])))
@@ -269,17 +306,20 @@ def _solution(table: SplitTable, k: int, kind: str, objective: np.ndarray, ties)
     gain_d = _gain(table.decode_costs, k, k - 1, table.feasible)   # decode's next worker (taken from prefill)
     loss_p = _gain(table.prefill_costs, k - 1, k, table.feasible)  # what prefill loses by giving one up
     loss_d = _gain(table.decode_costs, k + 1, k, table.feasible)
-    w = (1.0, 1.0) if kind.endswith("equilibrium") else table.weights
+    w = (1.0, 1.0) if kind == "equilibrium" else table.weights
     gains = [w[0] * gain_p, w[1] * gain_d]
     losses = [w[0] * loss_p, w[1] * loss_d]
     lo = max((g for g in gains if math.isfinite(g)), default=math.nan)
     hi = min((x for x in losses if math.isfinite(x)), default=math.nan)
     w_p, w_d = table.weights
-    return IntegerSolution(
-        kind=kind, split=(float(table.prefill_gpus[k]), float(table.decode_gpus[k])),
-        workers=(n_p, table.workers - n_p), pool_costs=(c_p, c_d), cost=w_p * c_p + w_d * c_d,
-        vi_cost=c_p + c_d, certificate=certificate, gains=(gain_p, gain_d), multiplier=(lo, hi), ties=ties,
-        n_splits=int(table.feasible.sum()), step=table.step,
+    what = "integer variational equilibrium" if kind == "equilibrium" else "integer social optimum"
+    n_splits = int(table.feasible.sum())
+    return Result(
+        kind, (float(table.prefill_gpus[k]), float(table.decode_gpus[k])), w_p * c_p + w_d * c_d, certificate,
+        status="exact", nit=n_splits, method="enumeration", x_name="split",
+        message=f"{what} by enumeration of {n_splits} feasible splits of {table.step}-GPU workers",
+        workers=(n_p, table.workers - n_p), pool_costs=(c_p, c_d), vi_cost=c_p + c_d, gains=(gain_p, gain_d),
+        multiplier=(lo, hi), ties=ties, n_splits=n_splits, step=table.step, unique=len(ties) <= 1,
     )
 
 
@@ -350,7 +390,7 @@ class RoundingComparison:
     floor: float | None
     ceil: float | None
     nearest: float | None
-    integer: IntegerSolution
+    integer: Result
     integer_splits: tuple[float, ...]
     differs: bool
     neither_rounding: bool

@@ -9,7 +9,8 @@
 """
 
 from gametheory.games.routing.across_load import poa_across_load
-from gametheory.games.routing.game import RoutingGame, RoutingResult
+from gametheory.games.routing.atomic import AtomicRoutingGame
+from gametheory.games.routing.game import RoutingGame
 from gametheory.games.routing.wardrop import CurveBank, WaterFillResult, water_fill
 
-__all__ = ["CurveBank", "RoutingGame", "RoutingResult", "WaterFillResult", "poa_across_load", "water_fill"]
+__all__ = ["AtomicRoutingGame", "CurveBank", "RoutingGame", "WaterFillResult", "poa_across_load", "water_fill"]

@@ -14,23 +14,36 @@ next to it (O = 1) while the long one reuses only a small fraction (O << 1).
 - omega > 0 with asymmetric O: no potential exists in general; :func:`cycling_instance` is a 2-worker,
   2-request game with no pure equilibrium, on which BRD cycles (the point of the paper's Proposition 3).
 - :func:`exact_optimum` and :func:`pure_equilibria` enumerate all m^n assignments (small instances).
+
+:class:`AtomicRoutingGame` holds a game and answers the protocol of the games (``equilibrium``,
+``optimum``, ``price_of_anarchy``) with :class:`~gametheory.results.Result` objects.
+
+References
+----------
+.. [1] R. W. Rosenthal, "A class of games possessing pure-strategy Nash equilibria", Int. J. Game Theory 2,
+   1973.
+.. [2] G. Christodoulou, E. Koutsoupias, "The price of anarchy of finite congestion games", STOC 2005 (5/2 for
+   atomic affine congestion games).
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from gametheory._validate import nonnegative_array, nonnegative_scalar
 from gametheory.certificates import Certificate
-from gametheory.errors import InvalidInputError
-from gametheory.latency import Affine
+from gametheory.errors import ConvergenceError, InvalidInputError
+from gametheory.games.dynamics import Orbit, orbit
+from gametheory.latency import Affine, LatencyCurve
+from gametheory.results import Result
 
 __all__ = [
-    "AtomicResult",
+    "AtomicRoutingGame",
     "best_response_dynamics",
+    "deviation_cost",
     "cycling_instance",
     "exact_optimum",
     "player_costs",
@@ -88,21 +101,6 @@ def rosenthal_potential(curves, assignment) -> float:
     return float(sum(sum(c(float(j)) for j in range(1, k + 1)) for c, k in zip(curves, counts, strict=True)))
 
 
-@dataclass(frozen=True)
-class AtomicResult:
-    """Outcome of best-response dynamics: final ``assignment``; ``converged`` (a pure NE reached) or
-    ``cycle`` (the repeated sequence of assignments); ``history`` of assignments; ``potentials`` (omega = 0);
-    ``certificate``: the largest gain any player has from deviating (0 at a pure NE)."""
-
-    assignment: np.ndarray
-    converged: bool
-    cycle: list[tuple[int, ...]] | None
-    history: list[tuple[int, ...]]
-    potentials: list[float]
-    certificate: Certificate
-    nit: int
-
-
 def _max_gain(curves, a, O, omega) -> tuple[float, int, int]:
     own = player_costs(curves, a, O, omega)
     best = (0.0, -1, -1)
@@ -117,50 +115,71 @@ def _max_gain(curves, a, O, omega) -> tuple[float, int, int]:
 
 
 def best_response_dynamics(curves, start, overlap=None, omega: float = 0.0, *, max_moves: int = 10000,
-                           order: str = "round_robin") -> AtomicResult:
-    """Best-response dynamics: players in round-robin order (or ``order="max_gain"``) move to their best
-    worker while that strictly lowers their cost. Stops at a pure Nash equilibrium or when an assignment
-    repeats with the same next mover (a cycle)."""
-    a = np.asarray(start, dtype=int).copy()
-    curves, O, om = _check(curves, a.size, overlap, omega)
-    if (a < 0).any() or (a >= len(curves)).any():
+                           order: str = "round_robin") -> Orbit:
+    """Best-response dynamics, one improving move at a time, to a pure equilibrium or a cycle.
+
+    Parameters
+    ----------
+    curves : sequence of LatencyCurve
+        One per worker, evaluated at the worker's request count.
+    start : array_like of int
+        The start assignment (worker per player).
+    overlap : array_like, optional
+        O[i, j], the fraction of i's prompt cached by j (n x n; default none).
+    omega : float
+        Weight of the cache overlap.
+    max_moves : int
+        Moves before giving up.
+    order : {"round_robin", "max_gain"}
+        The next mover: the next player in index order who can strictly improve, or the player with the
+        largest gain.
+
+    Returns
+    -------
+    Orbit
+        ``states`` = the assignment (a tuple) after each move, from ``start``; ``converged`` at a pure Nash
+        equilibrium (no player can improve), else ``cycle`` = the assignments that repeat forever.
+
+    Raises
+    ------
+    InvalidInputError
+        A start assignment outside the workers, an unknown order, or a malformed overlap.
+    ConvergenceError
+        When neither happens within ``max_moves`` moves.
+
+    References
+    ----------
+    .. [1] R. W. Rosenthal, "A class of games possessing pure-strategy Nash equilibria", Int. J. Game Theory
+       2, 1973 (the potential that makes every improving path finite when omega = 0).
+    """
+    a0 = np.asarray(start, dtype=int).copy()
+    curves, O, om = _check(curves, a0.size, overlap, omega)
+    if (a0 < 0).any() or (a0 >= len(curves)).any():
         raise InvalidInputError(f"start assigns a player to a worker outside 0..{len(curves) - 1}")
-    history = [tuple(a.tolist())]
-    pots = [rosenthal_potential(curves, a)] if om == 0 else []
-    seen = {(history[0], 0): 0}
-    nxt = 0
-    idle = 0
-    for move in range(1, max_moves + 1):
+    if order not in ("round_robin", "max_gain"):
+        raise InvalidInputError(f"order must be 'round_robin' or 'max_gain', got {order!r}")
+    n, m = a0.size, len(curves)
+
+    def move(state):
+        """One improving move from (assignment, next mover); the same state when nobody can improve."""
+        a, nxt = np.array(state[0]), state[1]
         if order == "max_gain":
-            gain, i, w = _max_gain(curves, a, O, om)
+            _, i, w = _max_gain(curves, a, O, om)
             if i < 0:
-                break
-        else:
-            i = nxt
-            nxt = (nxt + 1) % a.size
+                return state
+            a[i] = w
+            return tuple(a.tolist()), 0
+        for i in [(nxt + k) % n for k in range(n)]:
             cur = deviation_cost(curves, a, i, int(a[i]), O, om)
-            devs = [deviation_cost(curves, a, i, w, O, om) for w in range(len(curves))]
+            devs = [deviation_cost(curves, a, i, w, O, om) for w in range(m)]
             w = int(np.argmin(devs))
-            if devs[w] >= cur - 1e-12:
-                idle += 1
-                if idle >= a.size:
-                    break
-                continue
-            idle = 0
-        a[i] = w
-        state = tuple(a.tolist())
-        history.append(state)
-        if om == 0:
-            pots.append(rosenthal_potential(curves, a))
-        key = (state, nxt)
-        if key in seen:
-            cyc = history[seen[key]:]
-            gain, _, _ = _max_gain(curves, a, O, om)
-            return AtomicResult(a, False, cyc, history, pots, Certificate("max_deviation_gain", gain, 1e-12), move)
-        seen[key] = len(history) - 1
-    gain, _, _ = _max_gain(curves, a, O, om)
-    cert = Certificate("max_deviation_gain", gain, 1e-9)
-    return AtomicResult(a, cert.ok, None, history, pots, cert, len(history) - 1)
+            if devs[w] < cur - 1e-12:
+                a[i] = w
+                return tuple(a.tolist()), (i + 1) % n
+        return state
+
+    path = orbit(move, (tuple(a0.tolist()), 0), max_steps=max_moves)
+    return Orbit(tuple(a for a, _ in path.states), path.transient, path.period)
 
 
 def pure_equilibria(curves, n_players: int, overlap=None, omega: float = 0.0) -> list[tuple[int, ...]]:
@@ -195,3 +214,159 @@ def cycling_instance():
     curves = [Affine(0.0, 0.5), Affine(0.0, 0.5)]
     overlap = np.array([[0.0, 1.0], [0.1, 0.0]])
     return curves, overlap, 1.0
+
+
+@dataclass(frozen=True)
+class AtomicRoutingGame:
+    """The atomic routing game: ``n_players`` unit requests each choose one worker.
+
+    Parameters
+    ----------
+    latencies : sequence of LatencyCurve
+        One per worker, evaluated at the worker's request count.
+    n_players : int
+        Requests.
+    overlap : array_like, optional
+        O[i, j] >= 0, the fraction of i's prompt served from j's cache on a shared worker (n x n).
+    omega : float
+        Weight of the overlap.
+
+    Raises
+    ------
+    InvalidInputError
+        No worker, a curve that is not a LatencyCurve, fewer than one player, or a malformed overlap.
+
+    References
+    ----------
+    .. [1] R. W. Rosenthal, "A class of games possessing pure-strategy Nash equilibria", 1973.
+    """
+
+    latencies: tuple
+    n_players: int
+    overlap: np.ndarray | None = field(default=None)
+    omega: float = 0.0
+
+    def __post_init__(self):
+        curves = tuple(self.latencies)
+        if not curves or not all(isinstance(c, LatencyCurve) for c in curves):
+            raise InvalidInputError("latencies must be one LatencyCurve per worker (at least one)")
+        if isinstance(self.n_players, bool) or int(self.n_players) != self.n_players:
+            raise InvalidInputError(f"n_players must be an integer, got {self.n_players!r}")
+        _, O, om = _check(curves, int(self.n_players), self.overlap, self.omega)
+        object.__setattr__(self, "latencies", curves)
+        object.__setattr__(self, "n_players", int(self.n_players))
+        object.__setattr__(self, "overlap", O)
+        object.__setattr__(self, "omega", om)
+
+    def social_cost(self, assignment) -> float:
+        """Sum of the players' costs under ``assignment`` (worker per player).
+
+        Parameters
+        ----------
+        assignment : array_like of int
+
+        Returns
+        -------
+        float
+        """
+        return social_cost(self.latencies, assignment, self.overlap, self.omega)
+
+    def _result(self, kind, a, gain, status, message, nit, method) -> Result:
+        cert = Certificate("max_deviation_gain" if kind == "equilibrium" else "enumeration_gap", gain, 1e-9)
+        return Result(kind, tuple(int(v) for v in a), self.social_cost(a), cert, status=status, message=message,
+                      nit=nit, method=method, x_name="assignment")
+
+    def equilibrium(self, method: str = "best_response", *, start=None, order: str = "round_robin",
+                    max_moves: int = 10000) -> Result:
+        """A pure Nash equilibrium.
+
+        Parameters
+        ----------
+        method : {"best_response", "enumeration"}
+            ``"best_response"`` (default): :func:`best_response_dynamics` from ``start`` (default: players
+            spread round robin over the workers). ``"enumeration"``: the lowest-cost of all pure equilibria.
+        start, order, max_moves
+            Passed to :func:`best_response_dynamics`.
+
+        Returns
+        -------
+        Result
+            ``assignment`` (= ``x``); certificate ``max_deviation_gain`` (0 at an equilibrium).
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method, or too many assignments to enumerate.
+        ConvergenceError
+            When best-response dynamics cycles (no pure equilibrium reached; the message lists the cycle), or
+            the game has no pure equilibrium at all (enumeration).
+        """
+        if method == "best_response":
+            start = [i % len(self.latencies) for i in range(self.n_players)] if start is None else start
+            path = best_response_dynamics(self.latencies, start, self.overlap, self.omega, max_moves=max_moves,
+                                          order=order)
+            if not path.converged:
+                raise ConvergenceError(f"best-response dynamics cycles through {list(path.cycle)}")
+            a = np.array(path.final)
+            gain = _max_gain(self.latencies, a, self.overlap, self.omega)[0]
+            return self._result("equilibrium", a, gain, "converged", f"best-response dynamics, {path.nit - 1} "
+                                "improving moves", path.nit - 1, method)
+        if method == "enumeration":
+            eqs = pure_equilibria(self.latencies, self.n_players, self.overlap, self.omega)
+            if not eqs:
+                raise ConvergenceError("the atomic game has no pure Nash equilibrium")
+            a = np.array(min(eqs, key=self.social_cost))
+            gain = _max_gain(self.latencies, a, self.overlap, self.omega)[0]
+            return self._result("equilibrium", a, gain, "exact", f"lowest-cost of {len(eqs)} pure equilibria",
+                                len(self.latencies) ** self.n_players, method)
+        raise InvalidInputError(f"method must be 'best_response' or 'enumeration', got {method!r}")
+
+    def optimum(self, method: str = "enumeration") -> Result:
+        """The assignment of least social cost.
+
+        Parameters
+        ----------
+        method : {"enumeration"}
+            Every one of the m^n assignments (the only method; small instances).
+
+        Returns
+        -------
+        Result
+            ``assignment``; certificate ``enumeration_gap`` = 0.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method, or too many assignments to enumerate.
+        """
+        if method != "enumeration":
+            raise InvalidInputError(f"method must be 'enumeration', got {method!r}")
+        a, _ = exact_optimum(self.latencies, self.n_players, self.overlap, self.omega)
+        return self._result("optimum", np.array(a), 0.0, "exact", "enumeration of every assignment",
+                            len(self.latencies) ** self.n_players, method)
+
+    def price_of_anarchy(self) -> float:
+        """Social cost of the worst pure equilibrium / the optimum, by enumeration.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ConvergenceError
+            When the game has no pure equilibrium.
+        InvalidInputError
+            When the optimum's cost is <= 0 (the ratio is undefined) or the instance is too large.
+
+        References
+        ----------
+        .. [1] G. Christodoulou, E. Koutsoupias, "The price of anarchy of finite congestion games", STOC 2005.
+        """
+        eqs = pure_equilibria(self.latencies, self.n_players, self.overlap, self.omega)
+        if not eqs:
+            raise ConvergenceError("the atomic game has no pure Nash equilibrium: its PoA is undefined")
+        opt = self.optimum().cost
+        if opt <= 0:
+            raise InvalidInputError(f"optimum social cost {opt:.6g} <= 0: the PoA ratio is undefined")
+        return max(self.social_cost(a) for a in eqs) / opt

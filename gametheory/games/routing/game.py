@@ -14,7 +14,15 @@ prefix) have demand r_k (requests/s). A class-k request on w costs
 - omega > 0: equilibria by projection dynamics from several starts (distinct equilibria are returned by
   :meth:`RoutingGame.equilibria`); the social optimum by a MILP with a certified gap (small instances).
 
-Results (:class:`RoutingResult`) carry the flows, social cost, gap and a checked certificate.
+Results are :class:`~gametheory.results.Result` objects: the flows (``x``, also ``flows``), the social cost,
+a checked certificate, and the extras ``worker_flows``, ``gap``, ``lower_bound`` (MILP optimum) and ``spread``
+(equilibria).
+
+References
+----------
+.. [1] J. G. Wardrop, "Some theoretical aspects of road traffic research", Proc. Inst. Civil Engineers 1, 1952.
+.. [2] M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of Transportation*, 1956.
+.. [3] T. Roughgarden, E. Tardos, "How bad is selfish routing?", J. ACM 49(2), 2002.
 """
 
 from __future__ import annotations
@@ -32,35 +40,44 @@ from gametheory.games.routing import cache_routing as cr
 from gametheory.games.routing.cvx import beckmann_cvx, optimum_cvx
 from gametheory.games.routing.wardrop import CurveBank, certificate_tolerance, level_gap, water_fill
 from gametheory.latency import LatencyCurve
+from gametheory.results import Result
 
-__all__ = ["RoutingGame", "RoutingResult"]
+__all__ = ["EQUILIBRIUM_METHODS", "MAX_MILP_PIECES", "OPTIMUM_METHODS", "RoutingGame"]
 
 
 #: finest piecewise-linear grid the omega > 0 optimum refines to before giving up
 MAX_MILP_PIECES = 256
-
-@dataclass(frozen=True)
-class RoutingResult:
-    """A routing solution. ``flows`` is per worker (m,) for one class, worker x class (m, K) otherwise;
-    ``worker_flows`` always (m,). ``cost`` is the social cost sum_w X_w l_w(X_w) - omega * sum x h;
-    ``gap`` the certificate's value."""
-
-    flows: np.ndarray
-    worker_flows: np.ndarray
-    cost: float
-    gap: float
-    certificate: Certificate
-    success: bool = True
-    message: str = ""
-    nit: int = 0
-    lower_bound: float | None = None
-    spread: float | None = None  # equilibria: max over classes of (max used-worker cost - min cost), ms
+#: algorithms of :meth:`RoutingGame.equilibrium` and :meth:`RoutingGame.optimum` (None picks the default)
+EQUILIBRIUM_METHODS = ("water_filling", "cvxpy", "projection")
+OPTIMUM_METHODS = ("water_filling", "cvxpy", "milp")
 
 
 @dataclass(frozen=True)
 class RoutingGame:
-    """Parallel-worker routing game (nonatomic). ``demands``: a total rate or one rate per class (requests/s).
-    ``cache_benefit`` H_k (latency unit) and ``cache_scale`` s_k (requests/s): scalars or one per class."""
+    """Game 3: a nonatomic routing game over parallel workers, with cache affinity when ``omega > 0``.
+
+    Parameters
+    ----------
+    latencies : sequence of LatencyCurve
+        One curve per worker: latency (ms) at the worker's load (requests/s).
+    demands : float or array_like
+        A total rate, or one rate per request class (requests/s).
+    omega : float
+        Weight of the cache benefit (Dynamo's ``overlap_score_weight``); 0 is a plain congestion game.
+    cache_benefit, cache_scale : float or array_like
+        H_k (latency unit) and s_k (requests/s) of the cache benefit ``h_k(y) = H_k (1 - exp(-y / s_k))``:
+        scalars or one per class.
+
+    Raises
+    ------
+    InvalidInputError
+        A curve that is not a LatencyCurve, a negative or non-finite demand or cache parameter, or a total
+        demand at or beyond the workers' total capacity.
+
+    References
+    ----------
+    .. [1] T. Roughgarden, E. Tardos, "How bad is selfish routing?", J. ACM 49(2), 2002.
+    """
 
     latencies: tuple
     demands: np.ndarray
@@ -124,7 +141,8 @@ class RoutingGame:
             return np.outer(self.demands / max(self.total_demand, 1e-300), flows)
         return flows.T
 
-    def _result(self, x: np.ndarray, cert: Certificate, nit: int, message: str, lower=None) -> RoutingResult:
+    def _result(self, kind: str, x: np.ndarray, cert: Certificate, nit: int, method: str, message: str,
+                lower=None, status: str = "converged") -> Result:
         X = x.sum(axis=0)
         flows = X if self.n_classes == 1 else x.T.copy()
         bank = self._bank()
@@ -133,43 +151,105 @@ class RoutingGame:
         if cert.kind == "relative_gap":
             spread, _ = cr.equilibrium_gap(self.latencies, x, self.omega, self.cache_benefit, self.cache_scale,
                                            self.demands, bank)
-        return RoutingResult(flows, X, cost, cert.value, cert, True, message, nit, lower, spread)
+        return Result(kind, flows, cost, cert, status=status, message=message, nit=nit, method=method,
+                      x_name="flows", worker_flows=X, gap=cert.value, lower_bound=lower, spread=spread)
+
+    def _method(self, method: str | None, allowed: tuple, kind: str) -> str:
+        """The algorithm: ``method`` checked against what applies, or the documented default."""
+        plain = ("water_filling", "cvxpy")
+        applies = plain if self.omega == 0 else tuple(m for m in allowed if m not in plain)
+        if method is None:
+            return applies[0]
+        if method not in applies:
+            raise InvalidInputError(
+                f"{kind} method must be one of {applies} for omega = {self.omega:g}, got {method!r}")
+        return method
 
     # ---- solvers ---------------------------------------------------------------------------------
-    def equilibrium(self, *, rgap: float = 1e-9, method: str = "fast", starts: int = 4,
-                    seed: int | None = 0) -> RoutingResult:
-        """Wardrop equilibrium. omega = 0: ``method`` "fast" (water-filling) or "cvxpy" (Beckmann program);
-        certificate = relative gap. omega > 0: projection dynamics from ``starts`` starts; returns the
-        lowest-cost equilibrium found (see :meth:`equilibria` for all)."""
+    def equilibrium(self, method: str | None = None, *, rgap: float = 1e-9, starts: int = 4,
+                    seed: int | None = 0) -> Result:
+        """The Wardrop equilibrium (the lowest-cost one found when ``omega > 0``).
+
+        Parameters
+        ----------
+        method : {None, "water_filling", "cvxpy", "projection"}
+            ``omega = 0``: ``"water_filling"`` (default; exact level search on the latencies,
+            :func:`~gametheory.games.routing.wardrop.water_fill`) or ``"cvxpy"`` (the Beckmann program,
+            Clarabel). ``omega > 0``: ``"projection"`` (default and only; projection dynamics from ``starts``
+            starts, see :meth:`equilibria`).
+        rgap : float
+            Relative Wardrop gap to reach.
+        starts, seed : int
+            Starts of the projection dynamics and the seed of the random ones (``omega > 0``).
+
+        Returns
+        -------
+        Result
+            ``flows`` (m,) for one class, (m, K) otherwise; ``worker_flows``; certificate ``relative_gap``.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method, or one that does not apply to this ``omega``.
+        CertificateError
+            When the relative gap of the point found exceeds the tolerance.
+
+        References
+        ----------
+        .. [1] M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of Transportation*, 1956.
+        """
+        method = self._method(method, EQUILIBRIUM_METHODS, "equilibrium")
         if self.omega == 0:
             R = self.total_demand
-            if method == "fast":
+            if method == "water_filling":
                 res = water_fill(self.latencies, R, rgap=rgap, bank=self._bank())
                 X, nit = res.flows, res.nit
-            elif method == "cvxpy":
+            else:
                 X, _ = beckmann_cvx(self.latencies, R)
                 nit = 0
-            else:
-                raise InvalidInputError(f"method must be 'fast' or 'cvxpy', got {method!r}")
             x = self._class_matrix(X)
             _, rel = cr.equilibrium_gap(self.latencies, x, 0.0, self.cache_benefit, self.cache_scale,
                                         self.demands, self._bank())
             tol = (certificate_tolerance(self._bank(), X, marginal=False, rgap=rgap, ulps=self.n_classes + 1)
-                   if method == "fast" else 1e-6)
+                   if method == "water_filling" else 1e-6)
             cert = Certificate("relative_gap", rel, tol).check("RoutingGame.equilibrium")
-            return self._result(x, cert, nit, f"Wardrop equilibrium by {method}")
+            return self._result("equilibrium", x, cert, nit, method, f"Wardrop equilibrium by {method}")
         eqs = self.equilibria(starts=starts, rgap=max(rgap, 1e-8), seed=seed)
         return min(eqs, key=lambda e: e.cost)
 
     def equilibria(self, *, starts: int = 8, rgap: float = 1e-8, seed: int | None = 0,
-                   max_iter: int = 50000) -> list[RoutingResult]:
-        """Distinct equilibria found by projection dynamics from ``starts`` starts plus m concentrated ones.
+                   max_iter: int = 50000) -> list[Result]:
+        """Distinct equilibria found by projection dynamics from several starts.
 
-        The starts: the omega = 0 equilibrium; with several classes, the m points "every class on worker w"
-        (always tried: the cache term rewards concentration, so the worst equilibrium is often one of them);
-        then ``starts - 1`` more: each class concentrated on one worker in round robin (class k on worker
-        (j + k) mod m), then random simplex points. Starts past a worker's capacity are skipped.
-        Certificate: the relative Wardrop gap (flow-weighted cost spread over total latency)."""
+        Parameters
+        ----------
+        starts : int
+            The omega = 0 equilibrium; with several classes, the m points "every class on worker w" (always
+            tried: the cache term rewards concentration, so the worst equilibrium is often one of them); then
+            ``starts - 1`` more: each class concentrated on one worker in round robin (class k on worker
+            (j + k) mod m), then random simplex points. Starts past a worker's capacity are skipped.
+        rgap : float
+            Relative Wardrop gap (flow-weighted cost spread over total latency) each must reach.
+        seed : int or None
+            Seed of the random starts.
+        max_iter : int
+            Iterations per start.
+
+        Returns
+        -------
+        list of Result
+            One per distinct equilibrium (flows further apart than 1e-4 of the demand).
+
+        Raises
+        ------
+        CertificateError
+            When no start converges.
+
+        References
+        ----------
+        .. [1] F. Facchinei, J.-S. Pang, *Finite-Dimensional Variational Inequalities and Complementarity
+           Problems*, Springer 2003 (projection methods for monotone and non-monotone VIs).
+        """
         rng = np.random.default_rng(seed)
         K, m = self.n_classes, self.n_workers
         caps = np.array([c.capacity for c in self.latencies])
@@ -190,7 +270,7 @@ class RoutingGame:
                 x0 = rng.dirichlet(np.ones(m), size=K) * self.demands[:, None]
             if (x0.sum(axis=0) < caps).all():
                 starts_x.append(x0)
-        found: list[RoutingResult] = []
+        found: list[Result] = []
         bank = self._bank()
         for x0 in starts_x:
             try:
@@ -206,41 +286,89 @@ class RoutingGame:
                    and np.abs(x.T - (e.flows if e.flows.ndim == 2 else e.flows[:, None])).max()
                    <= 1e-4 * max(self.total_demand, 1) for e in found):
                 continue
-            found.append(self._result(x, cert.check("RoutingGame.equilibria"), nit, "projection dynamics"))
+            found.append(self._result("equilibrium", x, cert.check("RoutingGame.equilibria"), nit, "projection",
+                                      "projection dynamics"))
         if not found:
             Certificate("relative_gap", math.inf, rgap).check("RoutingGame.equilibria: no start converged")
         return found
 
-    def optimum(self, *, rgap: float = 1e-9, method: str = "fast", milp_gap: float = 1e-2,
-                pieces: int = 32) -> RoutingResult:
-        """Social optimum. omega = 0: water-filling on marginal costs ("fast") or cvxpy; certificate = KKT
-        residual (relative gap of marginal costs). omega > 0: MILP over piecewise-linear pieces (HiGHS) with
-        the certified relative optimality gap (``lower_bound`` on the result); when ``pieces`` leave the gap
-        above ``milp_gap`` :func:`cache_routing.milp_optimum` doubles them (up to MAX_MILP_PIECES and its
-        size limit) before CertificateError is raised."""
+    def optimum(self, method: str | None = None, *, rgap: float = 1e-9, milp_gap: float = 1e-2,
+                pieces: int = 32) -> Result:
+        """The social optimum.
+
+        Parameters
+        ----------
+        method : {None, "water_filling", "cvxpy", "milp"}
+            ``omega = 0``: ``"water_filling"`` (default; water-filling on marginal costs) or ``"cvxpy"``.
+            ``omega > 0``: ``"milp"`` (default and only): a MILP over piecewise-linear pieces (HiGHS) with a
+            certified relative optimality gap; when ``pieces`` leave the gap above ``milp_gap`` the pieces are
+            doubled (up to :data:`MAX_MILP_PIECES`).
+        rgap : float
+            Relative KKT residual to reach (``omega = 0``).
+        milp_gap, pieces : float, int
+            Certified relative gap and the starting piece count of the MILP (``omega > 0``).
+
+        Returns
+        -------
+        Result
+            ``flows``, ``worker_flows``; certificate ``kkt_residual`` (relative gap of the marginal costs) or
+            ``milp_gap`` with the certified ``lower_bound``.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method, or one that does not apply to this ``omega``.
+        CertificateError
+            When the residual or the MILP gap exceeds its tolerance.
+
+        References
+        ----------
+        .. [1] H. Markowitz, A. Manne, "On the solution of discrete programming problems", Econometrica 25,
+           1957 (piecewise-linear MILP models of separable costs).
+        """
+        method = self._method(method, OPTIMUM_METHODS, "optimum")
         if self.omega == 0:
             R = self.total_demand
-            if method == "fast":
+            if method == "water_filling":
                 res = water_fill(self.latencies, R, marginal=True, rgap=rgap, bank=self._bank())
                 X, nit = res.flows, res.nit
-            elif method == "cvxpy":
+            else:
                 X, _ = optimum_cvx(self.latencies, R)
                 nit = 0
-            else:
-                raise InvalidInputError(f"method must be 'fast' or 'cvxpy', got {method!r}")
-            tol = certificate_tolerance(self._bank(), X, marginal=True, rgap=rgap) if method == "fast" else 1e-6
+            tol = (certificate_tolerance(self._bank(), X, marginal=True, rgap=rgap) if method == "water_filling"
+                   else 1e-6)
             kkt = level_gap(self._bank(), X, marginal=True, tolerance=tol)
             cert = Certificate("kkt_residual", kkt, tol).check("RoutingGame.optimum")
-            return self._result(self._class_matrix(X), cert, nit, f"social optimum by {method}")
+            return self._result("optimum", self._class_matrix(X), cert, nit, method, f"social optimum by {method}")
         x, best, lower, gap, pieces = cr.milp_optimum(self.latencies, self.demands, self.omega, self.cache_benefit,
                                                       self.cache_scale, pieces=pieces, rgap=milp_gap,
                                                       max_pieces=MAX_MILP_PIECES)
         cert = Certificate("milp_gap", max(gap, 0.0), milp_gap).check("RoutingGame.optimum")
-        return self._result(x, cert, 0, f"MILP (HiGHS) over {pieces} piecewise-linear pieces", lower)
+        return self._result("optimum", x, cert, 0, "milp", f"MILP (HiGHS) over {pieces} piecewise-linear pieces",
+                            lower, status="exact")
 
     def price_of_anarchy(self, **kwargs) -> float:
-        """Equilibrium cost / optimum cost (worst equilibrium found when omega > 0). With omega > 0 social
-        costs can approach zero or turn negative; the ratio is then not meaningful and an error is raised."""
+        """Equilibrium cost / optimum cost.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :meth:`equilibria` when ``omega > 0`` (the worst equilibrium found is used).
+
+        Returns
+        -------
+        float
+            The ratio (>= 1 up to the certificates' tolerances).
+
+        Raises
+        ------
+        InvalidInputError
+            When the optimum's social cost is <= 0 (possible with ``omega > 0``): the ratio is undefined.
+
+        References
+        ----------
+        .. [1] E. Koutsoupias, C. Papadimitriou, "Worst-case equilibria", STACS 1999.
+        """
         opt = self.optimum()
         if self.omega == 0:
             eq_cost = self.equilibrium().cost
