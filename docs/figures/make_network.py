@@ -41,7 +41,7 @@ def validation(histories: dict) -> None:
         for key, ref in PUBLISHED[name].items():
             print(f"| {name} | {key} | {ref:,.4f} | {ours[key]:,.4f} | {abs(ours[key] - ref) / ref:.1e} |")
         if name == "SiouxFalls":
-            cv = g.solve_cvxpy("equilibrium")
+            cv = g.equilibrium(method="cvxpy")
             print(f"| {name} | UE Beckmann, cvxpy (Clarabel) | - | {cv.objective:,.4f} | "
                   f"{abs(cv.objective - eq.objective) / eq.objective:.1e} vs ours |")
             flows = read_tntp_flows(TNTP / "SiouxFalls_flow.tntp")

@@ -10,7 +10,7 @@ the ``latency`` attribute, plus demands ``{(origin, destination): rate}``. Users
 
 Both use path-based gradient projection (Jayakrishnan et al. 1994; see
 :mod:`gametheory.games.network.solvers`) with the relative gap (sum t x - sum t y_AON) / sum t x as
-stopping rule and certificate. :meth:`NetworkGame.solve_cvxpy` is the convex-program cross-check for
+stopping rule and certificate. ``method="cvxpy"`` is the convex-program cross-check for
 small graphs. :func:`read_tntp` builds a game from TNTP net and trips files (BPR links).
 """
 
