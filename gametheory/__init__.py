@@ -20,6 +20,8 @@ from gametheory.errors import (
     ConvergenceError,
     GameTheoryError,
     InvalidInputError,
+    NoKneeError,
+    StatisticsWarning,
 )
 from gametheory.results import Result
 
@@ -33,11 +35,12 @@ _LAZY = {
     "NetworkGame": "gametheory.games.network",
     "PDResourceGame": "gametheory.games.resource",
     "RoutingGame": "gametheory.games.routing",
+    "assess": "gametheory.assessment",
 }
 
 
 def __getattr__(name: str):
-    """The game classes, imported on first use (PEP 562)."""
+    """The game classes and :func:`gametheory.assessment.assess`, imported on first use (PEP 562)."""
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'gametheory' has no attribute {name!r}")
@@ -53,8 +56,11 @@ __all__ = [
     "GameTheoryError",
     "InvalidInputError",
     "NetworkGame",
+    "NoKneeError",
     "PDResourceGame",
     "Result",
     "RoutingGame",
+    "StatisticsWarning",
     "__version__",
+    "assess",
 ]

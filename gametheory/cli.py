@@ -23,7 +23,7 @@ from gametheory.errors import GameTheoryError
 __all__ = ["COMMANDS", "build_parser", "main", "user_error_message"]
 
 #: subcommand modules under gametheory.commands, in the order `--help` shows them
-COMMANDS = ("fit", "profiles", "reproduce")
+COMMANDS = ("assess", "fit", "profiles", "reproduce")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -27,7 +27,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["Readable", "Table", "format_value", "row_dict"]
+__all__ = ["Readable", "Table", "format_value", "jsonable", "row_dict"]
 
 #: arrays with more entries than this are summarized, not listed
 MAX_LISTED = 6
@@ -90,6 +90,34 @@ def format_value(value, digits: int = 4) -> str:
         return f"[{inner}{more}]"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def jsonable(value):
+    """``value`` made fit for strict JSON: numpy scalars and arrays to Python numbers and lists, tuples to
+    lists, paths to strings, and every non-finite float (inf, NaN) to None.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+        Accepted by ``json.dumps(..., allow_nan=False)``.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
 
 
 def _all_numbers(values) -> bool:

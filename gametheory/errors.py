@@ -41,3 +41,18 @@ class ConvergenceError(GameTheoryError, RuntimeError):
 
 class CertificateError(GameTheoryError, RuntimeError):
     """A solver produced a point whose certificate (equilibrium gap, KKT residual) does not hold."""
+
+
+class StatisticsWarning(UserWarning):
+    """A result was computed but its statistics are weak: too few points for the parameters, latency that does
+    not rise with load, knee methods that disagree. The same text is kept in the result's ``warnings``."""
+
+
+class NoKneeError(InvalidInputError):
+    """A knee method found no knee: the data are straight, flat or concave, or too few to tell a knee from
+    noise. ``method`` names the method and ``reason`` says why (with the evidence it weighed)."""
+
+    def __init__(self, method: str, reason: str):
+        self.method = method
+        self.reason = reason
+        super().__init__(f"y (latency): no knee found by method {method!r}: {reason}")

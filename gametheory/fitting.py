@@ -25,6 +25,13 @@ information criterion (``criterion="aic"``, the default, small-sample corrected 
 result's ``ranking`` lists every candidate with both criteria and its Akaike/Schwarz weight and
 ``explanation`` says in words why the winner won (Burnham & Anderson 2002, ch. 2).
 
+Honest small samples: a family with k parameters needs k + 2 points for its information criterion (AICc)
+and its standard errors to be defined. ``family="auto"`` compares only the candidates that have them; an
+explicit family fitted to fewer than k points raises, to k or k + 1 points it returns with a warning.
+Latency that does not rise with load (a least-squares slope that is not positive at two standard errors)
+also warns. Warnings are kept in ``FitResult.warnings`` and emitted as
+:class:`~gametheory.errors.StatisticsWarning`.
+
 Gaussian errors with per-point weights w_i (inverse variances up to a common factor) are assumed:
 SSR = sum w_i r_i^2, AIC = n ln(SSR/n) + 2k (+ 2k(k+1)/(n-k-1) for AICc), BIC = n ln(SSR/n) + k ln n.
 Parameter uncertainty is the asymptotic covariance s^2 (J^T W J)^-1 with s^2 = SSR/(n-k) (``uncertainty=
@@ -35,31 +42,46 @@ Parameter uncertainty is the asymptotic covariance s^2 (J^T W J)^-1 with s^2 = S
 from __future__ import annotations
 
 import math
+import warnings as _warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import isotonic_regression, least_squares, minimize_scalar, nnls
 
 from gametheory._validate import finite_array, nonnegative_array
-from gametheory.errors import InvalidInputError
+from gametheory.display import Readable, format_value
+from gametheory.errors import InvalidInputError, StatisticsWarning
 from gametheory.latency import BPR, MM1, Affine, LatencyCurve, PiecewiseLinear, Pole, Polynomial, Tabulated
 
-__all__ = ["FAMILIES", "PARAMETRIC_FAMILIES", "FitResult", "fit", "n_params"]
+__all__ = [
+    "AUTO_MIN_POINTS",
+    "FAMILIES",
+    "PARAMETRIC_FAMILIES",
+    "FitResult",
+    "check_points",
+    "fit",
+    "n_params",
+    "trend_warnings",
+]
 
 #: every family name accepted by :func:`fit` (besides ``"auto"``)
 FAMILIES = ("affine", "polynomial", "bpr", "mm1", "pole", "piecewise", "tabulated")
+#: ``family="auto"`` needs this many points: a 2-parameter family plus 2 (AICc defined)
+AUTO_MIN_POINTS = 4
 #: the candidates of ``family="auto"``
 PARAMETRIC_FAMILIES = ("affine", "polynomial", "bpr", "mm1", "pole", "piecewise")
 
 
-@dataclass(frozen=True)
-class FitResult:
+@dataclass(frozen=True, repr=False)
+class FitResult(Readable):
     """A fitted latency curve.
 
     ``params``/``stderr`` map parameter names to values and standard errors (``inf`` where a parameter
     is not identified, e.g. kappa when the pole coefficient c is 0). ``residuals`` are y - curve(x) in the
     data's latency unit. ``ranking`` (``family="auto"`` only) is a tuple of dicts, best first, with keys
-    family, k, aic, bic, weight, r2; ``explanation`` says why the chosen family won.
+    family, k, aic, bic, weight, r2; ``explanation`` says why the chosen family won. ``warnings`` holds what
+    makes the statistics weak (too few points, latency not rising with load). ``x``/``y`` are the points
+    fitted (sorted by load), for :meth:`plot`.
     """
 
     curve: LatencyCurve
@@ -76,11 +98,68 @@ class FitResult:
     uncertainty: str = "covariance"
     ranking: tuple = ()
     explanation: str = ""
+    warnings: tuple = ()
+    x: np.ndarray | None = field(default=None, repr=False)
+    y: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def sigma(self) -> float:
         """Residual standard deviation sqrt(SSR / (n - k)) (weighted; ``inf`` when n == k)."""
         return _sigma(self)
+
+    def _display_title(self) -> str:
+        return f"FitResult: {self.family} (k={self.k}) on {self.n} points, R^2 = {self.r2:.4f}"
+
+    def _display_items(self):
+        items = []
+        for name, v in self.params.items():
+            se = self.stderr.get(name)
+            items.append((name, format_value(v) + (f" +/- {format_value(se, 2)}" if se is not None else "")))
+        items += [("AICc", self.aic), ("BIC", self.bic)]
+        if self.explanation:
+            items.append(("why", self.explanation))
+        items += [("warning", w) for w in self.warnings]
+        return items
+
+    def to_frame(self):
+        """One row per parameter: family, parameter, value, stderr.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        import pandas as pd
+
+        return pd.DataFrame([{"family": self.family, "parameter": k, "value": v, "stderr": self.stderr.get(k)}
+                             for k, v in self.params.items()])
+
+    def plot(self, ax=None, *, xlabel: str = "load", ylabel: str = "latency", unit: str = "ms"):
+        """The fitted curve over the measured loads, with the measured points.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Draw here (default: a new figure in the shared style).
+        xlabel, ylabel, unit : str
+            Axis names; the y-label reads "ylabel (unit)".
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from gametheory.plotting import axes, axis_label, legend
+
+        ax = axes(ax)
+        hi = float(np.max(self.x)) if self.x is not None and self.x.size else 1.0
+        grid = np.linspace(0.0, hi, 300)
+        grid = grid[grid < self.curve.capacity]
+        if self.x is not None:
+            ax.plot(self.x, self.y, "o", label="measured")
+        ax.plot(grid, self.curve(grid), "-", label=f"{self.family} fit (R$^2$ = {self.r2:.3f})")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(axis_label(ylabel, unit))
+        legend(ax)
+        return ax
 
     def summary(self) -> dict:
         """JSON-friendly summary (no curve object)."""
@@ -97,6 +176,7 @@ class FitResult:
             "uncertainty": self.uncertainty,
             "ranking": [dict(r) for r in self.ranking],
             "explanation": self.explanation,
+            "warnings": list(self.warnings),
         }
 
 
@@ -115,7 +195,28 @@ def n_params(family: str, degree: int = 2) -> int:
             "tabulated": 2}[family]
 
 
-def _check_inputs(x, y, weights):
+def check_points(x, y, weights=None):
+    """Validate (load, latency[, weight]) points and sort them by load.
+
+    Parameters
+    ----------
+    x : array_like
+        Loads (>= 0, finite, not all equal).
+    y : array_like
+        Latencies (>= 0, finite), same length.
+    weights : array_like, optional
+        Per-point weights (> 0), same length.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        x, y and weights (ones when not given), sorted by load.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the field and the offending entry.
+    """
     xs = nonnegative_array(x, "x (load)", ndim=1)
     ys = finite_array(y, "y (latency)", ndim=1)
     if xs.size != ys.size:
@@ -136,6 +237,46 @@ def _check_inputs(x, y, weights):
         raise InvalidInputError(f"x (load): all {xs.size} loads equal {xs[0]!r}; a curve of load needs loads that vary")
     order = np.argsort(xs, kind="stable")
     return xs[order], ys[order], w[order]
+
+
+def trend_warnings(x, y, w=None) -> list[str]:
+    """Warnings when latency does not rise with load.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Loads and latencies.
+    w : numpy.ndarray, optional
+        Weights.
+
+    Returns
+    -------
+    list of str
+        Empty when the weighted least-squares slope of latency on load is positive by more than two
+        standard errors (or, with 2 points, positive); else one sentence saying the latency is decreasing or
+        flat within noise, with the slope.
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    w = np.ones_like(x) if w is None else np.asarray(w, float)
+    n = x.size
+    if n < 2 or np.ptp(x) == 0:
+        return []
+    xm = np.sum(w * x) / np.sum(w)
+    sxx = float(np.sum(w * (x - xm) ** 2))
+    slope = float(np.sum(w * (x - xm) * (y - np.sum(w * y) / np.sum(w))) / sxx)
+    if n > 2:
+        resid = y - (np.sum(w * y) / np.sum(w) + slope * (x - xm))
+        se = math.sqrt(float(np.sum(w * resid**2)) / (n - 2) / sxx)
+    else:
+        se = 0.0
+    if slope <= 0:
+        return [f"latency decreases or stays flat with load (least-squares slope {slope:.3g} per unit of load); a "
+                "latency curve is nondecreasing, so the fit can only flatten these points"]
+    if slope < 2 * se:
+        return [f"latency does not rise significantly with load (slope {slope:.3g} +/- {se:.2g} per unit of load): "
+                "the points are flat within their noise"]
+    return []
 
 
 def _need(family: str, n: int, k: int) -> None:
@@ -345,7 +486,7 @@ _FITTERS = {
 # public
 
 
-def _fit_one(family, x, y, w, *, degree, criterion, uncertainty, n_boot, seed) -> FitResult:
+def _fit_one(family, x, y, w, *, degree, criterion, uncertainty, n_boot, seed, notes=()) -> FitResult:
     n = x.size
     k_needed = n_params(family, degree)
     _need(family, n, k_needed)
@@ -366,8 +507,13 @@ def _fit_one(family, x, y, w, *, degree, criterion, uncertainty, n_boot, seed) -
             stderr = {p: stderr[p] for p in ("a", "b1", "b2", "t")}
     else:
         stderr = {}
+    notes = list(notes)
+    if n < k + 2 and family != "tabulated":
+        notes.append(f"{n} points for {k} parameters (fewer than k + 2 = {k + 2}): the standard errors and AICc "
+                     "are undefined or rest on fewer than 2 residual degrees of freedom; measure more loads")
     return FitResult(curve=curve, family=family, params=params, stderr=stderr, r2=float(r2), aic=float(aic),
-                     bic=float(bic), residuals=resid, n=n, k=k, criterion=criterion, uncertainty=uncertainty)
+                     bic=float(bic), residuals=resid, n=n, k=k, criterion=criterion, uncertainty=uncertainty,
+                     warnings=tuple(notes), x=x, y=y)
 
 
 def _bootstrap_stderr(family, x, fitted, resid, w, degree, n_boot, seed) -> dict:
@@ -388,42 +534,81 @@ def _bootstrap_stderr(family, x, fitted, resid, w, degree, n_boot, seed) -> dict
 
 def fit(x, y, family: str = "auto", weights=None, *, degree: int = 2, criterion: str = "aic",
         uncertainty: str = "covariance", n_boot: int = 200, seed: int = 0,
-        candidates=PARAMETRIC_FAMILIES) -> FitResult:
+        candidates=PARAMETRIC_FAMILIES, warn: bool = True) -> FitResult:
     """Fit a latency curve of ``family`` to loads ``x`` (>= 0) and latencies ``y`` (>= 0).
 
-    ``weights`` are per-point weights (> 0; inverse variances up to a factor). ``degree`` is the
-    polynomial degree. ``family="auto"`` fits ``candidates`` and returns the best by ``criterion``
-    ("aic": AICc, or "bic"), with ``ranking`` and ``explanation`` filled in; candidates with more
-    parameters than points are skipped. ``uncertainty`` is "covariance" or "bootstrap" (``n_boot`` refits,
-    ``seed``). Raises :class:`~gametheory.errors.InvalidInputError` naming the field on NaN, negative
-    loads or latencies, mismatched lengths, nonpositive weights, an unknown family, or too few points.
+    Parameters
+    ----------
+    x, y : array_like
+        Loads and latencies (ms), equal lengths.
+    family : str
+        One of :data:`FAMILIES`, or ``"auto"``: fit ``candidates`` and return the best by ``criterion``
+        ("aic": AICc, or "bic"), with ``ranking`` and ``explanation`` filled in. Only candidates with at least
+        k + 2 points (k parameters) are compared: the others have no defined AICc.
+    weights : array_like, optional
+        Per-point weights (> 0; inverse variances up to a factor).
+    degree : int
+        Polynomial degree.
+    criterion : {"aic", "bic"}
+    uncertainty : {"covariance", "bootstrap"}
+        Standard errors from the asymptotic covariance, or from ``n_boot`` residual-bootstrap refits (``seed``).
+    candidates : sequence of str
+        The families ``"auto"`` compares.
+    warn : bool
+        Emit the result's warnings as :class:`~gametheory.errors.StatisticsWarning` (they are kept in
+        ``FitResult.warnings`` either way).
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    InvalidInputError
+        NaN, negative loads or latencies, mismatched lengths, nonpositive weights, an unknown family, fewer
+        points than the family's parameters, or (``"auto"``) no candidate with k + 2 points.
+
+    References
+    ----------
+    Burnham, K. P. & Anderson, D. R. (2002). Model Selection and Multimodel Inference, 2nd ed., ch. 2 (AICc,
+    Akaike weights). Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap, sec. 9.5.
     """
-    xs, ys, w = _check_inputs(x, y, weights)
+    xs, ys, w = check_points(x, y, weights)
     if criterion not in ("aic", "bic"):
         raise InvalidInputError(f"criterion must be 'aic' or 'bic', got {criterion!r}")
     if uncertainty not in ("covariance", "bootstrap"):
         raise InvalidInputError(f"uncertainty must be 'covariance' or 'bootstrap', got {uncertainty!r}")
-    opts = dict(degree=degree, criterion=criterion, uncertainty=uncertainty, n_boot=n_boot, seed=seed)
+    opts = dict(degree=degree, criterion=criterion, uncertainty=uncertainty, n_boot=n_boot, seed=seed,
+                notes=trend_warnings(xs, ys, w))
     if family != "auto":
         if family not in _FITTERS:
             raise InvalidInputError(f"family must be one of {FAMILIES + ('auto',)}, got {family!r}")
-        return _fit_one(family, xs, ys, w, **opts)
+        return _emit(_fit_one(family, xs, ys, w, **opts), warn)
 
     for c in candidates:
         if c not in PARAMETRIC_FAMILIES:
             raise InvalidInputError(f"candidates must be among {PARAMETRIC_FAMILIES}, got {c!r}")
-    fits, skipped = [], []
+    if xs.size < AUTO_MIN_POINTS:
+        raise InvalidInputError(
+            f"x (load): {xs.size} points are too few to choose a curve family (model selection needs at least "
+            f"{AUTO_MIN_POINTS}: a 2-parameter family + 2); measure more loads, or fit one family explicitly "
+            "(family='affine'), which warns about the few points"
+        )
+    fits, skipped, failed = [], [], []
     for c in candidates:
-        if xs.size < n_params(c, degree):
-            skipped.append(c)
+        if xs.size < n_params(c, degree) + 2:
+            skipped.append(f"{c} (needs {n_params(c, degree) + 2})")
             continue
         try:
             fits.append(_fit_one(c, xs, ys, w, **{**opts, "uncertainty": "covariance"}))
         except InvalidInputError:
-            skipped.append(c)
+            failed.append(c)
     if not fits:
-        need = min(n_params(c, degree) for c in candidates)
-        raise InvalidInputError(f"x (load): no candidate family can be fitted to {xs.size} points (need >= {need})")
+        need = min(n_params(c, degree) for c in candidates) + 2
+        raise InvalidInputError(
+            f"x (load): {xs.size} points are too few to compare curve families (each needs its parameters + 2 "
+            f"points, at least {need}); measure more loads, or fit one family explicitly (family='affine')"
+        )
     key = (lambda r: r.aic) if criterion == "aic" else (lambda r: r.bic)
     fits.sort(key=key)
     vals = np.array([key(r) for r in fits])
@@ -443,11 +628,22 @@ def fit(x, y, family: str = "auto", weights=None, *, degree: int = 2, criterion:
                 f"next is {second.family} (k={second.k}, R^2={second.r2:.4f}) at +{delta:.2f} ({strength} "
                 f"evidence, {label} weight {weights_ic[0]:.3f} vs {weights_ic[1]:.3f}).")
     else:
-        expl = f"{best.family} is the only candidate that could be fitted ({label} {key(best):.2f})."
+        expl = f"{best.family} is the only candidate that could be compared ({label} {key(best):.2f})."
     if skipped:
-        expl += f" Skipped (too few points): {', '.join(skipped)}."
+        expl += f" Not compared (fewer than k + 2 of the {xs.size} points): {', '.join(skipped)}."
+    if failed:
+        expl += f" Could not be fitted: {', '.join(failed)}."
     if uncertainty == "bootstrap":
         best = _fit_one(best.family, xs, ys, w, **opts)
-    return FitResult(curve=best.curve, family=best.family, params=best.params, stderr=best.stderr, r2=best.r2,
-                     aic=best.aic, bic=best.bic, residuals=best.residuals, n=best.n, k=best.k,
-                     criterion=criterion, uncertainty=uncertainty, ranking=ranking, explanation=expl)
+    result = FitResult(curve=best.curve, family=best.family, params=best.params, stderr=best.stderr, r2=best.r2,
+                       aic=best.aic, bic=best.bic, residuals=best.residuals, n=best.n, k=best.k,
+                       criterion=criterion, uncertainty=uncertainty, ranking=ranking, explanation=expl,
+                       warnings=best.warnings, x=xs, y=ys)
+    return _emit(result, warn)
+
+
+def _emit(result: FitResult, warn: bool) -> FitResult:
+    if warn:
+        for text in result.warnings:
+            _warnings.warn(text, StatisticsWarning, stacklevel=3)
+    return result

@@ -10,8 +10,9 @@ The rules a figure here follows (checked by :func:`figure_problems`):
 - axis ranges that do not dramatize small effects: a ratio such as a PoA keeps 1 in view and spans at least
   ``MIN_RATIO_SPAN`` (:func:`ratio_ylim`), so a 0.3 % effect looks like one.
 
-Use ``with style(): ...`` (or ``@styled``) around figure code, and :func:`axes` to honour the
-``ax=None`` convention of the ``.plot()`` methods: draw into the given axes, else into a new figure.
+Use ``with style(): ...`` (or ``@styled``) around figure code, ``use_style()`` once in a notebook, and
+:func:`axes` to honour the ``ax=None`` convention of the ``.plot()`` methods: draw into the given axes, else
+into a new figure.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "save",
     "style",
     "styled",
+    "use_style",
 ]
 
 #: Okabe-Ito palette: distinguishable in colour-vision deficiency and in greyscale print
@@ -78,6 +80,14 @@ def style() -> Iterator[None]:
 
     with mpl.rc_context({**RC, "axes.prop_cycle": cycler(color=list(COLORS))}):
         yield
+
+
+def use_style() -> None:
+    """Apply the shared style to every figure from now on (notebooks: call once at the top)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update({**RC, "axes.prop_cycle": cycler(color=list(COLORS))})
 
 
 def styled(func):

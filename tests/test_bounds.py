@@ -86,3 +86,37 @@ def test_polynomial_bound_exact_for_any_degree():
             assert polynomial(p) == pytest.approx(float(exact), rel=1e-14)
     assert polynomial(1) == pytest.approx(4 / 3, rel=1e-15)
     assert math.isfinite(polynomial(1.7976931348623157e308))
+
+
+def test_across_load_rows_always_carry_regime_and_flag_a_bound_class_change():
+    # all-M/M/1 workers: the closed form holds while the total demand is below the smallest capacity (10), the
+    # numeric Pigou bound at equilibrium loads past it; the bound jumps there and the row says so
+    rows = poa_across_load([MM1(10.0), MM1(12.0)], [2.0, 5.0, 8.3, 10.7, 14.0, 18.0])
+    kinds = [r["bound_kind"] for r in rows]
+    assert kinds[:3] == ["mm1"] * 3 and all(k.startswith("numeric pigou") for k in kinds[3:])
+    assert [r["bound_change"] is not None for r in rows] == [False, False, False, True, False, False]
+    assert "mm1 -> numeric pigou" in rows[3]["bound_change"]
+    assert all("regime" in r for r in rows)
+    for r in rows:
+        assert 1 - 1e-9 <= r["poa"] <= r["bound"] + 1e-9
+    # a straight-line sweep has no knee: the rows still carry a regime, and say why
+    flat = poa_across_load([Pole(1.0, 0.01, 1e-9, 1e6)] * 2, np.linspace(1, 10, 6))
+    assert all(r["regime"] == "no knee" for r in flat) and "no method finds a knee" in flat.knee_note.lower()
+    few = poa_across_load([MM1(10.0), MM1(10.0)], [1.0, 2.0])
+    assert [r["regime"] for r in few] == ["no knee", "no knee"]
+    assert rows.to_frame().shape[0] == 6 and "PoA across load" in repr(rows)
+
+
+def test_across_load_plot_marks_the_class_change():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gametheory.plotting import figure_problems
+
+    rows = poa_across_load([MM1(10.0), MM1(12.0)], [2.0, 5.0, 8.3, 10.7, 14.0, 18.0])
+    ax = rows.plot()
+    assert figure_problems(ax.figure) == []
+    assert any("bound: numeric pigou" in t.get_text() for t in ax.texts)
+    plt.close(ax.figure)

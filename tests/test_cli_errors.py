@@ -44,10 +44,19 @@ def files(tmp_path):
     return tmp_path
 
 
-@pytest.mark.parametrize("name", ["latin1.csv", "utf16.csv", "binary.csv", "nul.csv"])
+@pytest.mark.parametrize("name", ["latin1.csv", "binary.csv", "nul.csv"])
 def test_bad_encodings(files, capsys, name):
     code, _, err = run(["fit", str(files / name)], capsys)
     assert_user_error(code, err, name)
+
+
+def test_utf16_with_a_byte_order_mark_is_read(files, capsys):
+    # what spreadsheet programs write as "Unicode text": unambiguous with its BOM, so it is read, not refused
+    code, out, _ = run(["fit", str(files / "ok.csv"), "--json"], capsys)
+    assert code == 0
+    expected = json.loads(out)
+    code, out, _ = run(["fit", str(files / "utf16.csv"), "--json"], capsys)
+    assert code == 0 and json.loads(out)["params"] == expected["params"]
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -53,12 +53,13 @@ def test_bootstrap_option(hinge_csv, capsys):
 
 @pytest.mark.parametrize(
     "text,needle",
-    [("load,latency\n1,2\n2,x\n", "row 3, field 'latency'"),
-     ("load,lat\n1,2\n", "'latency' column"),
-     ("load,latency\n-1,2\n2,3\n", "row 2, field 'load'"),
+    [("load,latency\n1,2\n2,x\n", "row 3, column 'latency'"),
+     ("load,lat\n1,2\n", "no latency column"),
+     ("load,latency\n-1,2\n2,3\n", "row 2, column 'load'"),
      ("load,latency\n", "no data rows"),
-     ("load,latency,weight\n1,2,0\n", "field 'weight'"),
-     ("# a comment\nload,latency\n\n# another\n1,2\n2,x\n", "row 6, field 'latency'")],
+     ("load,latency,weight\n1,2,0\n", "column 'weight'"),
+     ("# a comment\nload,latency\n\n# another\n1,2\n2,x\n", "row 6, column 'latency'"),
+     ("\ufeffload,latency,load\n1,2,3\n", "duplicate column 'load'")],
 )
 def test_malformed_csv_names_file_row_field(tmp_path, capsys, text, needle):
     path = tmp_path / "bad.csv"
@@ -95,3 +96,15 @@ def test_version(capsys):
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"gametheory {importlib.metadata.version('gametheory')}"
+
+
+def test_the_issue_file_with_a_bom_and_named_columns(tmp_path, capsys):
+    # concurrency,ttft_p99_ms,itl_p50_ms written by a spreadsheet (UTF-8 BOM): readable with the column options
+    path = tmp_path / "my_bench.csv"
+    rows = "".join(f"{c},{40 + 0.2 * c + 800 / (131 - c):.2f},{8 + 0.02 * c:.3f}\n" for c in range(8, 129, 8))
+    path.write_bytes("\ufeffconcurrency,ttft_p99_ms,itl_p50_ms\n".encode() + rows.encode())
+    assert main(["fit", str(path), "--latency-column", "ttft_p99_ms", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["load_column"] == "concurrency" and doc["latency_column"] == "ttft_p99_ms" and doc["family"] == "pole"
+    assert main(["fit", str(path), "--load-column", "concurrency", "--latency-column", "itl_p50_ms"]) == 0
+    assert "itl_p50_ms against concurrency" in capsys.readouterr().out

@@ -183,7 +183,7 @@ def test_csv_request_log(tmp_path):
     with pytest.raises(InvalidInputError, match="model_ms_0..model_ms_1"):
         read_request_log(tmp_path / "gap.csv")
     (tmp_path / "text.csv").write_text("latency_ms,model_ms_0\n1,x\n")
-    with pytest.raises(InvalidInputError, match="line 2, column 'model_ms_0'"):
+    with pytest.raises(InvalidInputError, match="row 2, column 'model_ms_0'"):
         read_request_log(tmp_path / "text.csv")
     (tmp_path / "noreal.csv").write_text("model_ms_0,model_ms_1\n1,2\n")
     with pytest.raises(InvalidInputError, match="latency_ms"):

@@ -81,7 +81,7 @@ def test_tabulated_smooths_non_monotone_points_into_a_monotone_curve():
 def test_parametric_fits_are_monotone_on_non_monotone_data(family):
     x = np.arange(1.0, 11.0)
     y = np.array([10, 11, 10.5, 12, 13, 12.8, 15, 17, 16.9, 20.0])
-    r = fit(x, y, family)
+    r = fit(x, y, family, warn=False)
     assert np.all(np.asarray(r.curve.derivative(x)) >= 0)
 
 
@@ -106,10 +106,45 @@ def test_auto_selects_true_family(truth, curve, criterion, seed):
 
 
 def test_auto_with_bic_and_few_points_skips_big_families():
-    x, y = [0.0, 1.0, 2.0], [1.0, 2.1, 2.9]
+    x, y = [0.0, 1.0, 2.0, 3.0, 4.0], [1.0, 2.1, 2.9, 4.2, 5.0]
     r = fit(x, y, "auto", criterion="bic")
     assert r.family in ("affine", "mm1", "polynomial", "bpr")
-    assert "Skipped" in r.explanation and "pole" in r.explanation
+    assert "Not compared (fewer than k + 2" in r.explanation and "pole (needs 6)" in r.explanation
+    assert {row["family"] for row in r.ranking} <= {"affine", "mm1", "polynomial", "bpr"}
+
+
+def test_too_few_points_is_a_named_error_or_an_explicit_warning():
+    import warnings
+
+    from gametheory.errors import StatisticsWarning
+
+    # two points: no model selection ("decisive evidence" on 2 points was a lie), a named error
+    with pytest.raises(InvalidInputError, match="too few to choose a curve family"):
+        fit([1.0, 2.0], [3.0, 4.0])
+    # an explicit family below k points: error; at k or k + 1 points: the fit, with a warning in the result
+    with pytest.raises(InvalidInputError, match="needs at least 4 points"):
+        fit([1.0, 2.0, 3.0], [1.0, 2.0, 4.0], family="pole")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = fit([1.0, 2.0, 3.0], [3.0, 4.1, 4.9], family="affine")
+    assert any("fewer than k + 2 = 4" in w for w in r.warnings)
+    assert any(issubclass(c.category, StatisticsWarning) for c in caught)
+    # enough points: no warning
+    r = fit(np.arange(6.0), 1 + 2 * np.arange(6.0) + np.array([0, .1, -.1, .05, 0, -.05]), family="affine")
+    assert r.warnings == ()
+
+
+@pytest.mark.parametrize("y, word", [
+    ([10, 9, 8, 7, 6, 5], "decreases"),
+    ([5, 5, 5, 5, 5, 5], "decreases or stays flat"),
+    ([5.0, 5.3, 4.8, 5.1, 4.9, 5.2], "does not rise significantly"),
+])
+def test_flat_or_decreasing_latency_warns(y, word):
+    from gametheory.errors import StatisticsWarning
+
+    with pytest.warns(StatisticsWarning, match=word):
+        r = fit(np.arange(6.0), y, family="affine")
+    assert any(word in w for w in r.warnings)
 
 
 def test_weights_pull_the_fit_toward_heavy_points():
@@ -139,7 +174,7 @@ def test_bootstrap_stderr_close_to_covariance():
 
 
 def test_result_is_frozen():
-    r = fit([0, 1, 2], [1, 2, 3], "affine")
+    r = fit([0, 1, 2, 3], [1, 2, 3, 4.1], "affine")
     with pytest.raises(AttributeError):
         r.family = "pole"
 
@@ -187,7 +222,7 @@ def test_covariance_stderr_is_calibrated():
 )
 def test_any_data_gives_a_valid_monotone_fit(y, family):
     x = np.arange(len(y), dtype=float)
-    r = fit(x, y, family)
+    r = fit(x, y, family, warn=False)
     grid = np.linspace(0, x.max(), 50)
     v = np.asarray(r.curve(grid))
     assert np.all(np.isfinite(v)) and np.all(np.diff(v) >= -1e-9 * max(1.0, v.max()))

@@ -1,7 +1,8 @@
 """The package's layers point one way, read from the source (ast), function-local imports included:
 
     base (errors, validation, certificates, results, paper setup, display, plotting, readers)
-      <-  curves (latency, fitting, regimes, bounds)  <-  games  <-  serving  <-  reproduce / commands / cli
+      <-  curves (latency, fitting, regimes, bounds)  <-  games  <-  serving
+      <-  reproduce / commands / cli / assessment
 
 A module may import its own layer or the layers below it, never one above; no import cycle between
 subpackages (each games/<game> package, serving, reproduce, commands, io count as one unit, every other
@@ -28,7 +29,8 @@ LAYERS = (
     ("curves", ("gametheory.latency", "gametheory.fitting", "gametheory.regimes", "gametheory.bounds")),
     ("games", ("gametheory.games", "gametheory.__init__")),
     ("serving", ("gametheory.serving",)),
-    ("app", ("gametheory.reproduce", "gametheory.commands", "gametheory.cli", "gametheory.__main__")),
+    ("app", ("gametheory.reproduce", "gametheory.commands", "gametheory.cli", "gametheory.__main__",
+             "gametheory.assessment")),
 )
 RANK = {name: i for i, (name, _) in enumerate(LAYERS)}
 #: import-cycle units: these packages count as one node each, every other module as its own

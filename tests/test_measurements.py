@@ -37,14 +37,16 @@ def test_plain_csv_named_columns_and_aliases(tmp_path):
     "text, fragments",
     [
         ("load,latency\n1,2\n2,abc\n", ["row 3", "'latency'", "'abc' is not a number"]),
-        ("load,latency\n1,2\n-2,3\n", ["row 3", "'load'", "negative"]),
+        ("load,latency\n1,2\n-2,3\n", ["row 3", "'load'", "must be >= 0"]),
         ("load,latency\n1,2\n2,nan\n", ["row 3", "'latency'", "not finite"]),
-        ("load,latency\n1,2\n3\n", ["row 3", "1 fields"]),
+        ("load,latency\n1,2\n3\n", ["row 3", "1 fields", "header has 2"]),
         ("load,lat\n1,2\n", ["row 1", "no latency column"]),
         ("x,latency\n1,2\n", ["row 1", "no load column"]),
         ("load,latency\n", ["header only"]),
         ("# nothing\n\n", ["empty file"]),
-        ("load,latency\n1,\n", ["row 2", "empty value"]),
+        ("load,latency\n1,\n", ["row 2", "empty cell"]),
+        ("load,latency,load\n1,2,3\n", ["row 1", "duplicate column 'load'"]),
+        ("concurrency,ttft_p99_ms,itl_p50_ms\n1,2,3\n", ["several latency columns", "--latency-column"]),
     ],
 )
 def test_plain_csv_errors_name_file_row_and_field(tmp_path, text, fragments):
@@ -169,5 +171,5 @@ def test_export_csv_errors(tmp_path):
         read_benchmark(q, concurrency=4)
     r = tmp_path / "run.txt"
     r.write_text("x")
-    with pytest.raises(InvalidInputError, match="expected a .json or .csv"):
+    with pytest.raises(InvalidInputError, match="expected a .json, .csv or .jsonl"):
         read_benchmark(r)

@@ -121,3 +121,83 @@ def test_equal_loads_are_rejected():
 
     with pytest.raises(InvalidInputError, match="all 5 loads equal"):
         fit([3.0] * 5, [1.0, 2.0, 3.0, 4.0, 5.0], family="auto")
+
+
+# ---- honest knees: "no knee" where there is none, one consensus where the methods disagree -------------
+from gametheory.errors import NoKneeError  # noqa: E402
+from gametheory.regimes import METHODS, find_knees  # noqa: E402
+
+
+def pole_at_131(seed=0):
+    """The issue's example: TTFT with a capacity pole at C = 131, 16 concurrencies, 2 % proportional noise."""
+    c = np.arange(8, 129, 8.0)
+    y = np.asarray(Pole(40.0, 0.2, 800.0, 131.0)(c)) * (1 + 0.02 * np.random.default_rng(seed).standard_normal(c.size))
+    return c, y
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("shape", ["line", "concave"])
+def test_every_method_says_no_knee_on_a_line_or_a_concave_curve(method, shape):
+    x = np.linspace(1.0, 100.0, 20)
+    y = 10 + 0.5 * x if shape == "line" else 10 + 30 * np.log1p(x / 10)
+    y = y + 0.4 * np.random.default_rng(5).standard_normal(x.size)
+    with pytest.raises(NoKneeError, match="better than a straight line") as info:
+        find_knee(x, y, method=method, n_boot=0)
+    assert info.value.method == method
+
+
+def test_false_knee_rate_on_noisy_lines_is_small():
+    # the EVIDENCE threshold keeps false knees rare (its docstring quotes these rates)
+    rng = np.random.default_rng(11)
+    x = np.linspace(1.0, 100.0, 30)
+    false = 0
+    for _ in range(60):
+        y = (10 + 0.5 * x) * (1 + 0.03 * rng.standard_normal(x.size))
+        try:
+            find_knee(x, y, n_boot=0)
+            false += 1
+        except NoKneeError:
+            pass
+    assert false / 60 <= 0.1
+
+
+def test_consensus_on_the_pole_at_131_covers_the_disagreement():
+    c, y = pole_at_131()
+    k = find_knees(c, y, n_boot=100, seed=0)
+    assert set(k.knees) == set(METHODS) and not k.no_knee
+    loads = sorted(r.load for r in k.knees.values())
+    assert k.load == pytest.approx(loads[1])  # the median
+    for r in k.knees.values():  # the consensus interval covers every method's interval
+        assert k.interval[0] <= r.interval[0] and r.interval[1] <= k.interval[1]
+    lows = [r.interval[0] for r in k.knees.values()]
+    highs = [r.interval[1] for r in k.knees.values()]
+    assert k.agree == (max(lows) <= min(highs))
+    assert not k.agree and "do not overlap" in k.explanation and "defines the knee differently" in k.explanation
+    assert k.knees["hinge"].load == pytest.approx(118, abs=3)  # the issue's 118 [117, 119]
+    assert k.interval[1] < 131  # every knee before the pole
+    df = k.to_frame()
+    assert list(df["method"]) == ["hinge", "pole", "kneedle", "consensus"]
+
+
+def test_consensus_agrees_on_a_sharp_hinge_and_reports_no_knee():
+    y = hinge_data(0, noise=0.2)
+    k = find_knees(X, y, n_boot=30)
+    assert k.found and abs(k.load - 60) < 3
+    none = find_knees(np.arange(10.0), 3 + 2 * np.arange(10.0), n_boot=0)
+    assert not none.found and math.isnan(none.load) and set(none.no_knee) == set(METHODS)
+    with pytest.raises(NoKneeError):
+        classify(5.0, knee=none)
+
+
+def test_classify_takes_scalars():
+    k = find_knee(X, hinge_data(0), n_boot=10)
+    lo, hi = k.interval
+    assert classify(lo - 1.0, knee=k) == "below"
+    assert classify(hi + 1.0, knee=k) == "saturated"
+    assert classify(np.float64((lo + hi) / 2), knee=k) == "transition"
+    assert classify([lo - 1.0], knee=k) == ["below"]
+
+
+def test_few_points_say_so():
+    with pytest.raises(NoKneeError, match="5 points are too few"):
+        find_knee([1, 2, 3, 4, 5], [1, 1.1, 1.2, 3, 9], n_boot=0)

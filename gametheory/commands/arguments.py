@@ -14,7 +14,7 @@ import math
 import os
 from pathlib import Path
 
-import numpy as np
+from gametheory.display import jsonable
 
 __all__ = ["bounded_int", "finite_float", "nonnegative_int", "output_folder", "positive_float", "strict_json"]
 
@@ -83,23 +83,6 @@ def output_folder(text: str) -> Path:
     return path
 
 
-def _plain(value):
-    """JSON-ready copy: numpy scalars and arrays to Python, NaN and infinities to None, paths to strings."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def strict_json(value, *, indent: int | None = 2) -> str:
     """``value`` as standard JSON (RFC 8259): NaN and infinities become ``null``, numpy values plain numbers.
 
@@ -115,4 +98,4 @@ def strict_json(value, *, indent: int | None = 2) -> str:
     str
         The JSON text; ``json.loads`` (and any strict parser) reads it.
     """
-    return json.dumps(_plain(value), indent=indent, allow_nan=False)
+    return json.dumps(jsonable(value), indent=indent, allow_nan=False)

@@ -1,32 +1,37 @@
 """``gametheory fit FILE.csv``: fit a latency curve to measured points and report its regimes.
 
-The CSV has a header with columns ``load`` and ``latency`` and optionally ``weight`` (other columns are
-ignored). Prints the chosen family, its parameters with standard errors, R^2, the AICc/BIC ranking of the
-candidate families (``--family auto``, the default), the saturation knee with its bootstrap interval, and
-the regime of every point; ``--json`` prints the same as JSON.
+The file (CSV or TSV, read by :mod:`gametheory.io.table`: UTF-8 byte-order mark, ``#`` comments) has a header
+row, a load column and a latency column (``--load-column``/``--latency-column``, by default the usual names of
+:func:`gametheory.serving.measurements.read_csv`) and optionally ``weight``; other columns are ignored.
+Prints the chosen family, its parameters with standard errors, R^2, the AICc/BIC ranking of the candidate
+families (``--family auto``, the default), any warning about the statistics (too few points, latency not rising
+with load), the saturation knee with its bootstrap interval, and the regime of every point; ``--json`` prints the
+same as strict JSON.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import math
 from pathlib import Path
 
 from gametheory.commands.arguments import bounded_int, nonnegative_int, strict_json
 from gametheory.errors import InvalidInputError
 from gametheory.fitting import FAMILIES, fit
 from gametheory.regimes import METHODS, classify, find_knee
+from gametheory.serving.measurements import read_csv
 
 #: most bootstrap refits the command runs (each is a full fit)
 MAX_BOOTSTRAP = 100_000
 
 NAME = "fit"
-HELP = "Fit a latency curve to a CSV of (load, latency[, weight]) points; print fit, knee and regimes."
+HELP = "Fit a latency curve to a CSV/TSV of (load, latency[, weight]) points; print fit, knee and regimes."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("csv", type=Path, help="CSV file with columns load,latency and optional weight")
+    parser.add_argument("csv", type=Path, help="CSV/TSV file with a load and a latency column, optional weight")
+    parser.add_argument("--load-column", help="column holding the load (default: load, concurrency, rate, ...)")
+    parser.add_argument("--latency-column", help="column holding the latency in ms (default: latency, latency_ms)")
+    parser.add_argument("--encoding", help="encoding of the file when not UTF-8 (e.g. latin-1)")
     parser.add_argument("--family", default="auto", choices=("auto",) + FAMILIES, help="curve family (default auto)")
     parser.add_argument("--degree", type=bounded_int(1, 12), default=2, help="polynomial degree, 1-12 (default 2)")
     parser.add_argument("--criterion", default="aic", choices=("aic", "bic"), help="model selection criterion")
@@ -34,56 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parameter uncertainty from N residual-bootstrap refits (default: covariance)")
     parser.add_argument("--knee-method", default="hinge", choices=METHODS, help="knee method (default hinge)")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="bootstrap seed (an integer >= 0)")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-
-def read_points(path: Path) -> tuple[list[float], list[float], list[float] | None]:
-    """Read load, latency and optional weight columns; errors name the file, line and field. Blank lines
-    and lines starting with ``#`` are skipped (as in :func:`gametheory.serving.measurements.read_csv`)."""
-    try:
-        handle = open(path, newline="")
-    except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot read ({exc.strerror})") from exc
-    with handle:
-        kept = [(no, line) for no, line in enumerate(handle, start=1)
-                if line.strip() and not line.lstrip().startswith("#")]
-        line_numbers = [no for no, _ in kept[1:]]
-        reader = csv.DictReader(line for _, line in kept)
-        fields = [f.strip().lower() for f in (reader.fieldnames or [])]
-        for need in ("load", "latency"):
-            if need not in fields:
-                raise InvalidInputError(f"{path}: header must have a {need!r} column, got {fields}")
-        has_w = "weight" in fields
-        xs, ys, ws = [], [], []
-        for row_no, row in zip(line_numbers, reader, strict=False):
-            row = {(k or "").strip().lower(): v for k, v in row.items()}
-            vals = []
-            for name in ("load", "latency") + (("weight",) if has_w else ()):
-                text = (row.get(name) or "").strip()
-                try:
-                    v = float(text)
-                except ValueError:
-                    raise InvalidInputError(f"{path}: row {row_no}, field {name!r}: not a number: {text!r}") from None
-                if not math.isfinite(v):
-                    raise InvalidInputError(f"{path}: row {row_no}, field {name!r}: must be finite, got {text!r}")
-                if v < 0 or (name == "weight" and v == 0):
-                    raise InvalidInputError(f"{path}: row {row_no}, field {name!r}: must be "
-                                            f"{'> 0' if name == 'weight' else '>= 0'}, got {text!r}")
-                vals.append(v)
-            xs.append(vals[0])
-            ys.append(vals[1])
-            if has_w:
-                ws.append(vals[2])
-    if not xs:
-        raise InvalidInputError(f"{path}: no data rows")
-    return xs, ys, (ws if has_w else None)
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON (strict: null for inf/NaN)")
 
 
 def run(args: argparse.Namespace) -> int:
-    x, y, w = read_points(args.csv)
+    m = read_csv(args.csv, args.load_column, args.latency_column, encoding=args.encoding)
+    x, y, w = m.load.tolist(), m.latency_ms.tolist(), None if m.weights is None else m.weights.tolist()
     unc = "bootstrap" if args.bootstrap > 0 else "covariance"
     res = fit(x, y, family=args.family, weights=w, degree=args.degree, criterion=args.criterion,
-              uncertainty=unc, n_boot=max(args.bootstrap, 1), seed=args.seed)
+              uncertainty=unc, n_boot=max(args.bootstrap, 1), seed=args.seed, warn=False)
     try:
         knee = find_knee(x, y, method=args.knee_method, weights=w, seed=args.seed)
         labels = classify(x, knee=knee)
@@ -94,13 +58,14 @@ def run(args: argparse.Namespace) -> int:
         knee, labels, knee_info = None, [], {"error": str(exc)}
     out = res.summary()
     out["file"] = str(args.csv)
+    out["load_column"], out["latency_column"] = m.load_name, m.latency_name
     out["knee"] = knee_info
     out["points"] = [{"load": a, "latency": b, "fitted": float(res.curve(a)) if a < res.curve.capacity else None,
                       "regime": lab} for a, b, lab in zip(x, y, labels or [None] * len(x), strict=True)]
     if args.json:
         print(strict_json(out))
         return 0
-    print(f"{args.csv}: {len(x)} points, family {res.family} (k={res.k})")
+    print(f"{args.csv}: {len(x)} points of {m.latency_name} against {m.load_name}, family {res.family} (k={res.k})")
     for name, v in res.params.items():
         se = res.stderr.get(name)
         print(f"  {name:>10} = {v:.6g}" + (f"  +/- {se:.3g} ({res.uncertainty})" if se is not None else ""))
@@ -111,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {r['family']:>10}  k={r['k']}  AICc={r['aic']:10.2f}  BIC={r['bic']:10.2f}  "
                   f"weight={r['weight']:.3f}  R^2={r['r2']:.4f}")
         print(f"why: {res.explanation}")
+    for text in res.warnings:
+        print(f"warning: {text}")
     if knee is None:
         print(f"knee: none ({knee_info['error']})")
     else:

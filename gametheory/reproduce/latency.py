@@ -26,6 +26,7 @@ DECODE_CONTEXTS = (256, 2048)
 
 def summarize(name: str) -> dict:
     """Fitted numbers of one profile: prefill intercept/slope/R^2, decode fits and knees."""
+    from gametheory.errors import NoKneeError
     from gametheory.regimes import find_knee
 
     p = load_profile(name)
@@ -56,8 +57,13 @@ def summarize(name: str) -> dict:
             continue
         b, lat = p.decode_points(ctx)
         f = p.decode_fits[int(np.nonzero(p.decode_context == ctx)[0][0])]
-        knee = find_knee(b, lat)
-        lo, hi = knee.interval
+        try:
+            knee = find_knee(b, lat)
+            lo, hi = knee.interval
+            knee_load, no_knee = float(knee.load), ""
+        except NoKneeError as exc:  # a step linear in batch, or small-batch artifacts that hide any knee
+            lo = hi = knee_load = math.nan
+            no_knee = exc.reason
         out["decode"][ctx] = {
             "family": f.family,
             "r2": float(f.r2),
@@ -67,8 +73,9 @@ def summarize(name: str) -> dict:
             "table_b1_ms": float(np.interp(1.0, b, lat)),  # the measured table (interpolated between points)
             "table_b64_ms": float(np.interp(64.0, b, lat)),
             "table_b256_ms": float(np.interp(256.0, b, lat)),
-            "knee_batch": float(knee.load),
+            "knee_batch": knee_load,
             "knee_interval": (float(lo), float(hi)),
+            "no_knee": no_knee,
             "max_batch_in_memory": p.max_decode_batch(ctx),
         }
     return out
@@ -124,7 +131,8 @@ def run(out_dir: Path, full: bool = False) -> Section:
             lo, hi = d["knee_interval"]
             rows.append([
                 s["name"], ctx, d["family"], d["r2"], d["fit_b1_ms"], d["fit_b64_ms"], d["fit_b256_ms"],
-                d["knee_batch"], f"[{lo:.0f}, {hi:.0f}]", d["max_batch_in_memory"],
+                d["knee_batch"] if not d["no_knee"] else "none",
+                f"[{lo:.0f}, {hi:.0f}]" if not d["no_knee"] else "-", d["max_batch_in_memory"],
             ])
     decode = Table(
         "Decode step latency vs batch (fitted) and its knee",
@@ -133,11 +141,16 @@ def run(out_dir: Path, full: bool = False) -> Section:
         rows,
     )
     noisy = [s["name"] for s in summaries if s["non_monotone_decode_points"] > 0]
+    knee_less = [f"{s['name']} at context {ctx}" for s in summaries for ctx, d in s["decode"].items() if d["no_knee"]]
     notes = [
         "decode curves are fitted, not interpolated: "
         + ", ".join(f"{s['name']} has {s['non_monotone_decode_points']} table points where the step falls "
                     "by more than 1 % as batch grows" for s in summaries if s["name"] in noisy),
     ]
+    if knee_less:
+        notes.append("knee 'none': the two-line model does not beat a straight line by the evidence threshold (the "
+                     "step is linear in batch over the table, or small-batch artifacts hide any knee): "
+                     + ", ".join(knee_less))
     figures = [_figure([s for s in summaries if s["system"] == "b200_sxm"], out_dir)]
     summary = {
         s["name"]: {k: (v if not isinstance(v, float) or math.isfinite(v) else str(v)) for k, v in s.items()}

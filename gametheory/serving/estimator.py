@@ -46,16 +46,16 @@ References
 
 from __future__ import annotations
 
-import csv
 import itertools
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from gametheory.display import Readable
 from gametheory.errors import InvalidInputError
+from gametheory.io.table import read_table
 
 __all__ = [
     "LOG_COLUMNS",
@@ -84,8 +84,8 @@ _PERM_MAX_M = 6
 _CHUNK_ELEMS = 4_000_000
 
 
-@dataclass(frozen=True)
-class PoAHatResult:
+@dataclass(frozen=True, repr=False)
+class PoAHatResult(Readable):
     """PoA-hat of a request log.
 
     Attributes
@@ -115,6 +115,36 @@ class PoAHatResult:
     interval: tuple[float, float] | None
     window: int
     form: str = "paper"
+
+    def _display_title(self) -> str:
+        ci = "" if self.interval is None else f" [{self.interval[0]:.4g}, {self.interval[1]:.4g}]"
+        return (f"PoAHatResult ({self.form} form): {self.value:.4g}{ci} over {self.windows.size} windows of "
+                f"{self.window}")
+
+    def _display_items(self):
+        return [("value", self.value), ("median", self.median), ("p90", self.p90), ("interval", self.interval),
+                ("windows", self.windows)]
+
+    def to_frame(self):
+        """One row per window: window index, ACTUAL, OPT and their ratio."""
+        import pandas as pd
+
+        return pd.DataFrame({"window": np.arange(self.windows.size), "actual": self.actual, "opt": self.opt,
+                             "ratio": self.windows})
+
+    def plot(self, ax=None, *, unit: str = "window"):
+        """Per-window ratios in routing order with the overall value; returns the axes."""
+        from gametheory.plotting import axes, legend, ratio_ylim
+
+        ax = axes(ax)
+        idx = np.arange(self.windows.size)
+        ax.plot(idx, self.windows, ".", alpha=0.5, label="per window")
+        ax.axhline(self.value, color="0.2", linestyle="--", label=f"PoA-hat {self.value:.3g} (ratio of sums)")
+        ax.set_xlabel(f"{unit} (routing order)")
+        ax.set_ylabel(f"PoA-hat ({'realized / modelled optimum' if self.form == 'paper' else 'matching ratio'})")
+        ratio_ylim(ax, np.append(self.windows, self.value))
+        legend(ax)
+        return ax
 
 
 def _opt_perm(block: np.ndarray) -> np.ndarray:
@@ -305,13 +335,18 @@ def matching_ratio(costs, choices, window: int | None = None, *, n_boot: int = 0
     return _summarize(actual, _window_opt(c, k), k, "matching", n_boot, confidence, seed)
 
 
-def read_request_log(path) -> np.ndarray:
+def read_request_log(path, *, encoding: str | None = None) -> np.ndarray:
     """Read a request-log CSV (columns of :data:`LOG_COLUMNS`) into a structured array for :func:`poa_hat_log`.
+
+    The file goes through :func:`gametheory.io.table.read_table` (UTF-8 byte-order mark, ``#`` comments, TSV,
+    the encoding named in errors, duplicate columns rejected).
 
     Parameters
     ----------
     path : str or Path
         CSV file with a header row; rows in routing order. Columns not in the schema are ignored.
+    encoding : str, optional
+        When the file is not UTF-8.
 
     Returns
     -------
@@ -323,59 +358,44 @@ def read_request_log(path) -> np.ndarray:
     ------
     InvalidInputError
         No ``model_ms_<w>`` / ``model_ttft_ms_<w>`` columns, per-worker columns that are not 0..m-1, a column
-        whose name starts with ``model_`` but is not of the schema, a value that is not a number (file, line,
-        column named).
+        whose name starts with ``model_`` but is not of the schema, a value that is not a number, negative, or
+        (``worker``, ``window``) not a whole number, or a worker index outside 0..m-1 (file, row, column named).
     """
-    p = Path(path)
-    with p.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        fields = reader.fieldnames or []
-        groups: dict[str, list[str]] = {"model_ms": [], "model_ttft_ms": []}
-        for f in fields:
-            if not f.startswith("model_"):
-                continue
-            prefix, _, idx = f.rpartition("_")
-            if prefix not in groups or not idx.isdigit():
-                raise InvalidInputError(f"{p}: column {f!r} is not a per-worker model column (model_ms_<w> or "
-                                        "model_ttft_ms_<w>); rename or drop it")
-            groups[prefix].append(f)
-        m = None
-        for prefix, cols in groups.items():
-            cols.sort(key=lambda f: int(f.rpartition("_")[2]))
-            if cols and [int(f.rpartition("_")[2]) for f in cols] != list(range(len(cols))):
-                raise InvalidInputError(f"{p}: columns {prefix}_<w> must be {prefix}_0..{prefix}_{len(cols) - 1}")
-            if cols and m is not None and len(cols) != m:
-                raise InvalidInputError(f"{p}: model_ms has {m} workers but model_ttft_ms has {len(cols)}")
-            m = len(cols) if cols else m
-        if not m:
-            raise InvalidInputError(f"{p}: needs per-worker columns model_ms_0..model_ms_<m-1> (and/or "
-                                    f"model_ttft_ms_<w>); found {fields}")
-        scalars = [f for f in ("worker", "latency_ms", "ttft_ms", "window") if f in fields]
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            vals = []
-            for f in scalars + groups["model_ms"] + groups["model_ttft_ms"]:
-                try:
-                    vals.append(float(row[f]))
-                except (TypeError, ValueError) as exc:
-                    raise InvalidInputError(f"{p}: line {line}, column {f!r}: {row[f]!r} is not a number") from exc
-            rows.append(vals)
+    table = read_table(path, encoding=encoding)
+    p = table.path
+    groups: dict[str, list[str]] = {"model_ms": [], "model_ttft_ms": []}
+    for f in table.header:
+        if not f.lower().startswith("model_"):
+            continue
+        prefix, _, idx = f.rpartition("_")
+        if prefix.lower() not in groups or not idx.isdigit():
+            raise InvalidInputError(f"{p}: column {f!r} is not a per-worker model column (model_ms_<w> or "
+                                    "model_ttft_ms_<w>); rename or drop it")
+        groups[prefix.lower()].append(f)
+    m = None
+    for prefix, cols in groups.items():
+        cols.sort(key=lambda f: int(f.rpartition("_")[2]))
+        if cols and [int(f.rpartition("_")[2]) for f in cols] != list(range(len(cols))):
+            raise InvalidInputError(f"{p}: columns {prefix}_<w> must be {prefix}_0..{prefix}_{len(cols) - 1}")
+        if cols and m is not None and len(cols) != m:
+            raise InvalidInputError(f"{p}: model_ms has {m} workers but model_ttft_ms has {len(cols)}")
+        m = len(cols) if cols else m
+    if not m:
+        raise InvalidInputError(f"{p}: needs per-worker columns model_ms_0..model_ms_<m-1> (and/or "
+                                f"model_ttft_ms_<w>); found {list(table.header)}")
+    scalars = [f for f in ("worker", "latency_ms", "ttft_ms", "window") if table.has(f)]
     dtype = [(f, "i8" if f in ("worker", "window") else "f8") for f in scalars]
     dtype += [(g, "f8", (m,)) for g, cols in groups.items() if cols]
-    log = np.zeros(len(rows), dtype=dtype)
-    data = np.asarray(rows, float).reshape(len(rows), -1)
-    col = 0
+    log = np.zeros(len(table), dtype=dtype)
     for f in scalars:
-        v = data[:, col]
-        if f in ("worker", "window") and not np.all(v == np.round(v)):
-            line = int(np.flatnonzero(v != np.round(v))[0]) + 2
-            raise InvalidInputError(f"{p}: line {line}, column {f!r}: must be an integer, got {v[line - 2]!r}")
-        log[f] = v
-        col += 1
+        log[f] = table.numbers(table.column(f), nonnegative=True, integer=f in ("worker", "window"))
+    if "worker" in scalars and len(table) and log["worker"].max() >= m:
+        i = int(np.argmax(log["worker"] >= m))
+        raise InvalidInputError(f"{p}, row {int(table.lines[i])}, column 'worker': worker {int(log['worker'][i])} "
+                                f"but the log has {m} per-worker model columns (workers 0..{m - 1})")
     for g, cols in groups.items():
         if cols:
-            log[g] = data[:, col : col + m]
-            col += m
+            log[g] = np.column_stack([table.numbers(c, nonnegative=True) for c in cols])
     return log
 
 

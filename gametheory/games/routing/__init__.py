@@ -8,9 +8,17 @@
 :mod:`~gametheory.games.routing.across_load` the PoA swept across load next to the class bound.
 """
 
-from gametheory.games.routing.across_load import poa_across_load
+from gametheory.games.routing.across_load import PoAAcrossLoad, poa_across_load
 from gametheory.games.routing.atomic import AtomicRoutingGame
 from gametheory.games.routing.game import RoutingGame
 from gametheory.games.routing.wardrop import CurveBank, WaterFillResult, water_fill
 
-__all__ = ["AtomicRoutingGame", "CurveBank", "RoutingGame", "WaterFillResult", "poa_across_load", "water_fill"]
+__all__ = [
+    "AtomicRoutingGame",
+    "CurveBank",
+    "PoAAcrossLoad",
+    "RoutingGame",
+    "WaterFillResult",
+    "poa_across_load",
+    "water_fill",
+]
