@@ -342,11 +342,11 @@ class KneeConsensus(Readable):
         ax.set_xlabel(xlabel)
         ax.set_ylabel(axis_label(ylabel, unit))
         if self.found:
-            top = float(np.max(self.y)) if self.y is not None else 1.0
+            # each method's knee and interval as a bar near the bottom of the panel (axes-fraction heights)
             for i, (m, k) in enumerate(self.knees.items()):
-                level = top * (0.92 - 0.08 * i)
-                ax.errorbar([k.load], [level], xerr=[[k.load - k.interval[0]], [k.interval[1] - k.load]], fmt="s",
-                            color=COLORS[1 + i], capsize=4, label=f"{m} knee {k.load:.3g}")
+                ax.errorbar([k.load], [0.42 - 0.08 * i], xerr=[[k.load - k.interval[0]], [k.interval[1] - k.load]],
+                            fmt="s", color=COLORS[1 + i], capsize=4, transform=ax.get_xaxis_transform(),
+                            label=f"{m} knee {k.load:.3g} [{k.interval[0]:.3g}, {k.interval[1]:.3g}]")
             knee_line(ax, self.load, self.interval, label="consensus knee")
         legend(ax)
         return ax
