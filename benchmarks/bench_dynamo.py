@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_dynamo.py
 
-Target: a replay grid point (C <= 1024, max(400, 4 C) requests) in about a second on 2 cores, so a 3-setup
+Target: a replay grid point (C <= 1024, 2 C + max(1000, 4 C) requests) in about a second on 2 cores, so a 3-setup
 x 11-load x 3-repeat sweep runs in under a minute. Skips with a message when ai-dynamo is not installed.
 """
 
@@ -23,12 +23,12 @@ def main() -> None:
     if not d.dynamo_available():
         print("ai-dynamo not installed (make dynamo): replay timings skipped")
         return
-    d.replay_run("70b_1p2d", 16, n_requests=50, with_poa=False)  # warm-up: timing file, imports
+    d.replay_run("70b_1p2d", 16, n_requests=100, with_poa=False)  # warm-up: timing file, imports
     for setup, c in (("70b_1p5d", 128), ("70b_1p5d", 1024), ("340b_1p2d", 1024)):
         t = time.perf_counter()
         r = d.replay_run(setup, c, with_poa=False)
         dt = time.perf_counter() - t
-        n = max(400, 4 * c)
+        n = 2 * c + max(1000, 4 * c)
         print(f"replay {setup} C={c}: {n} requests in {dt:.3f} s ({n / dt:,.0f} requests/s of wall time; "
               f"virtual duration {r.duration_ms / 1e3:.1f} s)")
 

@@ -56,3 +56,7 @@ class NoKneeError(InvalidInputError):
         self.method = method
         self.reason = reason
         super().__init__(f"y (latency): no knee found by method {method!r}: {reason}")
+
+
+class SimulationLimitError(GameTheoryError, RuntimeError):
+    """A simulation exceeded its bound on processed events (a guard against runs that would not end)."""

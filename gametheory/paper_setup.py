@@ -31,8 +31,11 @@ from dataclasses import dataclass
 __all__ = [
     "BLOCK_TOKENS",
     "GPUS_PER_NODE",
+    "INFINIBAND_GB_PER_S",
     "INPUT_TOKENS",
+    "KV_LINK_GB_PER_S",
     "NODES",
+    "NVLINK_GB_PER_S",
     "OUTPUT_TOKENS",
     "PAPER_KNEE",
     "PLANNER_INTERVAL_S",
@@ -94,6 +97,15 @@ SETUPS = {
     "70b_1p2d": Setup("70b_1p2d", PROFILE_70B, 1, 2),
     "70b_1p5d": Setup("70b_1p5d", PROFILE_70B, 1, 5),
 }
+
+#: KV-transfer bandwidth, GB/s: NVLink 5 inside a B200 node (one direction per GPU), one 400 Gb/s NDR
+#: InfiniBand link across nodes (our assumption: the paper says InfiniBand, not how many links a transfer uses)
+NVLINK_GB_PER_S = 900.0
+INFINIBAND_GB_PER_S = 50.0
+#: the KV link of each setup: the 340B TP8 workers fill a node each, so prefill-to-decode transfers cross
+#: nodes; the 70B TP4 setups are taken as NVLink-connected (our assumption; transfer times are tens of
+#: microseconds either way for 128-token prompts)
+KV_LINK_GB_PER_S = {"340b_1p2d": INFINIBAND_GB_PER_S, "70b_1p2d": NVLINK_GB_PER_S, "70b_1p5d": NVLINK_GB_PER_S}
 
 # --------------------------------------------------------------------------------------------- workload
 #: prompt templates (request classes) of the paper's workload

@@ -18,7 +18,7 @@ needs_dynamo = pytest.mark.skipif(not d.dynamo_available(), reason="ai-dynamo 1.
 @pytest.mark.parametrize("name", PROFILES)
 def test_timing_file_round_trip(name, tmp_path):
     p = load_profile(name)
-    path = d.write_timing_file(p, tmp_path / "t.npz")
+    path = d.write_timing_file(p, tmp_path / "t.npz", source="measured")
     t = d.read_timing_file(path)
     # Every measured point is reproduced exactly by the mocker's lookup on the written grid.
     err = d.round_trip_error(p, t)
@@ -29,6 +29,56 @@ def test_timing_file_round_trip(name, tmp_path):
     # Independent spot check against the raw table: batch 4 at the second context.
     c, b = p.decode_context[1], p.decode_batch[3]
     assert d.lookup_decode_ms(t, b * c, b) == pytest.approx(p.decode_latency_ms[1, 3])
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_model_timing_file_holds_the_fitted_curves(name):
+    p = load_profile(name)
+    t = d.timing_tables(p, "model")
+    i = int(np.searchsorted(t.prefill_isl, 128))
+    assert t.prefill_ttft_ms[i] == pytest.approx(float(p.prefill_ms(t.prefill_isl[i])), rel=1e-12)
+    j, c = 1, float(t.decode_context_length[1])
+    k = int(np.searchsorted(t.decode_active_kv_tokens, 64 * c))
+    assert t.decode_itl[k, j] == pytest.approx(float(p.decode_step_ms(t.decode_active_kv_tokens[k] / c, c)))
+    with pytest.raises(InvalidInputError, match="source"):
+        d.timing_tables(p, "nope")
+
+
+def test_engine_args_come_from_the_engine_config():
+    from gametheory.serving.engine import EngineConfig, paper_cluster
+
+    cl = paper_cluster("340b_1p2d", EngineConfig(max_prefill_seqs=9, max_num_seqs=300, chunked_prefill=False))
+    pre, dec = d.engine_args(cl, "prefill")["engine"], d.engine_args(cl, "decode")["engine"]
+    assert (pre["max_num_seqs"], dec["max_num_seqs"]) == (9, 300)
+    assert pre["max_num_batched_tokens"] == 8192 and pre["enable_chunked_prefill"] is False
+    assert pre["enable_prefix_caching"] is True and pre["block_size"] == 16
+    assert pre["kv_transfer_bandwidth"] == 50.0 and pre["kv_transfer_bytes_per_token"] == cl.profile.kv_bytes(1)
+    with pytest.raises(InvalidInputError, match="worker_type"):
+        d.engine_args(cl, "both")
+
+
+def test_request_log_rebuilds_the_simulators_frozen_rows():
+    # Independent check of the replay's request log: records written from a simulator log (arrival, decode
+    # admission, end, worker) give back the simulator's own frozen model rows once the prefix cache is warm.
+    from gametheory.serving.engine import paper_cluster
+    from gametheory.serving.simulator import simulate
+    from gametheory.serving.workload import paper_workload
+
+    cl, wl = paper_cluster("70b_1p2d").with_engine(max_prefill_seqs=8), paper_workload(32)
+    r = simulate(cl, wl, 64, 1200)
+    log = r.log
+    admit = log["end_ms"] - log["itl_ms"] * log["output_tokens"]
+    recs = [{"arrival_time_ms": float(x["arrival_ms"]), "decode_admit_ms": float(a), "terminal_time_ms":
+             float(x["end_ms"]), "decode_worker_idx": int(x["worker"]), "input_length": int(x["input_tokens"]),
+             "output_length": int(x["output_tokens"]), "ttft_ms": float(x["ttft_ms"])}
+            for x, a in zip(log, admit, strict=True)]
+    got = d.request_log(recs, cl, wl)
+    warm = 200  # by then every template's prefix is cached
+    np.testing.assert_allclose(got["model_ms"][warm:], log["model_ms"][warm:], rtol=1e-9)
+    np.testing.assert_allclose(got["model_ttft_ms"][warm:], log["model_ttft_ms"][warm:], rtol=1e-9)
+    np.testing.assert_allclose(got["latency_ms"], log["latency_ms"], rtol=1e-12)
+    with pytest.raises(InvalidInputError, match="finished"):
+        d.request_log(recs[:1], cl, wl)
 
 
 def test_replay_run_names_an_unknown_setup():
@@ -60,81 +110,24 @@ def test_replay_reproduces_profile_times(name):
 
 
 @needs_dynamo
-def test_request_log_shapes_and_choices():
-    r = d.replay_run("70b_1p2d", 32, n_requests=200, seed=0, keep_records=True, with_poa=False)
-    p = load_profile(d.SETUPS["70b_1p2d"].profile)
-    log = d.request_log(r.per_request, p, 2, 128)
-    assert log.costs.shape == (200, 2) and log.window == 2
-    assert set(np.unique(log.choices)) <= {0, 1}
-    assert sorted(log.choices.tolist()) == sorted(q["decode_worker_idx"] for q in r.per_request)
-    # First window: empty system, so each cost is 128 output tokens x the batch-1 step at context 128.
-    assert log.costs[0] == pytest.approx([128 * p.decode_latency_ms[0, 0]] * 2)
-    # Later windows see busy workers (batch > 1): the largest cost exceeds the empty-system cost.
-    assert log.costs.max() > log.costs[0, 0]
+def test_replay_matches_the_simulator_on_the_same_engine_past_the_knee():
+    # the cross-check of docs/dynamo.md in small: same cluster, same workload, one point past the knee
+    from gametheory.serving.engine import paper_cluster
+    from gametheory.serving.validation import sim_run
+    from gametheory.serving.workload import paper_workload
 
-
-def _by_hand_poa_hat(per_request, profile, m, osl):
-    """PoA-hat recomputed from the raw replay records without request_log or the estimator: frozen state of
-    each window rebuilt from admission/terminal times, costs from the timing table, OPT by
-    scipy.optimize.linear_sum_assignment per window, ratio of sums."""
-    from scipy.optimize import linear_sum_assignment
-
-    t = d.timing_tables(profile)
-    recs = sorted((r for r in per_request if r.get("decode_admit_ms") is not None), key=lambda r: r["decode_admit_ms"])
-    n = len(recs) - len(recs) % m
-    actual = opt = 0.0
-    bounds = []
-    for s in range(0, n, m):
-        t0 = recs[s]["decode_admit_ms"]
-        busy = [r for r in recs[:s] if r["terminal_time_ms"] > t0]
-        c = np.empty((m, m))
-        for i, req in enumerate(recs[s:s + m]):
-            for w in range(m):
-                on = [r for r in busy if r["decode_worker_idx"] == w]
-                kv = sum(r["input_length"] + 0.5 * r["output_length"] for r in on) + req["input_length"] + 0.5 * osl
-                c[i, w] = osl * d.lookup_decode_ms(t, kv, len(on) + 1)
-        rows, cols = linear_sum_assignment(c)
-        opt += c[rows, cols].sum()
-        actual += sum(c[i, req["decode_worker_idx"]] for i, req in enumerate(recs[s:s + m]))
-        bounds.append((c[0].min() / c[0].mean(), c[0].max() / c[0].mean()))
-    return actual / opt, np.array(bounds)
-
-
-@needs_dynamo
-def test_replay_poa_hat_matches_a_by_hand_hungarian_and_the_cost_model_bound():
-    setup = d.SETUPS["70b_1p5d"]
-    p = load_profile(setup.profile)
-    r = d.replay_run("70b_1p5d", 96, n_requests=300, seed=1, keep_records=True)
-    want, bounds = _by_hand_poa_hat(r.per_request, p, setup.n_decode, 128)
-    assert r.poa_hat == pytest.approx(want, rel=1e-12)
-    # Cost model (request_log docstring): equal input lengths -> every row of a window is the same cost vector
-    # c_w, OPT = sum_w c_w is fixed, and min_w c_w / mean_w c_w <= PoA-hat <= max_w c_w / mean_w c_w.
-    log = d.request_log(r.per_request, p, setup.n_decode, 128)
-    win = log.costs.reshape(-1, setup.n_decode, setup.n_decode)
-    assert np.all(win == win[:, :1, :])
-    assert bounds[:, 0].min() - 1e-12 <= r.poa_hat <= bounds[:, 1].max() + 1e-12
-    assert bounds[:, 1].max() > 1.0  # the pool was not perfectly balanced in every window: the check has teeth
-
-
-def test_request_log_uses_each_requests_input_length():
-    # Synthetic records: two requests busy on worker 0, then one window of two requests of different lengths.
-    p = load_profile("b200_llama31_70b_tp4_fp8_trtllm")
-    t = d.timing_tables(p)
-    busy = [{"decode_admit_ms": float(k), "terminal_time_ms": 1e9, "decode_worker_idx": 0, "input_length": 128,
-             "output_length": 128} for k in range(2)]
-    new = [{"decode_admit_ms": 10.0 + k, "terminal_time_ms": 1e9, "decode_worker_idx": k, "input_length": isl,
-            "output_length": 128} for k, isl in enumerate((128, 4096))]
-    log = d.request_log(busy + new, p, 2, 128)
-    # window 2 (rows 2, 3) is frozen at t = 10: worker 0 holds both busy requests, worker 1 is idle.
-    for row, isl in ((2, 128), (3, 4096)):
-        assert log.costs[row, 0] == pytest.approx(128 * d.lookup_decode_ms(t, 2 * 192 + isl + 64, 3))
-        assert log.costs[row, 1] == pytest.approx(128 * d.lookup_decode_ms(t, isl + 64, 1))
-    assert log.costs[3, 1] > log.costs[2, 1]  # the long prompt costs more on the same worker
+    cl, wl = paper_cluster("70b_1p5d").with_engine(max_prefill_seqs=9), paper_workload(23)
+    r = d.replay_run(cl, 256, workload=wl, n_requests=1500, keep_records=True)
+    s = sim_run(cl, 256, workload=wl, n_requests=1500)
+    assert r.throughput_rps == pytest.approx(s["throughput_rps"], rel=0.03)
+    assert r.mean_latency_ms == pytest.approx(s["mean_latency_ms"], rel=0.03)
+    assert r.poa_hat == pytest.approx(s["poa_hat"], rel=0.05) and r.poa_hat > 1.5
+    assert {q["prefill_worker_idx"] for q in r.per_request} == {0}
 
 
 @needs_dynamo
 def test_replay_sweep_small_grid():
-    rows = d.sweep("70b_1p5d", (16, 256), configs=((0.0, 1.0), (0.8, 0.1)), repeats=2, n_requests=300)
+    rows = d.sweep("70b_1p5d", (16, 256), configs=((0.0, 1.0), (0.8, 0.1)), repeats=2, n_requests=600)
     assert len(rows) == 4
     for row in rows:
         assert row["poa_hat_lo"] <= row["poa_hat"] <= row["poa_hat_hi"]

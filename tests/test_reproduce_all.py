@@ -6,8 +6,32 @@ from __future__ import annotations
 
 def test_reproduce_runs_every_section(reproduce_run):
     summary, out, out_dir = reproduce_run
-    expected = {"latency", "resource", "caching", "routing", "regimes", "coupled", "dynamo", "paper"}
+    expected = {"latency", "resource", "caching", "routing", "regimes", "experiment3", "coupled", "dynamo", "paper"}
     assert expected <= set(summary)
     paper_table = out[out.index("Paper vs ours"):]
     assert "not run" not in paper_table
     assert list(out_dir.glob("*.png"))
+
+
+SETUPS = ("340b_1p2d", "70b_1p2d", "70b_1p5d")
+
+
+def test_summary_contract_of_the_regimes_and_experiment3_sections(reproduce_run):
+    # keys other tools read (issue "The paper's three regimes, from one engine model")
+    summary, out, _ = reproduce_run
+    reg, e3 = summary["regimes"]["summary"], summary["experiment3"]["summary"]
+    cal = reg["calibration"]
+    assert set(cal["parameters"]) == {"max_prefill_seqs", "output_tokens"} and isinstance(cal["observation"], str)
+    for setup in SETUPS:
+        s = reg[setup]
+        lo, hi = s["knee_c_interval"]
+        assert lo <= s["knee_c"] <= hi and s["knee_c_analytic"] > 0
+        n = len(s["concurrency"])
+        assert {64, 96, 128} <= set(s["concurrency"]) and max(s["concurrency"]) >= 8 * s["knee_c_analytic"]
+        for key in ("poa_hat", "ttft_p99_ms", "itl_p50_ms", "throughput_rps"):
+            assert len(s[key]) == n and all(v > 0 for v in s[key]), key
+        e = e3[setup]
+        for key in ("static_poa_hat", "adaptive_poa_hat", "throughput_change", "ttft_p99_static_ms",
+                    "ttft_p99_adaptive_ms"):
+            assert isinstance(e[key], float), key
+    assert "predictions vs the paper" in out and "FAILS" in out  # failed predictions are said plainly

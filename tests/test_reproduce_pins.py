@@ -5,7 +5,7 @@ produced them).
 A pinned number may change only with a reason written down where the change is made (commit message and the
 section's doc page), and the pin is then updated for exactly those keys. Known legitimate movers:
 
-- resource: the knee keys (``knee_concurrency_batch1``, ``knee_concurrency_batch4``, ``prefill_knee``) and the
+- resource: the knee keys (``knee_concurrency_calibrated``, ``prefill_knee``) and the
   pool-cost rows follow the serving engine model, which is being unified (one engine model, one knee);
 - coupled: numbers move only where the coupled system's tie-breaks differ from the games it is built from
   (docs/coupled.md says which).

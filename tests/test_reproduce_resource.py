@@ -27,7 +27,8 @@ def test_resource_section_runs_and_is_consistent(tmp_path):
             ratio = row[f"{name}_vs_opt"]
             assert math.isnan(ratio) or ratio >= 1.0 - 1e-12
     for knee in section.summary["prefill_knee"]:
+        # Game 1's knee is the engine model's: the pools' saturation rates and the full-batch response time
         assert knee["one_prefill_worker_rps"] == pytest.approx(1000.0 / knee["service_ms"], rel=1e-5)
         x_max = min(knee["one_prefill_worker_rps"], knee["five_decode_workers_rps"])
-        assert knee["knee_concurrency"] == pytest.approx(x_max * knee["unloaded_latency_ms"] / 1000.0, rel=1e-12)
-    assert any(not r["feasible"] for r in resource.across_load([800.0]))
+        assert knee["knee_concurrency"] == pytest.approx(x_max * knee["full_batch_latency_ms"] / 1000.0, rel=1e-12)
+        assert knee["knee_concurrency"] == pytest.approx(knee["knee_analytic"], rel=1e-5)

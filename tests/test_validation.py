@@ -1,5 +1,6 @@
-"""Simulator vs the real Dynamo router (replay) on the same workload: the comparison runs, errors are finite,
-and throughput and ITL below the knee agree within 10 % (docs/dynamo.md: max observed 8.5 % / 8.7 %)."""
+"""Simulator vs the real Dynamo router (replay) on the same engine configuration and workload: the comparison
+runs, errors are finite and what they claim, throughput and ITL below the knee agree within 10 %, and the
+cross-check finds both knees."""
 
 import math
 
@@ -26,8 +27,20 @@ def test_sim_vs_replay_tiny_grid():
 def test_sim_run_is_deterministic_and_single_client_matches_the_profile():
     a, b = sim_run("70b_1p2d", 1, n_requests=20, seed=3), sim_run("70b_1p2d", 1, n_requests=20, seed=3)
     assert a == b
-    # C = 1, warm prefix cache after the first request: every ITL is the batch-1 decode step
+    # C = 1: every ITL is the batch-1 decode step at the mean context
     from gametheory.serving.profiles import load_profile
 
     p = load_profile("b200_llama31_70b_tp4_fp8_trtllm")
     assert a["itl_mean_ms"] == pytest.approx(float(p.decode_step_ms(1, 128 + 64)), rel=1e-9)
+
+
+def test_cross_check_finds_both_knees():
+    from gametheory.serving.engine import paper_cluster
+    from gametheory.serving.validation import cross_check
+    from gametheory.serving.workload import paper_workload
+
+    cl = paper_cluster("70b_1p2d").with_engine(max_prefill_seqs=9)
+    cc = cross_check(cl, (16, 32, 48, 64, 96, 128, 160, 192, 256, 384), workload=paper_workload(23), n_requests=800)
+    assert cc.knee_sim is not None and cc.knee_replay is not None
+    assert abs(cc.knee_rel_err) < 0.25
+    assert cc.max_rel_err["poa_hat"] == max(abs(r.rel_err["poa_hat"]) for r in cc.rows)

@@ -25,7 +25,7 @@ NAME = "reproduce"
 HELP = "Reproduce the paper's analytical results on the shipped B200 profiles (tables, figures, JSON)."
 
 #: section modules under gametheory.reproduce, in the order they run and print
-SECTIONS = ("latency", "resource", "caching", "routing", "regimes", "coupled", "dynamo", "paper")
+SECTIONS = ("latency", "resource", "caching", "routing", "regimes", "experiment3", "coupled", "dynamo", "paper")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,113 +1,257 @@
-"""Reproduce section: PoA-hat, TTFT P99, ITL P50 and throughput against concurrency C for the paper's three
-setups (simulated from the B200 profiles, steady state), the knee from :func:`gametheory.regimes.find_knee`
-on the simulated curves, the three regimes, and the analytic knee C* of :mod:`gametheory.serving.queueing`.
+"""Reproduce section: the paper's three regimes from one engine model (experiments 1, 2 and 4).
 
-Steady state: each point runs ``2 C + body`` requests and discards the first 2 C (the first wave of C
-requests all arrive at t = 0 and queue at the prefill worker; keeping them measures the start-up burst,
-whose TTFT P99 grows linearly in C). The knee that classifies the regimes is found on ITL P50, where the
-simulated cluster saturates (the decode pool; throughput stops growing); the TTFT P99 knee is reported too
-and is "none" when its hinge fit has no slope increase (in the simulator TTFT P99 plateaus at about one
-full prefill batch, because decode admission is unlimited and the prefill worker is never the bottleneck).
-Throughput is C / (mean response time of the measured requests) (Little's law; zero think time): the
-simulator's makespan throughput counts the drain after the last arrival, which biases short runs low.
-PoA-hat is :func:`gametheory.serving.estimator.matching_ratio` of the measured requests: the simulator's
-``window_costs`` (each request's block cost under the state frozen at its window's start, windows of m
-requests), with the leading partial window after the warm-up dropped. The column "PoA-hat decision-time
-costs" scores the same windows with the router's decision-time ``costs`` instead (for comparison only: under
-those an argmin router picks each row's minimum, so every window scores <= 1 by construction).
+1. **Calibration** (:func:`gametheory.serving.calibration.calibrate`): the two unknowns the paper leaves open,
+   the prefill worker's requests per pass and the output length, from ONE observation, the 70B TP4 1P/5D knee in
+   (96, 128]. Nothing else is adjusted.
+2. **Load curves** (:func:`gametheory.serving.experiments.load_curve`) of the three setups on the calibrated
+   model: TTFT P99, ITL P50, throughput and PoA-hat (paper form, end-to-end and TTFT) against closed-loop
+   concurrency C, the simulated knee (hinge of mean latency against C, bootstrap interval) next to the analytic
+   knee, and the regimes.
+3. **Knee agreement** between the analytic model and the simulator for several engine configurations, and the
+   **knee map** (analytic knee over prefill batch x output length) of the three setups.
+4. **The (tau, omega) sweep** (:func:`gametheory.serving.experiments.config_spread`): PoA-hat across the 16 router
+   configurations below and above the knee (CV, variance ratio).
+
+Summary keys (a contract other tools read): per setup ``340b_1p2d``, ``70b_1p2d``, ``70b_1p5d``: ``knee_c``,
+``knee_c_interval``, ``knee_c_analytic``, and lists aligned with ``concurrency``: ``poa_hat`` (paper form,
+Dynamo's default router settings), ``ttft_p99_ms``, ``itl_p50_ms``, ``throughput_rps``; once:
+``calibration: {parameters: {...}, observation: "..."}``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from gametheory.errors import InvalidInputError
 from gametheory.reproduce import Section, Table
 
-TITLE = "Serving regimes: PoA-hat against concurrency (paper experiments 1, 2, 4)"
-SETUPS = (("340B TP8 1P/2D", "b200_nemotron4_340b_tp8_fp8_vllm", 2),
-          ("70B TP4 1P/2D", "b200_llama31_70b_tp4_fp8_trtllm", 2),
-          ("70B TP4 1P/5D", "b200_llama31_70b_tp4_fp8_trtllm", 5))
-GRID = (8, 16, 32, 64, 96, 128, 256, 512, 1024, 1536, 2048, 3072, 4096)
-FULL_GRID = (8, 16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144)
+TITLE = "Serving regimes from one engine model: calibration, knees, PoA-hat (paper experiments 1, 2, 4)"
+SETUPS = ("340b_1p2d", "70b_1p2d", "70b_1p5d")
+SWEEP_BELOW, SWEEP_ABOVE = 64, 512  # C of the (tau, omega) sweep: half the knee and about 4x past it
 
 
-def _knee(find_knee, x, y):
-    """Hinge knee of y(x) with a 50-sample bootstrap interval, or None when the fit has no knee."""
-    try:
-        return find_knee(x, np.asarray(y, float), n_boot=50)
-    except InvalidInputError:
-        return None
+def _plateau_and_deep(lc) -> dict:
+    """PoA-hat on the plateau (mean over the grid points below the knee from C = 32 on, both forms) and at the
+    deepest point, with that point's multiple of the knee."""
+    below = np.array([r == "below" for r in lc.regimes]) & (lc.concurrency >= 32)
+    deep = int(np.argmax(lc.concurrency))
+    knee = lc.knee_c or lc.knee_analytic
+    return {"poa_hat_plateau": float(lc.poa_hat[below].mean()) if below.any() else None,
+            "poa_hat_ttft_plateau": float(lc.poa_hat_ttft[below].mean()) if below.any() else None,
+            "poa_hat_deep": float(lc.poa_hat[deep]), "poa_hat_ttft_deep": float(lc.poa_hat_ttft[deep]),
+            "deep_c_over_knee": float(lc.concurrency[deep] / knee)}
 
 
-def _fmt(knee) -> str:
-    return "none" if knee is None else f"{knee.load:.0f} [{knee.interval[0]:.0f}, {knee.interval[1]:.0f}]"
+def _agreement_configs(cal, full: bool) -> list[tuple[str, int | None, int]]:
+    """(label, max_prefill_seqs, output tokens) of the engine configurations whose knees are compared."""
+    family = dict(cal.family())
+    rows = [("calibrated", cal.prefill_batch, cal.output_tokens)]
+    if full:
+        rows.append(("serial prefill", 1, family.get(1, cal.output_tokens)))
+        rows.append(("vLLM default batching", None, cal.output_tokens))
+        for b, o in cal.family():
+            if b not in (1, cal.prefill_batch) and o > 1:
+                rows.append((f"family b = {b}", b, o))
+    return rows
 
 
-def run(out_dir: Path, full: bool = False) -> Section:
+def _knee_map_figure(cal, out_dir: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from gametheory.regimes import classify, find_knee
-    from gametheory.serving.estimator import aligned_window_rows, matching_ratio
-    from gametheory.serving.profiles import load_profile
-    from gametheory.serving.queueing import predicted_knee
-    from gametheory.serving.simulator import simulate
+    from gametheory import plotting
+    from gametheory.serving.experiments import knee_map
 
-    body_min, body_per_c = (5000, 5) if full else (1000, 2)  # measured requests: max(body_min, body_per_c C)
-    grid = FULL_GRID if full else GRID
+    batches = np.unique(np.round(np.geomspace(1, 128, 22)).astype(int))
+    outputs = np.unique(np.round(np.geomspace(1, 256, 30)).astype(int))
+    family = cal.family()
+    with plotting.style():
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), sharey=True)
+        for ax, setup in zip(axes, SETUPS, strict=True):
+            k = knee_map(setup, batches, outputs, engine=cal.engine)
+            mesh = ax.pcolormesh(outputs, batches, np.log2(k), shading="nearest", cmap="viridis")
+            cs = ax.contour(outputs, batches, k, levels=[96, 128], colors=["w", "w"], linestyles=["--", "-"])
+            ax.clabel(cs, fmt={96: "96", 128: "128"}, fontsize=9)
+            ax.plot([o for _, o in family], [b for b, _ in family], "o:", color=plotting.COLORS[1], ms=4,
+                    label="calibration family (70B 1P/5D knee 112)")
+            ax.plot([cal.output_tokens], [cal.prefill_batch], "*", color=plotting.COLORS[4], ms=14,
+                    label=f"calibrated (b = {cal.prefill_batch}, O = {cal.output_tokens})")
+            ax.set(xscale="log", yscale="log", xlabel="output tokens per request",
+                   title=cal.cluster(setup).name)
+            if ax is axes[0]:
+                ax.set_ylabel("prefill batch (requests per step)")
+                plotting.legend(ax, loc="lower left", fontsize=8)
+        bar = fig.colorbar(mesh, ax=axes, shrink=0.9)
+        bar.set_label("log2 analytic knee C* (clients)")
+        fig.suptitle("Analytic knee over prefill batch and output length; contours at the paper's C = 96 and 128")
+    path = out_dir / "knee_map.png"
+    plotting.save(fig, path)
+    return path
+
+
+def _curves_figure(curves: dict, out_dir: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gametheory import plotting
+
+    panels = (("ttft_p99_ms", "TTFT P99", "ms"), ("itl_p50_ms", "ITL P50", "ms"),
+              ("throughput_rps", "throughput", "requests/s"), ("poa_hat", "PoA-hat", None))
+    with plotting.style():
+        fig, axes = plt.subplots(1, 4, figsize=(18, 4.2))
+        for i, setup in enumerate(SETUPS):
+            lc = curves[setup]
+            color = plotting.COLORS[i]
+            for ax, (key, name, unit) in zip(axes, panels, strict=True):
+                ax.plot(lc.concurrency, getattr(lc, key), "o-", ms=3, color=color, label=lc.setup)
+                if key == "poa_hat":
+                    ax.plot(lc.concurrency, lc.poa_hat_ttft, "s--", ms=3, color=color, alpha=0.6,
+                            label=f"{lc.setup}, TTFT form")
+                if lc.knee is not None:
+                    ax.axvline(lc.knee.load, ls=":", lw=1.0, color=color)
+                ax.set(xscale="log", xlabel="closed-loop concurrency C", title=name,
+                       ylabel=plotting.axis_label(name, unit) if unit else "PoA-hat (realized / frozen-model optimum)")
+        axes[0].set_yscale("log")
+        axes[3].set_yscale("log")
+        for ax in axes:
+            ax.axvspan(96, 128, color="0.5", alpha=0.12, lw=0)
+        plotting.legend(axes[3], fontsize=8)
+        plotting.legend(axes[0], fontsize=8)
+        fig.suptitle("Calibrated engine model, three setups (dotted: simulated knee; grey band: the paper's (96, 128])")
+    path = out_dir / "regimes.png"
+    plotting.save(fig, path)
+    return path
+
+
+def _sweep_figure(spreads: dict, out_dir: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gametheory import plotting
+
+    with plotting.style():
+        fig, ax = plt.subplots(figsize=(9, 3.8))
+        for i, (setup, sp) in enumerate(spreads.items()):
+            x = np.arange(len(sp.configs))
+            ax.plot(x, sp.below, "o-", color=plotting.COLORS[i], label=f"{setup}, C = {sp.below_c}")
+            ax.plot(x, sp.above, "s--", color=plotting.COLORS[i], label=f"{setup}, C = {sp.above_c}")
+        ax.set_xticks(x, [f"{t:g}/{o:g}" for t, o in sp.configs], rotation=60, fontsize=8)
+        ax.set(xlabel="router setting tau / omega", ylabel="PoA-hat (realized / frozen-model optimum)",
+               yscale="log", title="PoA-hat across the 16 router configurations, below and above the knee")
+        plotting.legend(ax, fontsize=8, ncol=2)
+    path = out_dir / "regimes_tau_omega.png"
+    plotting.save(fig, path)
+    return path
+
+
+def run(out_dir: Path, full: bool = False) -> Section:
+    from gametheory.serving.calibration import calibrate
+    from gametheory.serving.experiments import FULL_GRID, GRID, config_spread, load_curve
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    knees, knees_ttft = {}, {}
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
-    for label, name, m in SETUPS:
-        p = load_profile(name)
-        ttft, thr, poa, poa_dec, itl = [], [], [], [], []
-        for c in grid:
-            warm = 2 * c
-            r = simulate(p, m, c, warm + max(body_min, body_per_c * c), warmup=warm, seed=0)
-            ttft.append(r.ttft_p99_ms)
-            thr.append(c / r.mean_latency_ms * 1e3)  # Little's law, zero think time (see module docstring)
-            itl.append(r.itl_p50_ms)
-            body = r.log[warm:]
-            aligned = body[aligned_window_rows(body, m)]
-            poa.append(matching_ratio(aligned["window_costs"], aligned["worker"]).value)
-            poa_dec.append(matching_ratio(aligned["costs"], aligned["worker"]).value)  # decision-time costs
-        x = np.array(grid, float)
-        knee, knee_ttft = _knee(find_knee, x, itl), _knee(find_knee, x, ttft)
-        regimes = classify(x, np.array(itl), knee=knee) if knee is not None else ["n/a"] * len(grid)
-        knees[label] = None if knee is None else knee.load
-        knees_ttft[label] = None if knee_ttft is None else knee_ttft.load
-        c_star = predicted_knee(p, m, output_tokens=128, uncached_tokens=32)
-        for i, c in enumerate(grid):
-            rows.append([label, c, round(ttft[i], 1), round(itl[i], 2), round(thr[i], 1), round(poa[i], 3),
-                         round(poa_dec[i], 3), regimes[i]])
-        rows.append([label, "knee ITL P50 (sim)", _fmt(knee), "TTFT P99 knee", _fmt(knee_ttft),
-                     "C* analytic", f"{c_star:.0f}", ""])
-        for ax, y, t in zip(axes, (ttft, itl, thr, poa),
-                            ("TTFT P99 (ms)", "ITL P50 (ms)", "throughput (req/s)", "PoA-hat"), strict=True):
-            line, = ax.plot(x, y, "o-", ms=3, label=label)
-            if knee is not None:
-                ax.axvline(knee.load, ls=":", lw=0.8, color=line.get_color())
-            ax.set_xlabel("concurrency C")
-            ax.set_xscale("log", base=2)
-            ax.set_title(t)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out_dir / "regimes.png", dpi=100)
-    plt.close(fig)
-    table = Table("regimes", ["setup", "C", "TTFT P99 ms", "ITL P50 ms", "throughput req/s", "PoA-hat",
-                              "PoA-hat decision-time costs", "regime"], rows)
-    return Section(title=TITLE, tables=[table], figures=[out_dir / "regimes.png"],
-                   summary={"knee_sim": knees, "knee_sim_ttft_p99": knees_ttft},
-                   notes=["Simulated 1P/mD clusters (B200 profiles, 128-token inputs; 128 output tokens and a 96-token "
-                          "shared prefix assumed), steady state (first 2 C requests discarded); knee by hinge fit on "
-                          "simulated ITL P50 (regimes), TTFT P99 knee reported alongside.",
-                          "PoA-hat: Dynamo block costs frozen at each window's start (windows of m requests), "
-                          "Hungarian one-per-worker optimum, ratio of sums.",
-                          "Not tuned to the paper; see docs/regimes.md for the comparison."])
+    cal = calibrate()
+    wl = cal.workload()
+    grid = FULL_GRID if full else GRID
+    measured = (lambda c: max(4000, 8 * c)) if full else (lambda c: max(1500, 4 * c))
+    summary: dict = {"calibration": cal.to_dict()}
+    curves, rows = {}, []
+    for setup in SETUPS:
+        lc = load_curve(setup, grid, engine=cal.engine, workload=wl, measured=measured)
+        curves[setup] = lc
+        summary[setup] = {
+            "knee_c": lc.knee_c, "knee_c_interval": None if lc.knee is None else [float(v) for v in lc.knee.interval],
+            "knee_c_analytic": lc.knee_analytic, "first_grid_c_past_knee": lc.first_past_knee,
+            "concurrency": lc.concurrency.tolist(), "poa_hat": lc.poa_hat.tolist(),
+            "poa_hat_ttft": lc.poa_hat_ttft.tolist(), "ttft_p99_ms": lc.ttft_p99_ms.tolist(),
+            "itl_p50_ms": lc.itl_p50_ms.tolist(), "throughput_rps": lc.throughput_rps.tolist(),
+            "mean_latency_ms": lc.mean_latency_ms.tolist(), "regimes": lc.regimes,
+            **_plateau_and_deep(lc)}
+        for i, c in enumerate(lc.concurrency):
+            rows.append([lc.setup, int(c), float(lc.ttft_p99_ms[i]), float(lc.itl_p50_ms[i]),
+                         float(lc.throughput_rps[i]), float(lc.poa_hat[i]), float(lc.poa_hat_ttft[i]), lc.regimes[i]])
+    knee_rows = []
+    for setup in SETUPS:
+        lc = curves[setup]
+        lo, hi = (None, None) if lc.knee is None else lc.knee.interval
+        knee_rows.append([lc.setup, "calibrated", cal.prefill_batch, cal.output_tokens, lc.knee_c,
+                          f"[{lo:.0f}, {hi:.0f}]", lc.knee_analytic, lc.knee_c / lc.knee_analytic - 1,
+                          lc.first_past_knee])
+    agreement = []
+    for label, b, o in _agreement_configs(cal, full)[1:]:
+        eng = replace(cal.engine, max_prefill_seqs=b)
+        for setup in SETUPS:
+            lc = load_curve(setup, GRID, engine=eng, workload=replace(wl, output_tokens=(o, o)), n_boot=20)
+            if lc.knee is None:
+                knee_rows.append([lc.setup, label, b or "none", o, None, "no knee", lc.knee_analytic, None, None])
+                continue
+            lo, hi = lc.knee.interval
+            knee_rows.append([lc.setup, label, b or "none", o, lc.knee_c, f"[{lo:.0f}, {hi:.0f}]", lc.knee_analytic,
+                              lc.knee_c / lc.knee_analytic - 1, lc.first_past_knee])
+    for r in knee_rows:
+        if r[7] is not None:
+            agreement.append(abs(r[7]))
+    summary["knee_agreement_max_rel"] = float(max(agreement))
+    summary["knee_agreement"] = [{"setup": r[0], "config": r[1], "max_prefill_seqs": r[2], "output_tokens": r[3],
+                                  "knee_c": r[4], "knee_c_analytic": r[6], "rel_diff": r[7]} for r in knee_rows]
+    # predictions across the admissible calibration family (the spread the one observation allows)
+    from gametheory.serving.engine import paper_cluster
+    from gametheory.serving.queueing import analytic_knee
+
+    fam_rows = []
+    for b, o in cal.family():
+        eng = replace(cal.engine, max_prefill_seqs=b)
+        knees = [analytic_knee(paper_cluster(s, eng), replace(wl, output_tokens=(o, o))) for s in SETUPS]
+        fam_rows.append([b, o] + knees)
+    summary["family"] = [{"max_prefill_seqs": r[0], "output_tokens": r[1], **dict(zip(SETUPS, r[2:], strict=True))}
+                         for r in fam_rows]
+    # experiment 4: the (tau, omega) sweep
+    spreads = {}
+    for setup in (SETUPS if full else ("340b_1p2d",)):
+        sp = config_spread(setup, SWEEP_BELOW, SWEEP_ABOVE, engine=cal.engine, workload=wl, measured=measured)
+        spreads[setup] = sp
+        summary[setup]["tau_omega"] = {"below_c": sp.below_c, "above_c": sp.above_c, "cv_below": sp.cv_below,
+                                       "cv_above": sp.cv_above, "variance_ratio": sp.variance_ratio,
+                                       "poa_hat_below_mean": float(sp.below.mean()),
+                                       "poa_hat_below_sd": float(sp.below.std()),
+                                       "poa_hat_above_mean": float(sp.above.mean()),
+                                       "poa_hat_above_sd": float(sp.above.std())}
+    figures = [_curves_figure(curves, out_dir), _knee_map_figure(cal, out_dir), _sweep_figure(spreads, out_dir)]
+    tables = [
+        Table("Calibration: two unknowns from one observation (" + cal.observation + ")",
+              ["parameter", "value", "admissible range"],
+              [["max_prefill_seqs (requests per prefill step)", cal.prefill_batch,
+                f"{cal.batch_range[0]} to {cal.batch_range[1]}"],
+               ["output_tokens", cal.output_tokens, "O(b) along the family below"]]),
+        Table("Load curves on the calibrated model (steady state: first 2 C requests discarded)",
+              ["setup", "C", "TTFT P99 ms", "ITL P50 ms", "throughput req/s", "PoA-hat", "PoA-hat TTFT", "regime"],
+              rows),
+        Table("Knees: simulated (hinge of mean latency vs C) vs analytic C* = X_max (R_full + Z)",
+              ["setup", "engine", "prefill batch", "output", "sim knee", "95 % interval", "analytic",
+               "sim/analytic - 1", "first paper-grid C past"], knee_rows),
+        Table("The calibration family: every (b, O) that puts the 70B 1P/5D knee at 112, and the analytic knees "
+              "it predicts (paper: (96, 128] for all three)",
+              ["prefill batch", "output"] + [f"knee {s}" for s in SETUPS], fam_rows),
+        Table("(tau, omega) sweep, 16 configurations: PoA-hat mean, CV and variance ratio (paper: CV < 0.5 % "
+              "below the knee, 37-58x the variance at saturation)",
+              ["setup", "C below", "mean", "CV", "C above", "mean", "CV", "variance ratio"],
+              [[s, sp.below_c, float(sp.below.mean()), sp.cv_below, sp.above_c, float(sp.above.mean()), sp.cv_above,
+                sp.variance_ratio] for s, sp in spreads.items()]),
+    ]
+    notes = [f"engine: vLLM defaults (max_num_seqs 1024, max_num_batched_tokens 8192, chunked prefill, prefix "
+             f"caching, block 16) with the calibrated max_prefill_seqs = {cal.prefill_batch}; workload: "
+             f"{wl.n_templates} templates, {wl.mean_input:g}-token inputs sharing {wl.prefix_tokens} tokens, "
+             f"{cal.output_tokens} output tokens; KV over NVLink (70B) or InfiniBand (340B)",
+             "PoA-hat: the paper's form, realized latencies against the Hungarian optimum of the engine model's "
+             "frozen latencies (windows of m = decode workers); 'PoA-hat TTFT' scores TTFT the same way",
+             f"largest |simulated / analytic knee - 1| over every setup and engine configuration: "
+             f"{summary['knee_agreement_max_rel']:.1%}"]
+    return Section(TITLE, tables=tables, figures=figures, summary=summary, notes=notes)

@@ -9,8 +9,10 @@ it). Computed here, across the request rate:
    TTFT + OSL x ITL per request, on continuous GPU counts and on whole TP4 workers, and their PoA;
 2. the regime of each pool at the equilibrium split (the knee of its cost against the rate);
 3. the paper's fixed 1P/2D (12 GPUs) and 1P/5D (24 GPUs) layouts against the optimum of their budget;
-4. where one prefill worker saturates, and the closed-loop concurrency of that knee by Little's law
-   (operational bound N* = X_max R_0, Denning & Buzen 1978), next to the paper's knee C in (96, 128];
+4. the knee of the 70B 1P/5D layout from these pool costs on the one engine model
+   (:func:`gametheory.serving.pool_costs.game1_knee`: the pools' saturation rates and the full-batch response
+   time, N* = X_max (R_full + Z)), for the calibrated engine of docs/regimes.md, serial prefill and vLLM's
+   default batching, next to the analytic model's knee and the paper's C in (96, 128];
 5. the other social cost of the issue, goodput under TTFT/ITL SLOs: the goodput of every whole-worker split
    and what the integer VE loses against the best one.
 """
@@ -124,25 +126,25 @@ def layouts_across_load(rates, profile=None) -> list[dict]:
     return rows
 
 
-def prefill_knee(profile=None) -> list[dict]:
-    """Where one prefill worker saturates (requests/s) and the closed-loop concurrency of that knee,
-    N* = X_max R_0 with R_0 the unloaded end-to-end latency (TTFT + OSL x ITL) of the 1P/5D layout, for
-    prefill passes amortized over 1 request (no batching) and over ``PREFILL_BATCH`` requests."""
-    from gametheory.serving.pool_costs import saturation_rate
+def prefill_knee() -> list[dict]:
+    """The knee of the 70B 1P/5D layout from Game 1's pool costs on the engine model
+    (:func:`gametheory.serving.pool_costs.game1_knee`), for the calibrated engine (docs/regimes.md), serial
+    prefill and vLLM's default batching, each at the calibrated output length, next to the analytic knee."""
+    from dataclasses import replace
 
-    profile = profile or _profile()
-    tp = profile.gpus_per_worker
+    from gametheory.serving.calibration import calibrate
+    from gametheory.serving.pool_costs import game1_knee
+
+    cal = calibrate()
     rows = []
-    for batch in sorted({1, PREFILL_BATCH}):
-        game = game_at(1e-3, profile=profile, prefill_batch=batch)  # the unloaded system
-        x_prefill = saturation_rate(game.prefill_cost, tp)
-        x_decode = saturation_rate(game.decode_cost, 5 * tp)
-        ttft0, itl0 = game.pool_costs(tp)
-        r0_s = (ttft0 + OUTPUT_TOKENS * itl0) / 1000.0
-        x_max = min(x_prefill, x_decode)
-        rows.append({"prefill_batch": batch, "service_ms": game.prefill_cost.service_ms,
-                     "one_prefill_worker_rps": x_prefill, "five_decode_workers_rps": x_decode,
-                     "unloaded_latency_ms": 1000.0 * r0_s, "knee_concurrency": x_max * r0_s})
+    for label, batch in (("calibrated", cal.prefill_batch), ("serial prefill", 1), ("vLLM default", None)):
+        cluster = cal.cluster("70b_1p5d").with_engine(max_prefill_seqs=batch)
+        k = game1_knee(cluster, replace(cal.workload()))
+        rows.append({"engine": label, "max_prefill_seqs": batch, "output_tokens": cal.output_tokens,
+                     "prefill_batch": k["prefill_batch"], "service_ms": k["service_ms"],
+                     "one_prefill_worker_rps": k["prefill_rps"], "five_decode_workers_rps": k["decode_rps"],
+                     "full_batch_latency_ms": k["full_batch_ms"], "knee_concurrency": k["knee"],
+                     "knee_analytic": k["knee_analytic"]})
     return rows
 
 
@@ -215,7 +217,7 @@ def run(out_dir: Path, full: bool = False) -> Section:
     rates = np.arange(25, 501, 25) if full else [10, 50, 100, 150, 190, 250, 300, 400, 500]
     rows = across_load(rates, profile)
     layouts = layouts_across_load(rates, profile)
-    knees = prefill_knee(profile)
+    knees = prefill_knee()
     goodput = goodput_under_slos(profile)
     ok = [r for r in rows if r["feasible"]]
     tables = [
@@ -240,10 +242,13 @@ def run(out_dir: Path, full: bool = False) -> Section:
              for r in layouts],
         ),
         Table(
-            "Where one prefill worker saturates, and the closed-loop knee N* = X_max R_0 (paper: C in (96, 128])",
-            ["prefill batch", "service ms", "1P cap req/s", "5D cap req/s", "R_0 ms", "knee C"],
-            [[k["prefill_batch"], k["service_ms"], k["one_prefill_worker_rps"], k["five_decode_workers_rps"],
-              k["unloaded_latency_ms"], k["knee_concurrency"]] for k in knees],
+            "The 70B 1P/5D knee from Game 1's pool costs on the engine model, N* = X_max (R_full + Z), next to the "
+            "analytic model's (paper: C in (96, 128])",
+            ["engine", "prefill batch", "output", "service ms", "1P cap req/s", "5D cap req/s", "R_full ms",
+             "knee C (Game 1)", "knee C (analytic)"],
+            [[k["engine"], k["prefill_batch"], k["output_tokens"], k["service_ms"], k["one_prefill_worker_rps"],
+              k["five_decode_workers_rps"], k["full_batch_latency_ms"], k["knee_concurrency"], k["knee_analytic"]]
+             for k in knees],
         ),
         Table(
             f"Goodput (req/s) of each whole-worker split under mean-latency SLOs; VE = integer VE at "
@@ -268,7 +273,6 @@ def run(out_dir: Path, full: bool = False) -> Section:
         "rows": rows, "layouts": layouts, "prefill_knee": knees, "goodput": goodput,
         "poa_max": worst["poa"], "poa_max_rate_rps": worst["rate_rps"], "poa_min": min(r["poa"] for r in ok),
         "poa_int_max": max(r["poa_int"] for r in ok),
-        "knee_concurrency_batch1": knees[0]["knee_concurrency"],
-        f"knee_concurrency_batch{PREFILL_BATCH}": knees[-1]["knee_concurrency"],
+        "knee_concurrency_calibrated": knees[0]["knee_concurrency"],
     }
     return Section(TITLE, tables=tables, figures=[_figure(rows, layouts, out_dir)], summary=summary, notes=notes)

@@ -165,22 +165,25 @@ class ReplayActuator:
 
     ``ramp`` gives the closed-loop concurrency of each interval. Router settings are global per replay
     call in Dynamo 1.6.1, so each interval is its own replay with the current (tau, omega) and
-    ``requests_per_interval(C)`` requests (default 4 C, at least 400); each segment starts with cold caches,
-    which is the price of switching settings on the replay.
+    ``max(min_requests, 4 C)`` requests, the first C left out of the metrics; each segment starts with cold
+    caches, which is the price of switching settings on the replay. ``setup``: a name of
+    :data:`gametheory.serving.engine.PAPER_SETUPS` or a :class:`~gametheory.serving.engine.Cluster`;
+    ``workload`` default :func:`~gametheory.serving.workload.paper_workload`.
     """
 
-    setup: str
+    setup: object
     ramp: tuple
     seed: int = 0
     min_requests: int = 400
     with_poa: bool = True
+    workload: object = None
 
     def run_interval(self, index: int, tau: float, omega: float) -> IntervalReport:
         from gametheory.serving.dynamo import replay_run
 
         c = int(self.ramp[index])
-        r = replay_run(self.setup, c, tau, omega, n_requests=max(self.min_requests, 4 * c),
-                       seed=self.seed * 1000 + index, with_poa=self.with_poa)
+        r = replay_run(self.setup, c, tau, omega, workload=self.workload, n_requests=max(self.min_requests, 4 * c),
+                       seed=self.seed * 1000 + index, with_poa=self.with_poa, warmup=c)
         return IntervalReport(r.ttft_p99_ms, r.throughput_rps, r.poa_hat, c, r.duration_ms / 1e3)
 
 
@@ -279,7 +282,10 @@ def static_vs_adaptive(make_actuator, make_controller, n_intervals: int, saturat
     """Paper experiment 3: for each trial run the static defaults and the adaptive controller on the same
     ramp; report means over the saturated intervals (indices in ``saturated``).
 
-    ``make_actuator(trial)`` returns a fresh :class:`Actuator`; ``make_controller()`` a fresh controller.
+    ``make_actuator(trial)`` returns a fresh :class:`Actuator`; ``make_controller()`` a fresh controller. PoA-hat
+    of the saturated phase: from the actuator's ``poa_hat_between(first, last)`` when it has one (the
+    simulator: the requests that arrived in those intervals, after they finish) and the saturated intervals
+    are consecutive; otherwise the mean of the interval reports' PoA-hat.
     """
     sat = np.asarray(list(saturated), dtype=int)
     if sat.size == 0:
@@ -292,12 +298,16 @@ def static_vs_adaptive(make_actuator, make_controller, n_intervals: int, saturat
     out = []
     for trial in range(int(trials)):
         for arm, ctl in (("static", None), ("adaptive", make_controller())):
-            res = run_controller(ctl, make_actuator(trial), n)
+            actuator = make_actuator(trial)
+            res = run_controller(ctl, actuator, n)
             reps = [r for r, _ in res]
             regimes = tuple(0 if d is None else d.regime for _, d in res)
-            poas = [reps[i].poa_hat for i in sat]
-            out.append(RampOutcome(arm, trial,
-                                   None if any(p is None for p in poas) else float(np.mean(poas)),
+            if hasattr(actuator, "poa_hat_between") and np.array_equal(sat, np.arange(sat.min(), sat.max() + 1)):
+                poa = float(actuator.poa_hat_between(int(sat.min()), int(sat.max())))
+            else:
+                poas = [reps[i].poa_hat for i in sat]
+                poa = None if any(p is None for p in poas) else float(np.mean(poas))
+            out.append(RampOutcome(arm, trial, poa,
                                    float(np.mean([reps[i].ttft_p99_ms for i in sat])),
                                    float(np.mean([reps[i].throughput_rps for i in sat])),
                                    regimes, tuple(reps)))

@@ -1,4 +1,4 @@
-"""NVIDIA Dynamo's real KV router in the loop, on B200 timing from our profiles.
+"""NVIDIA Dynamo's real KV router in the loop, on B200 timing from our profiles and our engine configuration.
 
 Three jobs, all optional at import time (``ai-dynamo==1.6.1`` is installed by ``make dynamo``; the rest of
 the toolkit never needs it):
@@ -13,20 +13,21 @@ the toolkit never needs it):
    :func:`round_trip_error` reads the file back with the mocker's lookup and compares it with every measured
    point; :func:`replay_timing_check` runs one request through the real replay and compares its TTFT and ITL
    with the profile.
-2. **Replay sweeps** (:func:`replay_run`, :func:`sweep`) over ``dynamo.replay.run_synthetic_trace_replay``:
-   the real Rust mocker and KV router on a virtual clock. Closed-loop concurrency C is native
-   (``replay_concurrency``), so no Little's-law mapping is needed. From the per-request records we build the
-   request log the PoA-hat estimator reads (:func:`request_log`): one row per request in decode-dispatch
-   order, the modeled cost of that request on every decode worker under the state frozen at its window's
-   start, and the worker the router chose.
-3. Helpers the controller's replay actuator uses (:class:`ReplayActuator` in
-   :mod:`gametheory.serving.controller`).
+2. **Replay** (:func:`replay_run`, :func:`sweep`) over ``dynamo.replay.run_synthetic_trace_replay``: the real
+   Rust mocker workers and KV router on a virtual clock, configured from the same
+   :class:`~gametheory.serving.engine.Cluster` as our simulator (:func:`engine_args`: ``max_num_seqs``,
+   ``max_num_batched_tokens``, prefix caching, chunked prefill, block size, KV blocks from the profile's
+   memory budget, KV-transfer bandwidth and bytes per token) and the same
+   :class:`~gametheory.serving.workload.Workload` (``isl``, ``osl``, ``num_prefix_groups``,
+   ``shared_prefix_ratio``). Closed-loop concurrency C is native (``replay_concurrency``).
+3. **Request log** (:func:`request_log`): the replay's per-request records in the estimator's schema
+   (:data:`gametheory.serving.estimator.LOG_COLUMNS`): realized latencies and the frozen modelled latencies
+   of each window, computed as the simulator computes them (module docstring of
+   :mod:`gametheory.serving.simulator`), so PoA-hat means the same thing on both.
 
-Workload (the paper's shape, section 7): 128-token inputs, 5 prefix templates (``num_prefix_groups=5``) that
-share the first half of the prompt (``shared_prefix_ratio=0.5``, 64 tokens = 4 blocks of 16), and a fixed
-output length of 128 tokens (the paper does not state its output length; 128 is our choice). The replay's
-shared prefix is not yet :data:`gametheory.paper_setup.SHARED_PREFIX_TOKENS` (96): it moves with the one
-serving workload of the engine-model rework, together with the replay tables of docs/dynamo.md.
+References
+----------
+.. [1] NVIDIA Dynamo, https://github.com/ai-dynamo/dynamo (``dynamo.replay``, ``dynamo.mocker``; KV router).
 """
 
 from __future__ import annotations
@@ -40,56 +41,27 @@ from pathlib import Path
 import numpy as np
 
 from gametheory.errors import InvalidInputError
-from gametheory.paper_setup import (
-    BLOCK_TOKENS,
-    INPUT_TOKENS,
-    OUTPUT_TOKENS,
-    SETUPS,
-    TEMPLATES,
-    Setup,
-)
 
 __all__ = [
-    "SETUPS",
-    "TAUS",
-    "OMEGAS",
-    "Setup",
-    "TimingTables",
-    "Workload",
     "ReplayResult",
-    "RequestLog",
+    "TimingTables",
     "dynamo_available",
+    "engine_args",
+    "interval",
+    "lookup_decode_ms",
+    "lookup_prefill_ms",
+    "read_timing_file",
+    "replay_run",
+    "replay_timing_check",
+    "request_log",
+    "round_trip_error",
+    "sweep",
+    "timing_file_for",
     "timing_tables",
     "write_timing_file",
-    "timing_file_for",
-    "read_timing_file",
-    "lookup_prefill_ms",
-    "lookup_decode_ms",
-    "round_trip_error",
-    "replay_timing_check",
-    "replay_run",
-    "request_log",
-    "poa_hat_of_log",
-    "sweep",
-    "interval",
 ]
 
-BLOCK_SIZE = BLOCK_TOKENS  # tokens per KV block (the paper's and Dynamo's default for vLLM)
-
-# The 16 (tau, omega) configurations of a Pareto sweep: router temperature x overlap_score_weight.
-# The paper does not list its grid; this one brackets its three table entries (0,1), (0.7,1.0), (0.8,0.1).
-TAUS = (0.0, 0.3, 0.7, 0.8)
-OMEGAS = (0.1, 0.5, 1.0, 2.0)
-
-
-@dataclass(frozen=True)
-class Workload:
-    """The paper's request shape: input/output tokens, prefix templates and their shared fraction."""
-
-    isl: int = INPUT_TOKENS
-    osl: int = OUTPUT_TOKENS
-    num_prefix_groups: int = TEMPLATES
-    shared_prefix_ratio: float = 0.5
+BLOCK_SIZE = 16  # tokens per KV block at the bottom of the prefill timing table (one block)
 
 
 def dynamo_available() -> bool:
@@ -125,13 +97,46 @@ def _prefill_curve(profile) -> tuple[np.ndarray, np.ndarray]:
     return grid, ms
 
 
-def timing_tables(profile) -> TimingTables:
+SOURCES = ("model", "measured")
+
+
+def timing_tables(profile, source: str = "model") -> TimingTables:
     """Convert a :class:`~gametheory.serving.profiles.Profile` to the mocker's timing tables.
 
-    Prefill: the measured step latency against tokens per step (points with equal token count averaged),
-    extended below the smallest measured step linearly to one block (16 tokens) so that prefix-cache hits
-    shorten prefill as they do on a GPU; the mocker clamps outside the grid. Decode: see the module docstring.
+    Parameters
+    ----------
+    profile : Profile
+    source : {"model", "measured"}
+        ``"model"`` (default): the profile's fitted curves, the step times every model of this toolkit uses
+        (``prefill_ms``, ``decode_step_ms``), on a grid from one block (16 tokens) to 16,384 prefill tokens and
+        decode batches up to 1,024, so the replay and the simulator run on identical timing and their
+        differences are the scheduler's and the router's. ``"measured"``: the measured points themselves
+        (points with equal token count averaged; prefill extended below the smallest measured step linearly to
+        one block, so prefix-cache hits shorten prefill as on a GPU); :func:`round_trip_error` checks them.
+
+    Returns
+    -------
+    TimingTables
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown source, or a profile with fewer than two prefill token counts.
     """
+    if source not in SOURCES:
+        raise InvalidInputError(f"source must be one of {SOURCES}, got {source!r}")
+    ctx = np.asarray(profile.decode_context, dtype=float)
+    if source == "model":
+        grid = np.unique(np.concatenate([np.round(np.geomspace(BLOCK_SIZE, 16384, 96)),
+                                         np.asarray(profile.prefill_tokens, float)]))
+        ms = np.asarray(profile.prefill_ms(grid), float)
+        batch = np.unique(np.concatenate([np.asarray(profile.decode_batch, float),
+                                          np.arange(640.0, 1025.0, 128.0)]))
+        kv = np.unique(np.outer(batch, ctx).ravel())
+        itl = np.empty((kv.size, ctx.size))
+        for j, c in enumerate(ctx):
+            itl[:, j] = np.asarray(profile.decode_step_ms(np.clip(kv / c, 1.0, batch[-1]), c), float)
+        return TimingTables(grid, ms, kv, ctx, itl)
     grid, ms = _prefill_curve(profile)
     if grid.size < 2:
         raise InvalidInputError(f"profile {profile.name}: prefill table needs >= 2 token counts")
@@ -140,7 +145,6 @@ def timing_tables(profile) -> TimingTables:
         low = max(ms[0] - slope * (grid[0] - BLOCK_SIZE), 0.1 * ms[0])
         grid = np.concatenate([[BLOCK_SIZE], grid])
         ms = np.concatenate([[low], ms])
-    ctx = np.asarray(profile.decode_context, dtype=float)
     batch = np.asarray(profile.decode_batch, dtype=float)
     step = np.asarray(profile.decode_latency_ms, dtype=float)  # (contexts, batches)
     kv = np.unique(np.outer(batch, ctx).ravel())
@@ -150,9 +154,9 @@ def timing_tables(profile) -> TimingTables:
     return TimingTables(grid, ms, kv, ctx, itl)
 
 
-def write_timing_file(profile, path) -> Path:
-    """Write the mocker NPZ for ``profile`` to ``path`` and return the path."""
-    t = timing_tables(profile)
+def write_timing_file(profile, path, source: str = "model") -> Path:
+    """Write the mocker NPZ for ``profile`` (:func:`timing_tables` of ``source``) to ``path``; return the path."""
+    t = timing_tables(profile, source)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, prefill_isl=t.prefill_isl, prefill_ttft_ms=t.prefill_ttft_ms,
@@ -207,61 +211,100 @@ def round_trip_error(profile, t: TimingTables) -> dict:
     return {"prefill_max_rel": float(pre), "decode_max_rel": float(dec)}
 
 
-def _engine_args(npz: Path, worker_type: str, profile, max_num_seqs: int | None = None) -> dict:
-    blocks = max(int(profile.memory.max_kv_tokens_per_worker // BLOCK_SIZE), 1024)
-    eng = {"block_size": BLOCK_SIZE, "num_gpu_blocks": blocks, "worker_type": worker_type,
-           "timing_model": {"type": "external", "provider": "dynamo_profile", "config": {"path": str(npz)}}}
-    if max_num_seqs is not None:
-        eng["max_num_seqs"] = int(max_num_seqs)
-    return {"engine": eng}
+def engine_args(cluster, worker_type: str, timing_source: str = "model") -> dict:
+    """The mocker's engine arguments for one worker of ``cluster`` (the same :class:`EngineConfig` as our
+    simulator): block size, KV blocks (the profile's KV budget), ``max_num_seqs`` (``max_prefill_seqs`` on a
+    prefill worker), ``max_num_batched_tokens``, prefix caching, chunked prefill, KV-transfer bandwidth and
+    bytes per token, and the timing file of the profile.
+
+    Parameters
+    ----------
+    cluster : Cluster
+    worker_type : {"prefill", "decode"}
+    timing_source : {"model", "measured"}
+        Timing file of :func:`timing_tables`.
+
+    Returns
+    -------
+    dict
+        ``{"engine": {...}}`` as ``run_synthetic_trace_replay`` takes it.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown worker type.
+    """
+    if worker_type not in ("prefill", "decode"):
+        raise InvalidInputError(f"worker_type must be 'prefill' or 'decode', got {worker_type!r}")
+    eng, profile = cluster.engine, cluster.profile
+    blocks = max(int(profile.memory.max_kv_tokens_per_worker // eng.block_size), 1024)
+    args = {"block_size": eng.block_size, "num_gpu_blocks": blocks, "worker_type": worker_type,
+            "max_num_seqs": eng.prefill_seqs if worker_type == "prefill" else eng.max_num_seqs,
+            "max_num_batched_tokens": eng.max_num_batched_tokens,
+            "enable_prefix_caching": bool(eng.prefix_caching), "enable_chunked_prefill": bool(eng.chunked_prefill),
+            "kv_transfer_bandwidth": float(cluster.link_gb_per_s),
+            "kv_transfer_bytes_per_token": int(profile.kv_bytes(1)),
+            "timing_model": {"type": "external", "provider": "dynamo_profile",
+                             "config": {"path": str(timing_file_for(profile, timing_source))}}}
+    return {"engine": args}
 
 
-def _replay(npz, profile, setup: Setup, workload: Workload, *, concurrency: int, n_requests: int, tau: float,
-            omega: float, seed: int, router_mode: str = "kv_router"):
+def _replay(cluster, workload, *, concurrency: int, n_requests: int, tau: float, omega: float, seed: int,
+            router_mode: str = "kv_router", timing_source: str = "model"):
     os.environ.setdefault("DYN_LOG", "error")
     from dynamo.llm import KvRouterConfig
     from dynamo.replay import run_synthetic_trace_replay
 
     return run_synthetic_trace_replay(
-        workload.isl, workload.osl, n_requests,
-        prefill_engine_args=_engine_args(npz, "prefill", profile),
-        decode_engine_args=_engine_args(npz, "decode", profile),
-        num_prefill_workers=setup.n_prefill, num_decode_workers=setup.n_decode,
+        int(workload.mean_input), int(workload.mean_output), n_requests,
+        prefill_engine_args=engine_args(cluster, "prefill", timing_source),
+        decode_engine_args=engine_args(cluster, "decode", timing_source),
+        num_prefill_workers=cluster.n_prefill, num_decode_workers=cluster.n_decode,
         router_mode=router_mode,
         router_config=KvRouterConfig(overlap_score_weight=float(omega), router_temperature=float(tau)),
         replay_concurrency=int(concurrency), arrival_seed=int(seed),
-        shared_prefix_ratio=workload.shared_prefix_ratio, num_prefix_groups=workload.num_prefix_groups,
+        shared_prefix_ratio=workload.shared_prefix_ratio if workload.prefix_tokens else 0.0,
+        num_prefix_groups=workload.n_templates if workload.prefix_tokens else 0,
         capture_per_request=True,
     )
 
 
-_NPZ_CACHE: dict[str, Path] = {}
+_NPZ_CACHE: dict[tuple[str, str], Path] = {}
 
 
-def timing_file_for(profile) -> Path:
-    """The mocker NPZ for ``profile``, written once per process to a temporary directory."""
-    if profile.name not in _NPZ_CACHE:
+def timing_file_for(profile, source: str = "model") -> Path:
+    """The mocker NPZ for ``profile`` and ``source``, written once per process to a temporary directory."""
+    key = (profile.name, source)
+    if key not in _NPZ_CACHE:
         d = Path(tempfile.mkdtemp(prefix="gametheory-dynamo-"))
-        _NPZ_CACHE[profile.name] = write_timing_file(profile, d / f"{profile.name}.npz")
-    return _NPZ_CACHE[profile.name]
+        _NPZ_CACHE[key] = write_timing_file(profile, d / f"{profile.name}-{source}.npz", source)
+    return _NPZ_CACHE[key]
 
 
-def replay_timing_check(profile, osl: int = 32) -> dict:
+def replay_timing_check(profile, osl: int = 32, source: str = "model") -> dict:
     """Run ONE request (isl 128, ``osl`` tokens) on 1P/1D through the real replay; compare with the profile.
 
     In a disaggregated replay the first token comes out of the decode worker, so the expected TTFT is the
-    profile's prefill step at 128 tokens plus one decode step at batch 1 (context 128); the expected ITL is
-    that decode step. Returns replay and profile times (ms) and their relative errors.
+    prefill step at 128 tokens plus one decode step at batch 1 (context 128); the expected ITL is that decode
+    step, both from ``source`` ("model": the fitted curves; "measured": the table). No KV-transfer time (link
+    0). Returns replay and expected times (ms) and their relative errors.
     """
-    npz = timing_file_for(profile)
-    setup = Setup("check", profile.name, 1, 1)
-    rep = _replay(npz, profile, setup, Workload(isl=128, osl=osl, num_prefix_groups=0, shared_prefix_ratio=0.0),
-                  concurrency=1, n_requests=1, tau=0.0, omega=1.0, seed=1)
+    from gametheory.serving.engine import Cluster, EngineConfig
+    from gametheory.serving.workload import Workload
+
+    cluster = Cluster(profile, 1, 1, 0.0, EngineConfig(prefix_caching=False), f"{profile.name} 1P/1D")
+    rep = _replay(cluster, Workload(n_templates=1, output_tokens=(osl, osl), prefix_tokens=0),
+                  concurrency=1, n_requests=1, tau=0.0, omega=1.0, seed=1, timing_source=source)
     r = rep.per_request[0]
-    grid, ms = _prefill_curve(profile)
-    j = int(np.argmin(np.abs(np.asarray(profile.decode_context) - 128)))
-    want_itl = float(profile.decode_latency_ms[j, 0])
-    want_ttft = float(np.interp(128, grid, ms)) + want_itl
+    if source == "model":
+        ctx = 128.0 + osl / 2.0
+        want_itl = float(profile.decode_step_ms(1.0, ctx))
+        want_ttft = float(profile.prefill_ms(128.0)) + float(profile.decode_step_ms(1.0, 128.0))
+    else:
+        grid, ms = _prefill_curve(profile)
+        j = int(np.argmin(np.abs(np.asarray(profile.decode_context) - 128)))
+        want_itl = float(profile.decode_latency_ms[j, 0])
+        want_ttft = float(np.interp(128, grid, ms)) + want_itl
     return {"ttft_ms": float(r["ttft_ms"]), "profile_ttft_ms": want_ttft,
             "ttft_rel": abs(r["ttft_ms"] - want_ttft) / want_ttft,
             "itl_ms": float(r["itl_ms"]), "profile_decode_ms": want_itl,
@@ -269,73 +312,77 @@ def replay_timing_check(profile, osl: int = 32) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------
-# 2. request log and PoA-hat
+# 3. request log, replay runs and sweeps
 # --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RequestLog:
-    """What the PoA-hat estimator reads: per request (decode-dispatch order), cost on every decode worker
-    under the frozen state of its window (ms), and the router's choice (decode worker index)."""
+def request_log(records: list[dict], cluster, workload) -> np.ndarray:
+    """The estimator's request log (:data:`gametheory.serving.estimator.LOG_COLUMNS`) from per-request records.
 
-    costs: np.ndarray  # (n_requests, n_decode) ms
-    choices: np.ndarray  # (n_requests,) int
-    window: int  # m = number of decode workers
+    Parameters
+    ----------
+    records : list of dict
+        Replay (or live) records with ``arrival_time_ms``, ``decode_admit_ms``, ``terminal_time_ms``,
+        ``decode_worker_idx``, ``input_length``, ``output_length`` and ``ttft_ms``; records without a decode
+        worker or a terminal time (unfinished) are left out.
+    cluster : Cluster
+        The engine model whose frozen latencies form the matrix (the replay's own configuration).
+    workload : Workload
+        For the shared prefix (the model assumes the prefill worker's prefix cache is warm).
 
+    Returns
+    -------
+    ndarray
+        Structured array in arrival order: ``arrival_ms``, ``worker``, ``latency_ms``, ``ttft_ms``, ``window``,
+        ``model_ms`` and ``model_ttft_ms`` (n, m) with m = ``cluster.n_decode``. Windows are m consecutive
+        requests; at a window's first arrival t0 the batch of decode worker w is the number of requests admitted
+        to it at or before t0 and not finished (capped at its slots), and request i's frozen latencies are
+        ``prefill_ms(u_i) + transfer_i + step(b_w + 1)`` (TTFT) and ``... + output_i * step(b_w + 1)``
+        (end-to-end), ``u_i`` its uncached tokens under a warm prefix cache: what the simulator logs.
 
-def request_log(per_request: list[dict], profile, n_decode: int, osl: int) -> RequestLog:
-    """Build the estimator's request log from replay/live per-request records.
-
-    Requests are taken in decode-admission order and cut into windows of m = ``n_decode``. Each worker's
-    state is frozen at the window's first admission: its active decode requests (admitted earlier in
-    dispatch order, not finished; batches admitted at the same instant count in order) and their KV
-    tokens. The modeled cost of request i on worker w is the decode time it would see there:
-    ``osl x step_ms(batch_w + 1, context)`` from the profile's decode table, with context the mean KV length
-    of w's batch (including i, whose KV is its own ``input_length`` + osl / 2). This is the paper's "frozen
-    latencies" form (section 6.4).
-
-    What this cost model implies: a request's cost depends on the worker's frozen batch and on the request
-    only through its input length. With equal input lengths (the paper's workload: every request 128 tokens)
-    every row of a window holds the same cost c_w per worker, so every assignment that places one request on
-    each worker costs sum_w c_w: OPT is fixed, ACTUAL <= m max_w c_w, and PoA-hat <= max_w c_w / mean_w c_w.
-    It stays near 1 whenever the decode pool is balanced, whatever the router does; cache misses and prefill
-    work are not in the cost. PoA-hat of a replay therefore measures decode-batch imbalance only.
+    Raises
+    ------
+    InvalidInputError
+        Fewer finished records than one window, a decode worker index outside 0..m-1.
     """
-    t = timing_tables(profile)
-    recs = [r for r in per_request if r.get("decode_admit_ms") is not None and r.get("decode_worker_idx") is not None]
-    if len(recs) < n_decode:
-        raise InvalidInputError(f"request log needs >= {n_decode} completed requests, got {len(recs)}")
-    recs.sort(key=lambda r: r["decode_admit_ms"])
-    admit = np.array([r["decode_admit_ms"] for r in recs])
-    end = np.array([r["terminal_time_ms"] if r.get("terminal_time_ms") is not None else math.inf for r in recs])
+    m = cluster.n_decode
+    recs = [r for r in records if r.get("decode_worker_idx") is not None and r.get("terminal_time_ms") is not None
+            and r.get("decode_admit_ms") is not None]
+    if len(recs) < m:
+        raise InvalidInputError(f"request log needs >= {m} finished requests, got {len(recs)}")
+    recs.sort(key=lambda r: r["arrival_time_ms"])
+    arrival = np.array([r["arrival_time_ms"] for r in recs], float)
+    admit = np.array([r["decode_admit_ms"] for r in recs], float)
+    end = np.array([r["terminal_time_ms"] for r in recs], float)
     worker = np.array([int(r["decode_worker_idx"]) for r in recs])
-    ctx_tokens = np.array([r["input_length"] + 0.5 * r.get("output_length", osl) for r in recs], dtype=float)
-    own_kv = np.array([r["input_length"] + 0.5 * osl for r in recs], dtype=float)  # request i at mid-decode
-    n = len(recs) - len(recs) % n_decode
-    costs = np.empty((n, n_decode))
-    for s in range(0, n, n_decode):
-        t0 = admit[s]
-        active = (np.arange(admit.size) < s) & (end > t0)  # placed before this window, still decoding
-        rows = range(s, s + n_decode)
-        for w in range(n_decode):
-            on = active & (worker == w)
-            b = int(on.sum()) + 1
-            busy_kv = float(ctx_tokens[on].sum())
-            # request i's own KV (its input_length + half its output) joins w's batch; one lookup per distinct size
-            step = {k: lookup_decode_ms(t, busy_kv + k, b) for k in set(own_kv[s:s + n_decode].tolist())}
-            for i in rows:
-                costs[i, w] = osl * step[float(own_kv[i])]
-    return RequestLog(costs, worker[:n].copy(), n_decode)
+    if worker.min() < 0 or worker.max() >= m:
+        raise InvalidInputError(f"decode_worker_idx must lie in 0..{m - 1}, found {worker.min()}..{worker.max()}")
+    isl = np.array([r["input_length"] for r in recs], float)
+    osl = np.array([r.get("output_length", workload.mean_output) for r in recs], float)
+    steps = cluster.step_table(workload.mean_context)
+    slots = steps.size - 1
+    eng = cluster.engine
+    base = np.array([cluster.prefill_ms(eng.uncached_tokens(n, workload.prefix_tokens)) for n in isl])
+    base = base + np.asarray(cluster.transfer_ms(isl), float)
+    n = arrival.size
+    log = np.zeros(n, dtype=[("arrival_ms", "f8"), ("worker", "i4"), ("latency_ms", "f8"), ("ttft_ms", "f8"),
+                             ("window", "i8"), ("model_ms", "f8", (m,)), ("model_ttft_ms", "f8", (m,))])
+    log["arrival_ms"], log["worker"], log["latency_ms"] = arrival, worker, end - arrival
+    log["ttft_ms"] = [r.get("ttft_ms", math.nan) for r in recs]
+    log["window"] = np.arange(n) // m
+    order = np.argsort(admit, kind="stable")
+    admit_sorted = admit[order]
+    for s in range(0, n, m):
+        t0 = arrival[s]
+        k = int(np.searchsorted(admit_sorted, t0, side="right"))  # admitted at or before t0
+        on = order[:k]
+        on = on[end[on] > t0]
+        b = np.bincount(worker[on], minlength=m)
+        step = steps[np.minimum(b + 1, slots)]
+        rows = slice(s, min(s + m, n))
+        log["model_ttft_ms"][rows] = base[rows, None] + step[None, :]
+        log["model_ms"][rows] = base[rows, None] + osl[rows, None] * step[None, :]
+    return log
 
 
-def poa_hat_of_log(log: RequestLog) -> float:
-    """PoA-hat of a request log through the toolkit's estimator (:func:`gametheory.serving.estimator.poa_hat`)."""
-    from gametheory.serving.estimator import matching_ratio
-
-    return float(matching_ratio(log.costs, log.choices, log.window).value)
-
-
-# --------------------------------------------------------------------------------------------------
-# 3. replay runs and sweeps
-# --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReplayResult:
     """One replay run: setup, load, router setting, and what it measured (ms, requests/s)."""
@@ -345,42 +392,96 @@ class ReplayResult:
     tau: float
     omega: float
     seed: int
-    poa_hat: float | None  # None when the run was asked not to compute it (with_poa=False)
+    poa_hat: float | None  # paper form; None when the run was asked not to compute it (with_poa=False)
     ttft_p50_ms: float
     ttft_p99_ms: float
     itl_mean_ms: float
+    itl_p50_ms: float
+    mean_latency_ms: float
     throughput_rps: float
     duration_ms: float
     per_request: list = field(repr=False, compare=False, default_factory=list)
 
 
-def replay_run(setup: str | Setup, concurrency: int, tau: float = 0.0, omega: float = 1.0, *, n_requests=None,
-               seed: int = 0, workload: Workload = Workload(), keep_records: bool = False,
-               with_poa: bool = True) -> ReplayResult:
+def _cluster_of(setup):
+    from gametheory.serving.engine import PAPER_SETUPS, Cluster, paper_cluster
+
+    if isinstance(setup, Cluster):
+        return setup
+    if isinstance(setup, str) and setup in PAPER_SETUPS:
+        return paper_cluster(setup)
+    raise InvalidInputError(f"setup: unknown name {setup!r}; known setups are {sorted(PAPER_SETUPS)} "
+                            "(or pass a Cluster)")
+
+
+def replay_run(setup, concurrency: int, tau: float = 0.0, omega: float = 1.0, *, workload=None, n_requests=None,
+               seed: int = 0, keep_records: bool = False, with_poa: bool = True, warmup: int | None = None
+               ) -> ReplayResult:
     """One closed-loop replay of the real Dynamo KV router at concurrency C with setting (tau, omega).
 
-    ``n_requests`` defaults to max(400, 4 C). PoA-hat comes from :func:`request_log` through the toolkit's
-    estimator (skip it with ``with_poa=False``).
-    """
-    from gametheory.serving.profiles import load_profile
+    Parameters
+    ----------
+    setup : str or Cluster
+        A name of :data:`gametheory.serving.engine.PAPER_SETUPS` (vLLM default engine) or a Cluster.
+    concurrency : int
+        Closed-loop clients C (>= 1).
+    tau, omega : float
+        Router temperature and overlap weight.
+    workload : Workload, optional
+        Default :func:`~gametheory.serving.workload.paper_workload`.
+    n_requests : int, optional
+        Default ``2 C + max(1000, 4 C)``.
+    seed : int
+        Arrival seed (Dynamo breaks routing ties at random whatever the seed: repeat runs).
+    keep_records : bool
+        Keep the per-request records in the result.
+    with_poa : bool
+        Compute PoA-hat (paper form, :func:`request_log`).
+    warmup : int, optional
+        Requests (in arrival order) left out of the metrics; default 2 C (all C clients send at t = 0).
 
-    if isinstance(setup, str) and setup not in SETUPS:
-        raise InvalidInputError(f"setup: unknown name {setup!r}; known setups are {sorted(SETUPS)}")
-    s = SETUPS[setup] if isinstance(setup, str) else setup
-    if int(concurrency) < 1:
-        raise InvalidInputError(f"concurrency must be >= 1, got {concurrency}")
-    profile = load_profile(s.profile)
-    n = int(n_requests) if n_requests is not None else max(400, 4 * int(concurrency))
-    rep = _replay(timing_file_for(profile), profile, s, workload, concurrency=concurrency, n_requests=n,
-                  tau=tau, omega=omega, seed=seed)
-    recs = list(rep.per_request)
-    summ = rep.summary
-    ttft = np.array([r["ttft_ms"] for r in recs if r.get("ttft_ms") is not None])
-    poa = poa_hat_of_log(request_log(recs, profile, s.n_decode, workload.osl)) if with_poa else None
-    return ReplayResult(s.name, int(concurrency), float(tau), float(omega), int(seed), poa,
-                        float(np.percentile(ttft, 50)), float(np.percentile(ttft, 99)),
-                        float(summ["mean_itl_ms"]), float(summ["request_throughput_rps"]),
-                        float(summ["duration_ms"]), recs if keep_records else [])
+    Returns
+    -------
+    ReplayResult
+        TTFT, ITL and latency statistics over the measured requests; throughput = completions between the first
+        measured arrival and the last arrival per second (as the simulator measures it).
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown setup, C below 1, a warm-up that leaves no request.
+    """
+    from gametheory.serving.estimator import poa_hat_log
+    from gametheory.serving.workload import paper_workload
+
+    cluster = _cluster_of(setup)
+    wl = workload or paper_workload()
+    if isinstance(concurrency, bool) or not isinstance(concurrency, (int, np.integer)) or concurrency < 1:
+        raise InvalidInputError(f"concurrency must be an integer >= 1, got {concurrency!r}")
+    c = int(concurrency)
+    n = int(n_requests) if n_requests is not None else 2 * c + max(1000, 4 * c)
+    warm = 2 * c if warmup is None else int(warmup)
+    if not 0 <= warm < n:
+        raise InvalidInputError(f"warmup must be in [0, {n - 1}], got {warm}")
+    rep = _replay(cluster, wl, concurrency=c, n_requests=n, tau=tau, omega=omega, seed=seed)
+    recs = [r for r in rep.per_request if r.get("terminal_time_ms") is not None]
+    recs.sort(key=lambda r: r["arrival_time_ms"])
+    body = recs[warm:] if len(recs) > warm else recs
+    ttft = np.array([r["ttft_ms"] for r in body], float)
+    itl = np.array([r["itl_ms"] for r in body if r.get("itl_ms") is not None], float)
+    lat = np.array([r["terminal_time_ms"] - r["arrival_time_ms"] for r in body], float)
+    t_a, t_b = body[0]["arrival_time_ms"], recs[-1]["arrival_time_ms"]
+    ends = np.array([r["terminal_time_ms"] for r in recs], float)
+    thr = (float(np.count_nonzero((ends >= t_a) & (ends <= t_b))) / (t_b - t_a) * 1e3 if t_b > t_a
+           else float(rep.summary["request_throughput_rps"]))
+    poa = None
+    if with_poa:
+        log = request_log(recs, cluster, wl)
+        poa = float(poa_hat_log(log[warm:] if log.size > warm + cluster.n_decode else log).value)
+    return ReplayResult(cluster.name, c, float(tau), float(omega), int(seed), poa,
+                        float(np.percentile(ttft, 50)), float(np.percentile(ttft, 99)), float(itl.mean()),
+                        float(np.percentile(itl, 50)), float(lat.mean()), thr, float(rep.summary["duration_ms"]),
+                        recs if keep_records else [])
 
 
 def interval(values, level: float = 0.95) -> tuple[float, float, float]:
@@ -395,20 +496,21 @@ def interval(values, level: float = 0.95) -> tuple[float, float, float]:
     return m, m - h, m + h
 
 
-def sweep(setup: str, concurrencies, configs=((0.0, 1.0),), repeats: int = 3, n_requests=None,
+def sweep(setup, concurrencies, configs=((0.0, 1.0),), repeats: int = 3, *, workload=None, n_requests=None,
           with_poa: bool = True) -> list[dict]:
     """Replay grid: every concurrency x (tau, omega), ``repeats`` runs each (routing ties are random).
 
-    Returns one row per grid point: mean and 95 % interval of PoA-hat (None without ``with_poa``),
-    TTFT P50/P99, ITL and throughput.
+    Returns one row per grid point: mean and 95 % interval of PoA-hat (None without ``with_poa``), TTFT
+    P50/P99, ITL, mean latency and throughput.
     """
     rows = []
     for c in concurrencies:
         for tau, omega in configs:
-            runs = [replay_run(setup, c, tau, omega, n_requests=n_requests, seed=k, with_poa=with_poa)
-                    for k in range(repeats)]
-            row = {"setup": setup, "concurrency": int(c), "tau": tau, "omega": omega}
-            for key in ("poa_hat", "ttft_p50_ms", "ttft_p99_ms", "itl_mean_ms", "throughput_rps"):
+            runs = [replay_run(setup, c, tau, omega, workload=workload, n_requests=n_requests, seed=k,
+                               with_poa=with_poa) for k in range(repeats)]
+            row = {"setup": runs[0].setup, "concurrency": int(c), "tau": tau, "omega": omega}
+            for key in ("poa_hat", "ttft_p50_ms", "ttft_p99_ms", "itl_mean_ms", "mean_latency_ms",
+                        "throughput_rps"):
                 vals = [getattr(r, key) for r in runs]
                 if any(v is None for v in vals):
                     row[key] = row[key + "_lo"] = row[key + "_hi"] = None

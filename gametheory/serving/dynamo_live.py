@@ -303,11 +303,12 @@ def scrape(url: str, timeout_s: float = 5.0) -> str:
 
 def records_for_log(recs: list[RequestRecord], decode_ids: list, osl: int) -> list[dict]:
     """Live records in the replay's per-request shape for :func:`gametheory.serving.dynamo.request_log`:
-    decode admission = first token time, terminal = last token time, decode worker as an index."""
+    arrival = request start, decode admission = first token time (the client cannot see the admission itself),
+    terminal = last token time, decode worker as an index."""
     index = {w: i for i, w in enumerate(sorted(decode_ids))}
-    return [{"decode_admit_ms": r.start_ms + r.ttft_ms, "terminal_time_ms": r.end_ms,
+    return [{"arrival_time_ms": r.start_ms, "decode_admit_ms": r.start_ms + r.ttft_ms, "terminal_time_ms": r.end_ms,
              "decode_worker_idx": index[r.decode_worker], "input_length": r.input_length,
-             "output_length": min(r.chunks, osl)}
+             "output_length": min(r.chunks, osl), "ttft_ms": r.ttft_ms}
             for r in recs if r.error is None and r.decode_worker in index]
 
 
@@ -326,8 +327,11 @@ class LiveActuator:
 
     def run_interval(self, index: int, tau: float, omega: float):
         from gametheory.serving.controller import IntervalReport, histogram_quantile
-        from gametheory.serving.dynamo import poa_hat_of_log, request_log
+        from gametheory.serving.dynamo import request_log
+        from gametheory.serving.engine import Cluster
+        from gametheory.serving.estimator import poa_hat_log
         from gametheory.serving.profiles import load_profile
+        from gametheory.serving.workload import paper_workload
 
         settings = [tuple(map(float, x)) for x in self.stack.settings]
         if (float(tau), float(omega)) not in settings:
@@ -347,9 +351,9 @@ class LiveActuator:
         ids = sorted(self._ids)
         poa = None  # unknown until every decode worker has been seen (its id is learned from responses)
         if len(ids) == self.stack.n_decode:
-            log = request_log(records_for_log(ok, ids, self.osl), load_profile(self.profile_name),
-                              self.stack.n_decode, self.osl)
-            poa = poa_hat_of_log(log)
+            cluster = Cluster(load_profile(self.profile_name), self.stack.n_prefill, self.stack.n_decode, 0.0)
+            log = request_log(records_for_log(ok, ids, self.osl), cluster, paper_workload(self.osl))
+            poa = float(poa_hat_log(log).value)
         return IntervalReport(p99_ms, len(ok) / dur, poa, int(self.ramp[index]), dur)
 
 

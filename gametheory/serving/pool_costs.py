@@ -48,6 +48,7 @@ __all__ = [
     "DecodeITL",
     "PrefillTTFT",
     "convexity_violations",
+    "game1_knee",
     "GoodputSplits",
     "decode_itl",
     "goodput_splits",
@@ -220,8 +221,15 @@ class PrefillTTFT:
 
 
 def prefill_ttft(profile, rate_rps: float, input_tokens: int, hit_rate: float = 0.0, queue: str = "md1",
-                 service_scv: float = 0.0, prefill_batch: int = 4, tp: int | None = None) -> PrefillTTFT:
-    """TTFT(G_P) in ms for a measured ``profile`` (``tp`` defaults to the profile's GPUs per worker)."""
+                 service_scv: float = 0.0, prefill_batch: int = 4, tp: int | None = None,
+                 engine=None) -> PrefillTTFT:
+    """TTFT(G_P) in ms for a measured ``profile`` (``tp`` defaults to the profile's GPUs per worker).
+
+    With ``engine`` (an :class:`~gametheory.serving.engine.EngineConfig`) the pass is amortized over the
+    requests a full prefill step of that engine holds (:meth:`EngineConfig.prefill_batch` of the uncached
+    tokens), the engine model's capacity, instead of ``prefill_batch``."""
+    if engine is not None:
+        prefill_batch = engine.prefill_batch(positive_scalar(input_tokens, "input_tokens") * (1.0 - hit_rate))
     return PrefillTTFT(
         service_ms=prefill_service_ms(profile, input_tokens, hit_rate, prefill_batch),
         rate_rps=rate_rps,
@@ -292,12 +300,16 @@ class DecodeITL:
         return itl
 
 
-def decode_itl(profile, rate_rps: float, input_tokens: int, output_tokens: int, tp: int | None = None) -> DecodeITL:
+def decode_itl(profile, rate_rps: float, input_tokens: int, output_tokens: int, tp: int | None = None,
+               engine=None) -> DecodeITL:
     """ITL(G_D) in ms for a measured ``profile`` at the mid-generation context; the batch limit is the
-    worker's KV budget at the full context, capped at the largest measured batch (no extrapolation)."""
+    worker's KV budget at the full context, capped at the largest measured batch (no extrapolation) and, with
+    ``engine``, at its decode slots (``max_num_seqs``)."""
     positive_scalar(input_tokens, "input_tokens")
     positive_scalar(output_tokens, "output_tokens")
     kv_limit = profile.max_decode_batch(input_tokens + output_tokens)
+    if engine is not None:
+        kv_limit = min(kv_limit, engine.max_num_seqs)
     return DecodeITL(
         step_ms=profile.decode_step_at(input_tokens + output_tokens / 2.0),
         rate_rps=rate_rps,
@@ -310,16 +322,19 @@ def decode_itl(profile, rate_rps: float, input_tokens: int, output_tokens: int, 
 # --------------------------------------------------------------------------------------------- the game
 def serving_game(profile, total_gpus: int, rate_rps: float, input_tokens: int, output_tokens: int,
                  hit_rate: float = 0.0, queue: str = "md1", weights: tuple[float, float] | None = None,
-                 prefill_batch: int = 4, tp: int | None = None):
+                 prefill_batch: int = 4, tp: int | None = None, engine=None):
     """Game 1 on a measured profile: TTFT(G_P) and ITL(G_D) pool costs, ``step`` = tp GPUs, at least one
-    worker per pool, social cost weights (1, output_tokens) by default (TTFT + OSL x ITL per request)."""
+    worker per pool, social cost weights (1, output_tokens) by default (TTFT + OSL x ITL per request).
+    ``engine``: an :class:`~gametheory.serving.engine.EngineConfig` whose prefill step and decode slots set the
+    pools' capacities (see :func:`prefill_ttft`, :func:`decode_itl`)."""
     from gametheory.games.resource import PDResourceGame
 
     tp = int(tp or profile.gpus_per_worker)
     return PDResourceGame(
         total_gpus,
-        prefill_ttft(profile, rate_rps, input_tokens, hit_rate, queue, prefill_batch=prefill_batch, tp=tp),
-        decode_itl(profile, rate_rps, input_tokens, output_tokens, tp=tp),
+        prefill_ttft(profile, rate_rps, input_tokens, hit_rate, queue, prefill_batch=prefill_batch, tp=tp,
+                     engine=engine),
+        decode_itl(profile, rate_rps, input_tokens, output_tokens, tp=tp, engine=engine),
         weights=weights or (1.0, float(output_tokens)),
         step=tp,
         min_gpus=(float(tp), float(tp)),
@@ -426,3 +441,45 @@ def goodput_splits(game, ttft_slo_ms: float, itl_slo_ms: float, reference_prefil
     reference = slo_goodput_rps(game, reference_prefill_gpus, ttft_slo_ms, itl_slo_ms)
     return GoodputSplits(splits, goodput, float(splits[k]), float(goodput[k]), float(reference_prefill_gpus),
                          reference)
+
+
+# --------------------------------------------------------------------------------------------- the knee
+def game1_knee(cluster, workload=None) -> dict:
+    """The closed-loop knee from Game 1's pool costs of ``cluster`` under ``workload``: the rates at which its
+    prefill pool (``n_prefill`` workers) and its decode pool (``n_decode`` workers) saturate, and the knee
+    ``C* = X_max (R_full + Z)`` with the full-batch response time of the same engine model
+    (:func:`gametheory.serving.queueing.saturation`).
+
+    Parameters
+    ----------
+    cluster : Cluster
+        Profile, layout and engine configuration (:mod:`gametheory.serving.engine`).
+    workload : Workload, optional
+        Closed-loop workload (default :func:`gametheory.serving.workload.paper_workload`).
+
+    Returns
+    -------
+    dict
+        ``prefill_rps``, ``decode_rps`` (saturation rates of the pool costs, requests/s), ``service_ms`` (prefill
+        work per request), ``prefill_batch``, ``full_batch_ms``, ``knee`` (clients) and ``knee_analytic`` (the
+        analytic model's, equal when both pools saturate where the analytic model says).
+
+    References
+    ----------
+    Denning and Buzen (1978); :mod:`gametheory.serving.queueing`.
+    """
+    from gametheory.serving.queueing import saturation
+    from gametheory.serving.workload import paper_workload
+
+    wl = workload or paper_workload()
+    profile, tp = cluster.profile, cluster.profile.gpus_per_worker
+    u = cluster.engine.uncached_tokens(wl.mean_input, wl.prefix_tokens)
+    hit = 1.0 - u / wl.mean_input
+    pre = prefill_ttft(profile, 1e-3, wl.mean_input, hit, tp=tp, engine=cluster.engine)
+    dec = decode_itl(profile, 1e-3, wl.mean_input, wl.mean_output, tp=tp, engine=cluster.engine)
+    x_p = saturation_rate(pre, cluster.n_prefill * tp)
+    x_d = saturation_rate(dec, cluster.n_decode * tp)
+    sat = saturation(cluster, wl)
+    return {"prefill_rps": x_p, "decode_rps": x_d, "service_ms": pre.service_ms,
+            "prefill_batch": cluster.engine.prefill_batch(u), "full_batch_ms": sat.full_batch_ms,
+            "knee": min(x_p, x_d) * (sat.full_batch_ms + wl.think_ms) / 1e3, "knee_analytic": sat.knee}

@@ -29,6 +29,7 @@ routing game in which each request is a player moving once (Game 3 of the paper)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ from gametheory._validate import finite_array, nonnegative_array, nonnegative_sc
 from gametheory.errors import InvalidInputError
 
 __all__ = [
+    "BufferedUniforms",
     "Request",
     "RoutingTrace",
     "WorkerState",
@@ -45,6 +47,7 @@ __all__ = [
     "dynamo_credit_costs",
     "llmd_scores",
     "llmd_select",
+    "pick",
     "prefill_blocks",
     "route_stream",
     "select",
@@ -153,6 +156,67 @@ def select(costs, temperature: float = 0.0, rng: np.random.Generator | int | Non
     if support.size == 1:
         return int(support[0])
     return int(gen.choice(p.size, p=p))
+
+
+class BufferedUniforms:
+    """Uniform draws in [0, 1) from a numpy Generator, 8,192 per array call (for event loops that draw one at a
+    time).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    """
+
+    def __init__(self, rng: np.random.Generator, block: int = 8192):
+        self.rng, self.block, self.buf, self.i = rng, int(block), [], 0
+
+    def __call__(self) -> float:
+        if self.i >= len(self.buf):
+            self.buf, self.i = self.rng.random(self.block).tolist(), 0
+        u = self.buf[self.i]
+        self.i += 1
+        return u
+
+
+def pick(costs: list, temperature: float, uniform) -> int:
+    """Dynamo's selection (:func:`selection_probabilities`) on plain Python floats with one uniform draw:
+    argmin with a uniformly random tie-break at temperature 0; at T > 0 the worker w with probability
+    proportional to ``exp(-(c_w - c_min) / ((c_max - c_min) T))``; uniform when all costs are equal.
+
+    Parameters
+    ----------
+    costs : list of float
+        Cost per worker (finite; not checked: the simulator's hot path).
+    temperature : float
+        T >= 0.
+    uniform : callable
+        Returns a uniform draw in [0, 1) (e.g. :class:`BufferedUniforms`).
+
+    Returns
+    -------
+    int
+        The chosen worker.
+
+    References
+    ----------
+    NVIDIA Dynamo KV router (``lib/kv-router``): softmax sampling with min-max normalized costs.
+    """
+    n = len(costs)
+    cmin, cmax = min(costs), max(costs)
+    if cmax == cmin:
+        return min(int(uniform() * n), n - 1)
+    if temperature == 0.0:
+        ties = [i for i, c in enumerate(costs) if c == cmin]
+        return ties[0] if len(ties) == 1 else ties[min(int(uniform() * len(ties)), len(ties) - 1)]
+    scale = (cmax - cmin) * temperature
+    weights = [math.exp(-(c - cmin) / scale) for c in costs]
+    u = uniform() * sum(weights)
+    acc = 0.0
+    for i, wgt in enumerate(weights):
+        acc += wgt
+        if u < acc:
+            return i
+    return n - 1
 
 
 # ---- other frameworks' policies ---------------------------------------------------------------------

@@ -1,318 +1,596 @@
-"""Discrete-event simulation of a 1P/mD disaggregated cluster under closed-loop (or open) load.
+"""Discrete-event simulation of a disaggregated nP/mD cluster under closed-loop (or open) load.
 
-Stations: one prefill worker (FCFS batches: when idle it takes every queued request, up to
-``max_prefill_tokens``; a batch takes ``profile.prefill_ms(uncached tokens)``), KV transfer
-(``profile.kv_transfer_ms(input tokens, link_gb_per_s)``), decode workers (continuous batching; the step
-time ``profile.decode_step_ms(batch, context)`` is held constant between membership changes and progress
-is counted in fractional steps, a fluid-within-step approximation). Each decode worker keeps a progress clock
-(decode steps done since start; every member advances with it), so a member's finish is a fixed clock target
-kept in a min-heap and a batch update costs O(log b), not O(b). The router (:mod:`gametheory.serving.router`)
-picks the decode worker at arrival; each decode worker keeps a block-level prefix cache (LRU or KVBM-like
-frequency rule) that decides how many prompt tokens the prefill must compute. Event loop: a binary heap
-(``heapq``) of (time_ms, seq, kind, payload); stale decode completions are skipped by a version counter.
+One event loop (:class:`ClusterSim`), resumable: :meth:`ClusterSim.run_until` stops at a virtual time and keeps
+every queue, batch, cache and client, so the router setting (tau, omega) and the closed-loop concurrency can
+change between calls (the adaptive controller's actuator, :mod:`gametheory.serving.sim_actuator`);
+:func:`simulate` runs one to the end. Everything is timed by one :class:`~gametheory.serving.engine.Cluster`
+(measured profile, layout, KV link, :class:`~gametheory.serving.engine.EngineConfig`) and one
+:class:`~gametheory.serving.workload.Workload`.
 
-Two cost vectors per request (Dynamo's block cost ``omega * prefill_blocks + decode_blocks``, or the credit
-form; the same formula for every policy so that any policy's log can be scored):
+Stations and what they do (times in ms):
 
-- ``costs`` (m,): what the router saw when it routed the request (decision time: the state includes the
-  earlier requests of the same window, already routed and queued).
-- ``window_costs`` (m,): the request's cost under the cluster state (prefix caches, queued prefill tokens,
-  active decode tokens) frozen at the start of its window. Windows are m = ``n_decode`` consecutive requests
-  in arrival order counted from the first request (field ``window`` = request index // m); at a window's
-  first arrival the rows of all its requests are computed from that state, each with its own template and
-  input length. This is the cost matrix of the PoA-hat estimator (:mod:`gametheory.serving.estimator`,
-  paper section 6.4). With decision-time costs and the argmin router (tau = 0) the router's choice is always
-  the row minimum, so PoA-hat would be <= 1 by construction; the window-frozen rows do not have that bias.
-  For the window's first request the two vectors are identical.
+- **Router** (NVIDIA Dynamo's KV router in disaggregated mode, ai-dynamo/dynamo ``lib/mocker/src/replay/
+  offline/extensions/kv_router/composition_disagg.rs``): at arrival a request picks a prefill worker by the
+  classic cost ``omega * prefill_blocks`` (tokens queued for prefill there plus the request's tokens not cached
+  there, in blocks; the prefill router does not track decode blocks) and a decode worker by its active KV
+  blocks only (the decode router ignores cache overlap and prefill load); temperature tau replaces argmin by
+  Dynamo's normalized softmax (:func:`gametheory.serving.router.selection_probabilities`). With one prefill
+  worker omega changes nothing; tau changes the decode choice. Other policies: ``round_robin``, ``random``,
+  ``least_loaded`` (both stages).
+- **Prefill workers** (vLLM-like scheduler): FCFS; when idle, a worker takes requests from the head of its queue
+  into one step until the step holds ``max_prefill_seqs`` requests or ``max_num_batched_tokens`` new tokens
+  (with chunked prefill the last request may be split and finishes in a later step). A step over T new tokens
+  takes ``profile.prefill_ms(T)`` (the mocker's rule too). With prefix caching a request's cached prefix blocks
+  are looked up when it is first scheduled and the template's prefix is cached when its prefill completes
+  (LRU over templates, ``prefix_cache_blocks``).
+- **KV transfer**: ``profile.kv_transfer_ms(input tokens, link GB/s)`` after the prefill.
+- **Decode workers**: continuous batching with ``max_num_seqs`` slots (the KV budget may allow fewer; a
+  request whose KV arrives at a full worker waits there, FIFO). The step time ``step_ms(batch, context)`` at
+  the workload's mean context is held constant between membership changes and progress is counted in
+  fractional steps (fluid within a step): each worker keeps a progress clock and a heap of finish targets,
+  O(log b) per batch change. A request's first token comes one step after it joins; it finishes
+  ``output_tokens`` steps after it joins.
+
+The request log (:data:`LOG_FIELDS`) carries, per request, the realized latencies and the **frozen modelled
+latencies** of the PoA-hat estimator (:mod:`gametheory.serving.estimator`, paper section 6.4): windows are m =
+``n_decode`` consecutive requests in arrival order (field ``window``); at a window's first arrival the state
+is frozen and, for each request i of the window and decode worker w, ``model_ttft_ms[i, w] = prefill_ms(u_i) +
+transfer_i + step(b_w + 1)`` and ``model_ms[i, w] = prefill_ms(u_i) + transfer_i + output_i * step(b_w + 1)``,
+with ``u_i`` the request's uncached tokens under the best prefill cache at that instant and ``b_w`` the batch
+decoding on w (capped at the slot limit). These are service latencies: no queue wait, the batch frozen.
+
+References
+----------
+.. [1] W. Kwon et al., "Efficient Memory Management for Large Language Model Serving with PagedAttention",
+   SOSP 2023 (vLLM: continuous batching, chunked prefill, prefix caching).
+.. [2] NVIDIA Dynamo KV router and mocker, https://github.com/ai-dynamo/dynamo (router cost and
+   disaggregated routing; mocker step timing).
+.. [3] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026 (section 6.4).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections import OrderedDict
+import math
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 import numpy as np
 
-from gametheory._validate import finite_scalar, nonnegative_scalar
-from gametheory.errors import InvalidInputError
-from gametheory.serving import router as rt
+from gametheory._validate import nonnegative_scalar
+from gametheory.errors import InvalidInputError, SimulationLimitError
+from gametheory.serving.engine import Cluster
+from gametheory.serving.router import BufferedUniforms, pick
 from gametheory.serving.workload import Workload, paper_workload
 
-LOG_DTYPE_FIELDS = [
-    ("arrival_ms", "f8"), ("worker", "i4"), ("template", "i4"), ("input_tokens", "i4"), ("output_tokens", "i4"),
-    ("cached_tokens", "i4"), ("ttft_ms", "f8"), ("itl_ms", "f8"), ("end_ms", "f8"),
+__all__ = ["LOG_FIELDS", "POLICIES", "ClusterSim", "SimResult", "simulate"]
+
+POLICIES = ("dynamo", "round_robin", "random", "least_loaded")
+LOG_FIELDS = [
+    ("arrival_ms", "f8"), ("prefill_worker", "i4"), ("worker", "i4"), ("template", "i4"),
+    ("input_tokens", "i4"), ("output_tokens", "i4"), ("cached_tokens", "i4"), ("prefill_done_ms", "f8"),
+    ("ttft_ms", "f8"), ("itl_ms", "f8"), ("latency_ms", "f8"), ("end_ms", "f8"), ("window", "i8"),
 ]
-POLICIES = ("dynamo", "dynamo_credit", "round_robin", "random", "least_loaded", "sglang")
+_ARRIVE, _PREFILL, _KV, _DECODE = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
 class SimResult:
-    """log: structured array, one row per request in arrival order: fields LOG_DTYPE_FIELDS, ``window``
-    (window id = request index // m), ``costs`` (m,) = the router's cost vector at decision time (what it
-    saw), ``window_costs`` (m,) = the request's cost vector under the state frozen at its window's start (the
-    PoA-hat cost matrix; see the module docstring). Costs are in KV blocks (Dynamo's block cost).
-    Summary: TTFT/ITL P50/P99 (ms), throughput (requests/s and output tokens/s), per-worker request share."""
+    """What a simulation measured.
+
+    Attributes
+    ----------
+    log : ndarray
+        One row per request in arrival order: :data:`LOG_FIELDS` plus ``model_ms`` and ``model_ttft_ms`` (m,).
+    warmup : int
+        Requests at the start left out of every summary metric (and of :meth:`poa_hat`).
+    ttft_p50_ms, ttft_p99_ms, itl_p50_ms, itl_p99_ms, mean_latency_ms : float
+        Over the measured requests (ms).
+    throughput_rps, throughput_tok_s : float
+        Completions per second (and output tokens per second) of all requests between the first measured
+        arrival and the last arrival: the steady flow, without the drain after the last request was sent.
+    worker_share : ndarray
+        Share of the measured requests per decode worker.
+    horizon_ms : float
+        Virtual time of the last event.
+    """
 
     log: np.ndarray
+    warmup: int
     ttft_p50_ms: float
     ttft_p99_ms: float
     itl_p50_ms: float
     itl_p99_ms: float
+    mean_latency_ms: float
     throughput_rps: float
     throughput_tok_s: float
-    mean_latency_ms: float
     worker_share: np.ndarray
     horizon_ms: float
 
+    def poa_hat(self, metric: str = "e2e", form: str = "paper", **kw):
+        """PoA-hat of the measured requests (:func:`gametheory.serving.estimator.poa_hat_log`)."""
+        from gametheory.serving.estimator import poa_hat_log
 
-class _Cache:
-    """Block-level prefix cache of one worker: capacity in blocks; LRU or frequency (KVBM-like) eviction."""
-
-    def __init__(self, capacity_blocks: int, rule: str):
-        self.cap, self.rule = capacity_blocks, rule
-        self.blocks: OrderedDict = OrderedDict()
-
-    def hit_blocks(self, template: int, n_prefix_blocks: int) -> int:
-        h = 0
-        while h < n_prefix_blocks and (template, h) in self.blocks:
-            h += 1
-        return h
-
-    def insert(self, template: int, n_prefix_blocks: int):
-        b = self.blocks
-        for j in range(n_prefix_blocks):
-            key = (template, j)
-            if key in b:
-                b[key] += 1
-                b.move_to_end(key)
-            else:
-                if len(b) >= self.cap:
-                    if self.rule == "lru":
-                        b.popitem(last=False)
-                    else:
-                        victim = min(b, key=b.__getitem__)
-                        del b[victim]
-                b[key] = 1
+        return poa_hat_log(self.log[self.warmup:], metric=metric, form=form, **kw)
 
 
-def simulate(profile, n_decode: int = 5, concurrency: int = 64, n_requests: int = 10_000, *,
-             workload: Workload | None = None, policy: str = "dynamo", omega: float = 1.0, tau: float = 0.0,
-             block_size: int = 16, cache_blocks: int = 64, cache_rule: str = "lru",
-             link_gb_per_s: float = 900.0, max_prefill_tokens: int = 16384, seed: int = 0,
-             warmup: int = 0) -> SimResult:
-    """Simulate ``n_requests`` requests on 1 prefill + ``n_decode`` decode workers at closed-loop
-    ``concurrency`` C (or open Poisson arrivals if ``workload.arrival_rate_per_s`` is set).
+class ClusterSim:
+    """Resumable discrete-event simulation of an nP/mD cluster (see the module docstring).
 
-    ``profile``: a Profile (``prefill_ms``, ``decode_step_ms``, ``kv_transfer_ms``) from
-    :func:`gametheory.serving.profiles.load_profile`. ``policy`` in :data:`POLICIES`; ``omega`` = Dynamo's
-    overlap weight, ``tau`` = router temperature. Deterministic given ``seed``. ``link_gb_per_s`` = NVLink
-    (900 GB/s, same node) by default; use ~50 GB/s for 400 Gb/s InfiniBand.
+    Parameters
+    ----------
+    cluster : Cluster
+        Profile, layout, KV link and engine configuration.
+    workload : Workload, optional
+        Default :func:`~gametheory.serving.workload.paper_workload` (128 output tokens).
+    concurrency : int
+        Closed-loop clients C (ignored with open arrivals, ``workload.arrival_rate_per_s``).
+    n_requests : int or None
+        Requests to send in all (a budget), or None for an open-ended run (requests are drawn in chunks).
+    policy : str
+        One of :data:`POLICIES`.
+    tau, omega : float
+        Router temperature and overlap weight (>= 0).
+    seed : int
+        Seed of every random stream; equal seeds give equal logs.
+    max_events : int or None
+        Bound on processed events; default ``64 (requests sent + C) + 100,000``. Exceeding it raises
+        :class:`~gametheory.errors.SimulationLimitError`.
+
+    Raises
+    ------
+    InvalidInputError
+        A cluster or workload of the wrong type, an unknown policy, C or the budget below 1, NaN or negative
+        tau/omega.
     """
-    if policy not in POLICIES:
-        raise InvalidInputError(f"policy must be one of {POLICIES}, got {policy!r}")
-    if cache_rule not in ("lru", "frequency"):
-        raise InvalidInputError("cache_rule must be 'lru' or 'frequency'")
-    if n_decode < 1 or concurrency < 1 or n_requests < 1:
-        raise InvalidInputError("n_decode, concurrency and n_requests must be >= 1")
-    if not 0 <= warmup < n_requests:
-        raise InvalidInputError(f"warmup must be in [0, n_requests - 1] = [0, {n_requests - 1}] (requests "
-                                f"discarded from the summary metrics), got {warmup}")
-    for name, v in (("block_size", block_size), ("cache_blocks", cache_blocks),
-                    ("max_prefill_tokens", max_prefill_tokens)):
-        try:
-            ok = int(v) == v and v >= 1
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise InvalidInputError(f"{name} must be an integer >= 1, got {v!r}")
-    omega = nonnegative_scalar(omega, "omega")
-    tau = nonnegative_scalar(tau, "tau")
-    if link_gb_per_s is not None and finite_scalar(link_gb_per_s, "link_gb_per_s") < 0:
-        raise InvalidInputError(f"link_gb_per_s must be >= 0 (0 = no KV transfer time), got {link_gb_per_s!r}")
-    wl = workload or paper_workload()
-    rng = np.random.default_rng(seed)
-    req = wl.sample(n_requests, rng)
-    tmpl, isl, osl = req["template"], req["input_tokens"], req["output_tokens"]
-    m = n_decode
-    ctx = float(np.mean(isl) + np.mean(osl) / 2)
-    bmax = int(min(4096, profile.max_decode_batch(ctx))) if hasattr(profile, "max_decode_batch") else 4096
-    step_tab = np.concatenate([[0.0], np.asarray(profile.decode_step_ms(np.arange(1, bmax + 1), ctx), float)])
-    xfer = np.asarray(profile.kv_transfer_ms(isl, link_gb_per_s), float) if link_gb_per_s else np.zeros(n_requests)
-    n_pref_blocks = wl.prefix_tokens // block_size
-    caches = [_Cache(cache_blocks, cache_rule) for _ in range(m)]
 
-    log = np.zeros(n_requests, dtype=LOG_DTYPE_FIELDS + [("window", "i8"), ("costs", "f8", (m,)),
-                                                         ("window_costs", "f8", (m,))])
-    log["template"], log["input_tokens"], log["output_tokens"] = tmpl, isl, osl
-    log["window"] = np.arange(n_requests) // m
-    q_prefill_tok = np.zeros(m)  # tokens queued for prefill per target decode worker
-    active_tok = np.zeros(m)  # KV tokens of requests decoding (or bound) on each worker
-    n_active = np.zeros(m, dtype=np.int64)
-    # decode state per worker: members dict req -> finish target on the progress clock prog[w] (steps),
-    # a min-heap of (target, req), last update, version
-    members = [dict() for _ in range(m)]
-    dheap = [[] for _ in range(m)]
-    prog = [0.0] * m
-    last_t = np.zeros(m)
-    version = np.zeros(m, dtype=np.int64)
-    first_tok = np.zeros(n_requests)
-    prefill_queue: list[int] = []
-    prefill_busy = False
-    heap: list = []
-    seq = 0
-    rr = 0
-    uncached = np.zeros(n_requests)
-
-    def push(t, kind, payload):
-        nonlocal seq
-        seq += 1
-        heapq.heappush(heap, (t, seq, kind, payload))
-
-    def advance(w, t):
-        mem = members[w]
-        if mem:
-            prog[w] += (t - last_t[w]) / step_tab[min(len(mem), bmax)]
-        last_t[w] = t
-
-    def schedule_decode(w, t):
-        version[w] += 1
-        h = dheap[w]
-        if h:
-            s = step_tab[min(len(members[w]), bmax)]
-            target, r = h[0]
-            push(t + max(target - prog[w], 0.0) * s, 2, (w, int(version[w]), r))
-
-    def start_prefill(t):
-        nonlocal prefill_busy
-        batch, tok = [], 0.0
-        while prefill_queue and (not batch or tok + uncached[prefill_queue[0]] <= max_prefill_tokens):
-            r = prefill_queue.pop(0)
-            batch.append(r)
-            tok += uncached[r]
-        prefill_busy = True
-        dur = float(profile.prefill_ms(max(tok, 1.0)))
-        push(t + dur, 1, batch)
-
-    def cost_vector(hits, n):
-        """Router cost of a request of n input tokens with prefix hits (blocks) per worker, current state."""
-        if policy == "dynamo_credit":
-            return rt.dynamo_credit_costs(q_prefill_tok / block_size + n / block_size, active_tok / block_size,
-                                          hits, prefill_scale=omega)  # omega = overlap_score_weight = s
-        return omega * ((q_prefill_tok + n - np.minimum(hits * block_size, n)) / block_size) + active_tok / block_size
-
-    def freeze_window(r0):
-        """Rows of window_costs for requests r0 .. r0 + m - 1, from the state at r0's arrival."""
-        r1 = min(r0 + m, n_requests)
-        hit_of = {}
-        for tp in tmpl[r0:r1].tolist():
-            if tp not in hit_of:
-                hit_of[tp] = [c.hit_blocks(tp, n_pref_blocks) for c in caches]
-        hits = np.array([hit_of[tp] for tp in tmpl[r0:r1].tolist()], float)  # (k, m)
-        if policy == "dynamo_credit":
-            for i, j in enumerate(range(r0, r1)):
-                log["window_costs"][j] = cost_vector(hits[i], float(isl[j]))
-        else:  # cost_vector's arithmetic, broadcast over the window's rows (bit-identical per row)
-            n = isl[r0:r1].astype(float)[:, None]
-            log["window_costs"][r0:r1] = omega * ((q_prefill_tok + n - np.minimum(hits * block_size, n)) / block_size) \
-                + active_tok / block_size
-
-    def arrive(r, t):
-        nonlocal rr
-        log["arrival_ms"][r] = t
-        if r % m == 0:
-            freeze_window(r)
-        tp = int(tmpl[r])
-        hits = np.array([c.hit_blocks(tp, n_pref_blocks) for c in caches], float)
-        cached_tok = hits * block_size
-        n = float(isl[r])
-        costs = cost_vector(hits, n)
-        log["costs"][r] = costs
-        if policy in ("dynamo", "dynamo_credit"):
-            w = rt.select(costs, tau, rng)
-        elif policy == "round_robin":
-            w = rr % m
-            rr += 1
-        elif policy == "random":
-            w = int(rng.integers(m))
-        elif policy == "least_loaded":
-            w = int(np.argmin(n_active))
-        else:
-            tree = np.array([len(c.blocks) for c in caches], float)
-            w = rt.sglang_select(n_active, cached_tok / n, tree)
-        log["worker"][r] = w
-        log["cached_tokens"][r] = cached_tok[w]
-        uncached[r] = n - min(cached_tok[w], n)
-        caches[w].insert(tp, n_pref_blocks)
-        q_prefill_tok[w] += uncached[r]
-        active_tok[w] += n + osl[r]
-        n_active[w] += 1
-        prefill_queue.append(r)
-        if not prefill_busy:
-            start_prefill(t)
-
-    nxt = 0
-    open_rate = wl.arrival_rate_per_s
-    if open_rate:
-        push(0.0, 0, None)
-    else:
-        for _ in range(min(concurrency, n_requests)):
-            push(0.0, 0, None)
-    done_count = 0
-    t = 0.0
-    while heap:
-        t, _, kind, payload = heapq.heappop(heap)
-        if kind == 0:  # arrival
-            if nxt < n_requests:
-                r = nxt
-                nxt += 1
-                arrive(r, t)
-                if open_rate:
-                    push(t + rng.exponential(1e3 / open_rate), 0, None)
-        elif kind == 1:  # prefill batch done
-            prefill_busy = False
-            for r in payload:
-                w = int(log["worker"][r])
-                q_prefill_tok[w] -= uncached[r]
-                push(t + xfer[r], 3, r)
-            if prefill_queue:
-                start_prefill(t)
-        elif kind == 3:  # KV arrived at decode worker: join batch
-            r = payload
-            w = int(log["worker"][r])
-            advance(w, t)
-            members[w][r] = target = prog[w] + float(osl[r])
-            heapq.heappush(dheap[w], (target, r))
-            first_tok[r] = t
-            schedule_decode(w, t)
-        else:  # decode completion candidate
-            w, ver, r = payload
-            if ver != version[w]:
+    def __init__(self, cluster: Cluster, workload: Workload | None = None, concurrency: int = 64,
+                 n_requests: int | None = None, *, policy: str = "dynamo", tau: float = 0.0, omega: float = 1.0,
+                 seed: int = 0, max_events: int | None = None):
+        if not isinstance(cluster, Cluster):
+            raise InvalidInputError(f"cluster must be a Cluster (gametheory.serving.engine), got "
+                                    f"{type(cluster).__name__}")
+        wl = paper_workload() if workload is None else workload
+        if not isinstance(wl, Workload):
+            raise InvalidInputError(f"workload must be a Workload, got {type(wl).__name__}")
+        if policy not in POLICIES:
+            raise InvalidInputError(f"policy must be one of {POLICIES}, got {policy!r}")
+        for name, v in (("concurrency", concurrency), ("n_requests", n_requests), ("max_events", max_events)):
+            if v is None and name != "concurrency":
                 continue
-            advance(w, t)
-            mem, h = members[w], dheap[w]
-            fin = []
-            while h and h[0][0] - prog[w] <= 1e-9:
-                fin.append(heapq.heappop(h)[1])
-            for q in fin:
-                del mem[q]
-                log["end_ms"][q] = t
-                active_tok[w] -= isl[q] + osl[q]
-                n_active[w] -= 1
-                done_count += 1
-                if not open_rate:
-                    think = rng.exponential(wl.think_ms) if wl.think_ms > 0 else 0.0
-                    push(t + think, 0, None)
-            schedule_decode(w, t)
-    # TTFT = first decode token: prefill + transfer + one decode step (approximated as the step at join).
-    log["ttft_ms"] = first_tok - log["arrival_ms"] + step_tab[1]
-    log["itl_ms"] = (log["end_ms"] - first_tok) / np.maximum(osl, 1)
-    body = log[warmup:]
-    span = float(body["end_ms"].max() - body["arrival_ms"].min())
-    share = np.bincount(body["worker"], minlength=m) / body.size
-    return SimResult(
-        log=log, ttft_p50_ms=float(np.percentile(body["ttft_ms"], 50)),
-        ttft_p99_ms=float(np.percentile(body["ttft_ms"], 99)), itl_p50_ms=float(np.percentile(body["itl_ms"], 50)),
-        itl_p99_ms=float(np.percentile(body["itl_ms"], 99)), throughput_rps=body.size / span * 1e3,
-        throughput_tok_s=float(body["output_tokens"].sum()) / span * 1e3,
-        mean_latency_ms=float((body["end_ms"] - body["arrival_ms"]).mean()), worker_share=share, horizon_ms=t)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise InvalidInputError(f"{name} must be an integer >= 1, got {v!r}")
+        self.cluster, self.wl, self.policy = cluster, wl, policy
+        self.tau = nonnegative_scalar(tau, "tau")
+        self.omega = nonnegative_scalar(omega, "omega")
+        eng = cluster.engine
+        self.m, self.n_p = cluster.n_decode, cluster.n_prefill
+        self.bs = eng.block_size
+        self.budget = None if n_requests is None else int(n_requests)
+        self.max_events = None if max_events is None else int(max_events)
+        self.events = 0
+        self.rng = np.random.default_rng(seed)
+        self.uniform = BufferedUniforms(np.random.default_rng([seed, 2]))
+        self._wl_rng = np.random.default_rng([seed, 1])
+        self.open_rate = wl.arrival_rate_per_s
+        # engine limits and timing tables
+        self.ctx = wl.mean_context
+        self.step_tab = cluster.step_table(self.ctx).tolist()
+        self.slots = len(self.step_tab) - 1
+        self.prefill_tab = cluster.prefill_table.tolist()
+        self.max_tokens = eng.max_num_batched_tokens
+        self.prefill_seqs = eng.prefill_seqs
+        self.chunked = eng.chunked_prefill
+        self.prefix_caching = eng.prefix_caching
+        self.npb = wl.prefix_tokens // self.bs  # cacheable prefix blocks per template
+        self.cache_cap = eng.prefix_cache_blocks
+        # per-request columns (Python lists: scalar access in the event loop is faster than numpy)
+        self.tmpl, self.isl, self.osl, self.xfer, self.blocks = [], [], [], [], []
+        self.arrival, self.pw, self.dw, self.remaining, self.cached, self.route_tok = [], [], [], [], [], []
+        self.prefill_done, self.join, self.first_tok, self.end = [], [], [], []
+        self.model, self.model_ttft = [], []
+        self._chunk = self.m * 1024
+        self._sample(self.budget if self.budget is not None else self._chunk)
+        # prefill workers
+        self.pqueue = [deque() for _ in range(self.n_p)]
+        self.pbusy = [False] * self.n_p
+        self.pcache = [OrderedDict() for _ in range(self.n_p)]  # template -> cached prefix blocks
+        self.queued_tok = [0.0] * self.n_p  # the router's view: tokens queued for prefill
+        # decode workers
+        m = self.m
+        self.members = [dict() for _ in range(m)]
+        self.dheap = [[] for _ in range(m)]
+        self.prog = [0.0] * m
+        self.last_t = [0.0] * m
+        self.version = [0] * m
+        self.waiting = [deque() for _ in range(m)]
+        self.active_blocks = [0.0] * m  # the router's view: KV blocks of requests bound to w
+        self.n_bound = [0] * m
+        self.rr_p = self.rr_d = 0
+        # clock and clients
+        self.heap: list = []
+        self.seq = 0
+        self.nxt = 0
+        self.now = 0.0
+        self.concurrency = int(concurrency)
+        self._retire = 0
+        if self.open_rate:
+            self._push(0.0, _ARRIVE, None)
+        else:
+            for _ in range(self.concurrency if self.budget is None else min(self.concurrency, self.budget)):
+                self._push(0.0, _ARRIVE, None)
+
+    # ---- request table ---------------------------------------------------------------------------------
+    def _sample(self, n: int) -> None:
+        req = self.wl.sample(n, self._wl_rng)
+        isl, osl = req["input_tokens"], req["output_tokens"]
+        x = np.broadcast_to(np.asarray(self.cluster.transfer_ms(isl), float), (n,))
+        self.tmpl += req["template"].tolist()
+        self.isl += isl.tolist()
+        self.osl += osl.tolist()
+        self.xfer += x.tolist()
+        self.blocks += ((isl + osl) / self.bs).tolist()
+        nan = [math.nan] * n
+        for col in (self.arrival, self.prefill_done, self.join, self.first_tok, self.end):
+            col += nan
+        self.pw += [-1] * n
+        self.dw += [-1] * n
+        self.remaining += [-1] * n
+        self.cached += [0] * n
+        self.route_tok += [0.0] * n
+        self.model += [None] * n
+        self.model_ttft += [None] * n
+
+    # ---- controls --------------------------------------------------------------------------------------
+    def set_setting(self, tau: float, omega: float) -> None:
+        """Router temperature and overlap weight from now on (finite, >= 0)."""
+        self.tau = nonnegative_scalar(tau, "tau")
+        self.omega = nonnegative_scalar(omega, "omega")
+
+    def set_concurrency(self, c: int) -> None:
+        """Closed-loop concurrency from now on: extra clients send at once; surplus clients leave when their
+        current request finishes (none is dropped)."""
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1:
+            raise InvalidInputError(f"concurrency must be an integer >= 1, got {c!r}")
+        c = int(c)
+        live = self.concurrency - self._retire
+        if c > live:
+            add = c - live
+            cancel = min(add, self._retire)
+            self._retire -= cancel
+            for _ in range(add - cancel):
+                self._push(self.now, _ARRIVE, None)
+        else:
+            self._retire += live - c
+        self.concurrency = c + self._retire  # clients still in the system
+
+    # ---- stations ----------------------------------------------------------------------------------------
+    def _push(self, t, kind, payload):
+        self.seq += 1
+        heapq.heappush(self.heap, (t, self.seq, kind, payload))
+
+    def _hit_blocks(self, p: int, template: int) -> int:
+        return self.pcache[p].get(template, 0) if self.prefix_caching else 0
+
+    def _cache_insert(self, p: int, template: int) -> None:
+        if not (self.prefix_caching and self.npb):
+            return
+        cache = self.pcache[p]
+        cache[template] = self.npb
+        cache.move_to_end(template)
+        if self.cache_cap is not None:
+            while len(cache) * self.npb > self.cache_cap and cache:
+                cache.popitem(last=False)
+
+    def _freeze_window(self, r0: int) -> None:
+        """Frozen modelled latencies (ms) of requests r0 .. r0 + m - 1 on every decode worker, from now."""
+        r1 = min(r0 + self.m, len(self.isl))
+        step_tab, slots = self.step_tab, self.slots
+        steps = [step_tab[min(len(mem) + 1, slots)] for mem in self.members]
+        for i in range(r0, r1):
+            n = self.isl[i]
+            hit = max(self._hit_blocks(p, self.tmpl[i]) for p in range(self.n_p)) * self.bs
+            u = n - min(hit, n - 1)
+            base = self.prefill_tab[u] + self.xfer[i]
+            o = self.osl[i]
+            self.model_ttft[i] = [base + s for s in steps]
+            self.model[i] = [base + o * s for s in steps]
+
+    def _route(self, r: int) -> tuple[int, int]:
+        pol, uniform = self.policy, self.uniform
+        n, tp = self.isl[r], self.tmpl[r]
+        if self.n_p == 1:
+            p = 0
+        elif pol == "dynamo":
+            bs, om = self.bs, self.omega
+            costs = [om * (self.queued_tok[q] + n - min(self._hit_blocks(q, tp) * bs, n)) / bs
+                     for q in range(self.n_p)]
+            p = pick(costs, self.tau, uniform)
+        elif pol == "round_robin":
+            p, self.rr_p = self.rr_p % self.n_p, self.rr_p + 1
+        elif pol == "random":
+            p = min(int(uniform() * self.n_p), self.n_p - 1)
+        else:
+            p = min(range(self.n_p), key=self.queued_tok.__getitem__)
+        if pol == "dynamo":
+            w = pick(self.active_blocks, self.tau, uniform)
+        elif pol == "round_robin":
+            w, self.rr_d = self.rr_d % self.m, self.rr_d + 1
+        elif pol == "random":
+            w = min(int(uniform() * self.m), self.m - 1)
+        else:
+            w = min(range(self.m), key=self.n_bound.__getitem__)
+        return p, w
+
+    def _arrive(self, r: int, t: float) -> None:
+        self.arrival[r] = t
+        if r % self.m == 0:
+            self._freeze_window(r)
+        p, w = self._route(r)
+        self.pw[r], self.dw[r] = p, w
+        n = self.isl[r]
+        est = n - min(self._hit_blocks(p, self.tmpl[r]) * self.bs, n)
+        self.route_tok[r] = est
+        self.queued_tok[p] += est
+        self.active_blocks[w] += self.blocks[r]
+        self.n_bound[w] += 1
+        self.pqueue[p].append(r)
+        if not self.pbusy[p]:
+            self._start_prefill(p, t)
+
+    def _start_prefill(self, p: int, t: float) -> None:
+        budget, limit = self.max_tokens, self.prefill_seqs
+        batch, tokens = [], 0
+        for r in self.pqueue[p]:
+            if len(batch) >= limit or budget <= 0:
+                break
+            rem = self.remaining[r]
+            if rem < 0:  # first scheduled: the prefix-cache lookup (the last prompt token is always computed)
+                n = self.isl[r]
+                hit = min(self._hit_blocks(p, self.tmpl[r]) * self.bs, n - 1)
+                self.cached[r] = hit
+                rem = self.remaining[r] = n - hit
+            take = rem
+            if take > budget:
+                if self.chunked:
+                    take = budget
+                elif batch:
+                    break
+            batch.append((r, take))
+            tokens += take
+            budget -= take
+            if take < rem:
+                break
+        self.pbusy[p] = True
+        tab = self.prefill_tab
+        dur = tab[tokens] if tokens < len(tab) else self.cluster.prefill_ms(tokens)
+        self._push(t + dur, _PREFILL, (p, batch))
+
+    def _prefill_done(self, p: int, batch: list, t: float) -> None:
+        self.pbusy[p] = False
+        q = self.pqueue[p]
+        for r, take in batch:
+            rem = self.remaining[r] - take
+            self.remaining[r] = rem
+            if rem == 0:
+                q.popleft()
+                self.prefill_done[r] = t
+                self._cache_insert(p, self.tmpl[r])
+                self.queued_tok[p] -= self.route_tok[r]
+                self._push(t + self.xfer[r], _KV, r)
+        if q:
+            self._start_prefill(p, t)
+
+    def _advance(self, w: int, t: float) -> None:
+        mem = self.members[w]
+        if mem:
+            self.prog[w] += (t - self.last_t[w]) / self.step_tab[len(mem)]
+        self.last_t[w] = t
+
+    def _schedule_decode(self, w: int, t: float) -> None:
+        self.version[w] += 1
+        h = self.dheap[w]
+        if h:
+            s = self.step_tab[len(self.members[w])]
+            self._push(t + max(h[0][0] - self.prog[w], 0.0) * s, _DECODE, (w, self.version[w]))
+
+    def _admit(self, w: int, r: int, t: float) -> None:
+        mem = self.members[w]
+        mem[r] = target = self.prog[w] + self.osl[r]
+        heapq.heappush(self.dheap[w], (target, r))
+        self.join[r] = t
+        self.first_tok[r] = t + self.step_tab[len(mem)]
+
+    def _kv_arrived(self, r: int, t: float) -> None:
+        w = self.dw[r]
+        if len(self.members[w]) >= self.slots:
+            self.waiting[w].append(r)
+            return
+        self._advance(w, t)
+        self._admit(w, r, t)
+        self._schedule_decode(w, t)
+
+    def _decode_done(self, w: int, t: float) -> None:
+        self._advance(w, t)
+        mem, h, prog = self.members[w], self.dheap[w], self.prog[w]
+        while h and h[0][0] - prog <= 1e-9:
+            r = heapq.heappop(h)[1]
+            del mem[r]
+            self.end[r] = t
+            self.active_blocks[w] -= self.blocks[r]
+            self.n_bound[w] -= 1
+            if self.open_rate:
+                continue
+            if self._retire > 0:  # this client leaves (C was lowered)
+                self._retire -= 1
+                self.concurrency -= 1
+                continue
+            think = self.wl.think_ms
+            self._push(t + (self.rng.exponential(think) if think > 0 else 0.0), _ARRIVE, None)
+        wait = self.waiting[w]
+        while wait and len(mem) < self.slots:
+            self._admit(w, wait.popleft(), t)
+        self._schedule_decode(w, t)
+
+    # ---- event loop ------------------------------------------------------------------------------------
+    def run_until(self, t_end_ms: float = math.inf) -> ClusterSim:
+        """Process every event with time <= ``t_end_ms`` (ms); the clock then reads ``t_end_ms`` (or the last
+        event's time when the run drains first). Returns the simulation itself.
+
+        Raises
+        ------
+        SimulationLimitError
+            More events than the bound (``max_events``, or ``64 (requests sent + C) + 100,000``).
+        InvalidInputError
+            ``t_end_ms`` NaN.
+        """
+        if isinstance(t_end_ms, float) and math.isnan(t_end_ms):
+            raise InvalidInputError("t_end_ms must be a time (ms) or inf, got nan")
+        heap, pop = self.heap, heapq.heappop
+        cap = self._event_cap()
+        while heap and heap[0][0] <= t_end_ms:
+            t, _, kind, payload = pop(heap)
+            self.now = t
+            self.events += 1
+            if self.events > cap:
+                cap = self._event_cap()
+                if self.events > cap:
+                    raise SimulationLimitError(f"simulation stopped after {self.events} events at t = {t:.6g} ms "
+                                               f"with {self.nxt} requests sent (bound {cap}; raise max_events if "
+                                               "the run is legitimate)")
+            if kind == _DECODE:
+                w, ver = payload
+                if ver == self.version[w]:
+                    self._decode_done(w, t)
+            elif kind == _KV:
+                self._kv_arrived(payload, t)
+            elif kind == _PREFILL:
+                self._prefill_done(payload[0], payload[1], t)
+            else:
+                if self.budget is not None and self.nxt >= self.budget:
+                    continue
+                if self.nxt >= len(self.isl):
+                    self._sample(self._chunk)
+                r = self.nxt
+                self.nxt += 1
+                self._arrive(r, t)
+                if self.open_rate:
+                    self._push(t + self.rng.exponential(1e3 / self.open_rate), _ARRIVE, None)
+        if t_end_ms != math.inf:
+            self.now = max(self.now, float(t_end_ms))
+        return self
+
+    def drain(self) -> ClusterSim:
+        """Send no further request and run until every request sent has finished. Returns the simulation."""
+        self.budget = self.nxt
+        return self.run_until()
+
+    def _event_cap(self) -> int:
+        if self.max_events is not None:
+            return self.max_events
+        return 64 * (self.nxt + self.concurrency) + 100_000
+
+    # ---- results -----------------------------------------------------------------------------------------
+    @property
+    def n_sent(self) -> int:
+        """Requests sent so far."""
+        return self.nxt
+
+    def log(self) -> np.ndarray:
+        """The request log of the requests sent so far (:data:`LOG_FIELDS`, ``model_ms``, ``model_ttft_ms``);
+        times of events that have not happened yet are NaN."""
+        n, m = self.nxt, self.m
+        out = np.zeros(n, dtype=LOG_FIELDS + [("model_ms", "f8", (m,)), ("model_ttft_ms", "f8", (m,))])
+        arr = np.asarray(self.arrival[:n])
+        out["arrival_ms"] = arr
+        out["prefill_worker"], out["worker"] = self.pw[:n], self.dw[:n]
+        out["template"], out["input_tokens"], out["output_tokens"] = self.tmpl[:n], self.isl[:n], self.osl[:n]
+        out["cached_tokens"] = self.cached[:n]
+        out["prefill_done_ms"] = self.prefill_done[:n]
+        end = np.asarray(self.end[:n])
+        out["end_ms"] = end
+        out["ttft_ms"] = np.asarray(self.first_tok[:n]) - arr
+        out["latency_ms"] = end - arr
+        out["itl_ms"] = (end - np.asarray(self.join[:n])) / np.maximum(out["output_tokens"], 1)
+        out["window"] = np.arange(n) // m
+        if n:
+            out["model_ms"] = np.asarray(self.model[:n], float)
+            out["model_ttft_ms"] = np.asarray(self.model_ttft[:n], float)
+        return out
+
+    def result(self, warmup: int = 0) -> SimResult:
+        """Summary of the finished requests after the first ``warmup`` (see :class:`SimResult`).
+
+        Raises
+        ------
+        InvalidInputError
+            ``warmup`` outside [0, requests sent - 1], or no measured request has finished.
+        """
+        n = self.nxt
+        if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)) or not 0 <= warmup < max(n, 1):
+            raise InvalidInputError(f"warmup must be an integer in [0, {n - 1}] (requests discarded from the "
+                                    f"summary), got {warmup!r}")
+        log = self.log()
+        body = log[warmup:]
+        done = body[~np.isnan(body["end_ms"])]
+        if done.size == 0:
+            raise InvalidInputError("no measured request has finished yet: run longer or lower warmup")
+        t_a, t_b = float(body["arrival_ms"][0]), float(log["arrival_ms"][-1])
+        if t_b - t_a > 0 and n > warmup + 1:  # every completion in [t_a, t_b], warm-up requests included
+            ends = log["end_ms"]
+            flow_rows = log[(ends >= t_a) & (ends <= t_b)]
+            span = t_b - t_a
+        else:
+            flow_rows = done
+            span = max(float(done["end_ms"].max() - t_a), 1e-9)
+        return SimResult(
+            log=log, warmup=int(warmup),
+            ttft_p50_ms=float(np.percentile(done["ttft_ms"], 50)),
+            ttft_p99_ms=float(np.percentile(done["ttft_ms"], 99)),
+            itl_p50_ms=float(np.percentile(done["itl_ms"], 50)),
+            itl_p99_ms=float(np.percentile(done["itl_ms"], 99)),
+            mean_latency_ms=float(done["latency_ms"].mean()),
+            throughput_rps=flow_rows.size / span * 1e3,
+            throughput_tok_s=float(flow_rows["output_tokens"].sum()) / span * 1e3,
+            worker_share=np.bincount(done["worker"], minlength=self.m) / done.size,
+            horizon_ms=self.now)
+
+
+def simulate(cluster: Cluster, workload: Workload | None = None, concurrency: int = 64, n_requests: int = 10_000,
+             *, warmup: int = 0, policy: str = "dynamo", tau: float = 0.0, omega: float = 1.0, seed: int = 0,
+             max_events: int | None = None) -> SimResult:
+    """Simulate ``n_requests`` requests to the end and summarize the ones after ``warmup``.
+
+    Parameters
+    ----------
+    cluster : Cluster
+        Profile, layout, KV link, engine configuration (:class:`~gametheory.serving.engine.Cluster`).
+    workload : Workload, optional
+        Default :func:`~gametheory.serving.workload.paper_workload`.
+    concurrency : int
+        Closed-loop clients (ignored with open arrivals).
+    n_requests : int
+        Requests sent in all.
+    warmup : int
+        Requests left out of the summary (all C clients send at t = 0: keep at least 2 C out for steady state).
+    policy, tau, omega, seed, max_events
+        As :class:`ClusterSim`.
+
+    Returns
+    -------
+    SimResult
+
+    Raises
+    ------
+    InvalidInputError
+        Bad arguments (named).
+    SimulationLimitError
+        The event bound was exceeded.
+
+    References
+    ----------
+    Module docstring.
+    """
+    sim = ClusterSim(cluster, workload, concurrency, n_requests, policy=policy, tau=tau, omega=omega, seed=seed,
+                     max_events=max_events)
+    return sim.run_until().result(warmup)

@@ -1,10 +1,15 @@
-"""Parameter sweeps of the simulator over concurrency C and the paper's 16 (tau, omega) router configs.
+"""Parameter sweeps of the simulator over concurrency C and the paper's 16 (tau, omega) router configurations.
 
 Each point is an independent :func:`gametheory.serving.simulator.simulate` call submitted to any
-:class:`concurrent.futures.Executor` (default: a local ProcessPoolExecutor; dask.distributed's Client
-works too). Points return (summary metrics, PoA-hat value) only, not whole logs. PoA-hat is computed on the
-same requests as the metrics (after the warm-up), from the log's window-frozen costs
-(:func:`gametheory.serving.estimator.poa_hat_log`).
+:class:`concurrent.futures.Executor` (default: a local ProcessPoolExecutor; dask.distributed's
+``Client.get_executor()`` works too). A point travels as plain data (setup name, engine configuration,
+workload) and returns its summary only (:class:`SweepPoint`), not a log. Every point discards its first
+``warmup`` requests (default 2 C: all C clients send at t = 0) from the metrics and PoA-hat alike; PoA-hat is
+the paper's form (:func:`gametheory.serving.estimator.poa_hat_log`).
+
+The 16 configurations (:func:`tau_omega_grid`): router temperature tau in {0, 0.3, 0.7, 0.8} x overlap weight
+omega in {0.1, 0.5, 1, 2}. The paper does not list its grid; this one brackets its Table 2 entries (0, 1),
+(0.7, 1.0) and (0.8, 0.1).
 """
 
 from __future__ import annotations
@@ -16,51 +21,100 @@ import numpy as np
 
 from gametheory._progress import enabled as bar_enabled
 from gametheory._progress import progress as bar
+from gametheory.errors import InvalidInputError
 
-TAUS = (0.0, 0.1, 0.5, 1.0)
-OMEGAS = (0.5, 1.0, 1.5, 2.0)
+__all__ = ["OMEGAS", "TAUS", "SweepPoint", "cv", "run_point", "sweep", "tau_omega_grid"]
+
+TAUS = (0.0, 0.3, 0.7, 0.8)
+OMEGAS = (0.1, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
 class SweepPoint:
+    """One simulated point: C, tau, omega and the steady-state metrics (ms, requests/s; PoA-hat in the paper's
+    form on end-to-end latencies, and on TTFT)."""
+
     concurrency: int
     tau: float
     omega: float
     ttft_p99_ms: float
+    itl_p50_ms: float
     throughput_rps: float
-    throughput_tok_s: float
+    mean_latency_ms: float
     poa_hat: float
+    poa_hat_ttft: float
 
 
-def run_point(profile_name: str, n_decode: int, concurrency: int, tau: float, omega: float, n_requests: int,
-              seed: int, kwargs: dict | None = None) -> SweepPoint:
-    """One simulation (module-level so it pickles to worker processes)."""
-    from gametheory.serving.estimator import aligned_window_rows, matching_ratio
-    from gametheory.serving.profiles import load_profile
+def run_point(setup, concurrency: int, tau: float, omega: float, n_requests: int, seed: int, engine=None,
+              workload=None, warmup: int | None = None) -> SweepPoint:
+    """One simulation (module-level so it pickles to worker processes).
+
+    Parameters
+    ----------
+    setup : str or Cluster
+        A name of :data:`gametheory.serving.engine.PAPER_SETUPS`, or a Cluster (``engine`` then ignored).
+    concurrency : int
+    tau, omega : float
+    n_requests : int
+        Measured requests; the warm-up is added on top.
+    seed : int
+    engine : EngineConfig, optional
+        Default vLLM's (:data:`gametheory.serving.engine.VLLM_DEFAULTS`).
+    workload : Workload, optional
+    warmup : int, optional
+        Default 2 C.
+
+    Returns
+    -------
+    SweepPoint
+    """
+    from gametheory.serving.engine import Cluster, paper_cluster
     from gametheory.serving.simulator import simulate
 
-    kw = dict(kwargs or {})
-    warm = kw.pop("warmup", None)  # requests discarded at the start, from the metrics and PoA-hat alike
-    cut = min(n_requests // 10, 2 * concurrency) if warm is None else int(warm)
-    r = simulate(load_profile(profile_name), n_decode, concurrency, n_requests, tau=tau, omega=omega, seed=seed,
-                 warmup=cut, **kw)
-    body = r.log[cut:]
-    body = body[aligned_window_rows(body, n_decode)]
-    return SweepPoint(concurrency, tau, omega, r.ttft_p99_ms, r.throughput_rps, r.throughput_tok_s,
-                      matching_ratio(body["window_costs"], body["worker"]).value)
+    cluster = setup if isinstance(setup, Cluster) else paper_cluster(setup, engine)
+    warm = 2 * int(concurrency) if warmup is None else int(warmup)
+    r = simulate(cluster, workload, int(concurrency), warm + int(n_requests), warmup=warm, tau=tau, omega=omega,
+                 seed=seed)
+    return SweepPoint(int(concurrency), float(tau), float(omega), r.ttft_p99_ms, r.itl_p50_ms, r.throughput_rps,
+                      r.mean_latency_ms, float(r.poa_hat().value), float(r.poa_hat(metric="ttft").value))
 
 
-def sweep(profile_name: str, n_decode: int, concurrencies, configs=None, *, n_requests: int = 5000,
-          seed: int = 0, executor: Executor | None = None, progress: bool | None = None,
-          **kwargs) -> list[SweepPoint]:
-    """Run every (C, tau, omega) point; ``configs`` defaults to [(0, 1)] (Dynamo defaults). ``kwargs`` go to
-    :func:`~gametheory.serving.simulator.simulate`; ``warmup=k`` discards the first k requests from the
-    metrics and PoA-hat (default min(n / 10, 2 C); use 2 C or more for steady state at large C).
-    Use ``configs=tau_omega_grid()`` for the paper's 16 configs. Results come back in submission order.
-    ``progress``: a progress bar on stderr; by default when stderr is a terminal (:mod:`gametheory._progress`)."""
+def sweep(setup, concurrencies, configs=None, *, engine=None, workload=None, n_requests=3000, seed: int = 0,
+          warmup: int | None = None, executor: Executor | None = None, progress: bool | None = None
+          ) -> list[SweepPoint]:
+    """Run every (C, tau, omega) point; results in submission order (C outer, configs inner).
+
+    Parameters
+    ----------
+    setup : str or Cluster
+    concurrencies : iterable of int
+    configs : list of (tau, omega), optional
+        Default ``[(0, 1)]`` (Dynamo's defaults); :func:`tau_omega_grid` gives the 16.
+    engine, workload, seed, warmup
+        As :func:`run_point`.
+    n_requests : int or callable
+        Measured requests per point, or a function of C giving them.
+    executor : concurrent.futures.Executor, optional
+        Default: a local ProcessPoolExecutor with 2 workers (shut down at the end).
+    progress : bool, optional
+        Progress bar on stderr; by default when stderr is a terminal (:mod:`gametheory._progress`).
+
+    Returns
+    -------
+    list of SweepPoint
+
+    Raises
+    ------
+    InvalidInputError
+        No concurrency or no configuration.
+    """
     configs = list(configs or [(0.0, 1.0)])
-    jobs = [(profile_name, n_decode, int(c), float(t), float(o), n_requests, seed, kwargs)
-            for c in concurrencies for (t, o) in configs]
+    cs = [int(c) for c in concurrencies]
+    if not cs or not configs:
+        raise InvalidInputError("sweep needs at least one concurrency and one (tau, omega) configuration")
+    count = n_requests if callable(n_requests) else (lambda c: n_requests)
+    jobs = [(setup, c, float(t), float(o), int(count(c)), int(seed), engine, workload, warmup)
+            for c in cs for (t, o) in configs]
     own = executor is None
     ex = executor or ProcessPoolExecutor(max_workers=2)
     try:
@@ -75,11 +129,11 @@ def sweep(profile_name: str, n_decode: int, concurrencies, configs=None, *, n_re
 
 
 def tau_omega_grid() -> list[tuple[float, float]]:
-    """The 4 x 4 (tau, omega) grid (our choice of values; the paper does not list its 16 configs)."""
+    """The 4 x 4 (tau, omega) grid of the module docstring (16 configurations)."""
     return [(t, o) for t in TAUS for o in OMEGAS]
 
 
 def cv(values) -> float:
-    """Coefficient of variation std / mean (population std)."""
+    """Coefficient of variation std / mean (population std) of ``values``."""
     v = np.asarray(values, float)
     return float(v.std() / v.mean())

@@ -1,22 +1,17 @@
-"""Validation of our cluster model against NVIDIA Dynamo's real router: simulator vs replay, same workload.
+"""Validation of our cluster model: simulator against NVIDIA Dynamo's real router, and against the analytic model.
 
 :func:`sim_vs_replay` runs, for each closed-loop concurrency C, the Dynamo 1.6.1 replay
 (:func:`gametheory.serving.dynamo.replay_run`: real KV router, Rust mocker workers, virtual clock) and our
-discrete-event simulator (:class:`gametheory.serving.sim_actuator.ClusterSim`) on the same setup and measures
-both the same way:
+discrete-event simulator (:func:`gametheory.serving.simulator.simulate`) on the same
+:class:`~gametheory.serving.engine.Cluster` (profile, layout, KV link, engine configuration: the replay's
+engine arguments are derived from it) and the same :class:`~gametheory.serving.workload.Workload`, with the
+same request count, warm-up (the first 2 C requests) and metrics: TTFT P50/P99, mean ITL, mean end-to-end
+latency (ms), throughput (completions between the first measured arrival and the last arrival, requests/s) and
+PoA-hat in the paper's form (:func:`gametheory.serving.estimator.poa_hat_log` of both logs, built the same
+way). Both sides are repeated (``repeats`` seeds; Dynamo breaks routing ties at random) and averaged; the
+relative error of a metric is (simulator - replay) / replay. Needs ai-dynamo 1.6.1 (``make dynamo``).
 
-- same workload: 128-token inputs, 5 templates sharing their first 64 tokens, 128 output tokens,
-  ``max(400, 4 C)`` requests, all C clients sending at t = 0, no warm-up discarded (the replay reports whole
-  runs);
-- same engine limits: prefill steps of at most 8,192 tokens (the mocker's ``max_num_batched_tokens``) and,
-  by default, 256 decode batch slots per worker (the mocker's ``max_num_seqs``); no KV-transfer time (the
-  replay's disaggregated TTFT is prefill + one decode step, checked by ``replay_timing_check``);
-- same router setting (tau, omega) and same metrics: TTFT P50/P99 over all requests (ms), throughput =
-  requests / (last completion - first arrival) (requests/s), mean ITL (ms), and PoA-hat from
-  :func:`gametheory.serving.dynamo.request_log` (frozen decode latencies, windows of m, Hungarian OPT).
-
-Both sides are repeated (``repeats`` seeds; Dynamo breaks routing ties at random) and averaged; the relative
-error of a metric is (simulator - replay) / replay. Needs ai-dynamo 1.6.1 (``make dynamo``).
+:func:`sim_vs_model` compares the simulator with the approximate MVA of :mod:`gametheory.serving.queueing`.
 """
 
 from __future__ import annotations
@@ -26,11 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gametheory.errors import InvalidInputError
-from gametheory.paper_setup import SHARED_PREFIX_TOKENS
 
-__all__ = ["METRICS", "ValidationRow", "sim_run", "sim_vs_model", "sim_vs_replay"]
+__all__ = ["METRICS", "CrossCheck", "ValidationRow", "cross_check", "sim_run", "sim_vs_model", "sim_vs_replay"]
 
-METRICS = ("ttft_p50_ms", "ttft_p99_ms", "throughput_rps", "itl_mean_ms", "poa_hat")
+METRICS = ("ttft_p50_ms", "ttft_p99_ms", "throughput_rps", "itl_mean_ms", "mean_latency_ms", "poa_hat")
 
 
 @dataclass(frozen=True)
@@ -45,76 +39,188 @@ class ValidationRow:
     rel_err: dict
 
 
-def sim_run(setup: str, concurrency: int, tau: float = 0.0, omega: float = 1.0, *, n_requests: int | None = None,
-            seed: int = 0, max_num_seqs: int | None = 256, osl: int = 128) -> dict:
-    """Our simulator on the replay's workload and limits (module docstring); returns the :data:`METRICS`."""
-    from gametheory.serving.dynamo import SETUPS
-    from gametheory.serving.profiles import load_profile
-    from gametheory.serving.sim_actuator import ClusterSim, decode_poa_hat, replay_workload
+def _requests(c: int, n_requests: int | None) -> int:
+    return int(n_requests) if n_requests is not None else 2 * c + max(1000, 4 * c)
 
-    s = SETUPS[setup]
+
+def sim_run(cluster, concurrency: int, tau: float = 0.0, omega: float = 1.0, *, workload=None,
+            n_requests: int | None = None, seed: int = 0) -> dict:
+    """Our simulator measured as :func:`gametheory.serving.dynamo.replay_run` measures the replay.
+
+    Parameters
+    ----------
+    cluster : Cluster or str
+        A Cluster or a name of :data:`gametheory.serving.engine.PAPER_SETUPS`.
+    concurrency : int
+    tau, omega : float
+    workload : Workload, optional
+    n_requests : int, optional
+        Default ``2 C + max(1000, 4 C)`` (the replay's default).
+    seed : int
+
+    Returns
+    -------
+    dict
+        The :data:`METRICS`.
+
+    Raises
+    ------
+    InvalidInputError
+        C below 1, or as :func:`~gametheory.serving.simulator.simulate`.
+    """
+    from gametheory.serving.engine import Cluster, paper_cluster
+    from gametheory.serving.simulator import simulate
+
+    cluster = cluster if isinstance(cluster, Cluster) else paper_cluster(cluster)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, (int, np.integer)) or concurrency < 1:
+        raise InvalidInputError(f"concurrency must be an integer >= 1, got {concurrency!r}")
     c = int(concurrency)
-    if c < 1:
-        raise InvalidInputError(f"concurrency must be >= 1, got {concurrency}")
-    n = int(n_requests) if n_requests is not None else max(400, 4 * c)
-    p = load_profile(s.profile)
-    sim = ClusterSim(p, s.n_decode, c, n, workload=replay_workload(osl), tau=tau, omega=omega,
-                     max_prefill_tokens=8192, max_num_seqs=max_num_seqs, link_gb_per_s=0.0, seed=seed)
-    sim.run_until()
-    log = sim.log()
-    span_ms = float(log["end_ms"].max() - log["arrival_ms"].min())
-    return {"ttft_p50_ms": float(np.percentile(log["ttft_ms"], 50)),
-            "ttft_p99_ms": float(np.percentile(log["ttft_ms"], 99)),
-            "throughput_rps": log.size / span_ms * 1e3,
-            "itl_mean_ms": float(log["itl_ms"].mean()),
-            "poa_hat": decode_poa_hat(sim.decode_records(), p, s.n_decode, osl)}
+    r = simulate(cluster, workload, c, _requests(c, n_requests), warmup=2 * c, tau=tau, omega=omega, seed=seed)
+    body = r.log[r.warmup:]
+    return {"ttft_p50_ms": r.ttft_p50_ms, "ttft_p99_ms": r.ttft_p99_ms, "throughput_rps": r.throughput_rps,
+            "itl_mean_ms": float(body["itl_ms"].mean()), "mean_latency_ms": r.mean_latency_ms,
+            "poa_hat": float(r.poa_hat().value)}
 
 
-def sim_vs_replay(setup: str, concurrencies, tau: float = 0.0, omega: float = 1.0, *, repeats: int = 3,
-                  n_requests: int | None = None, max_num_seqs: int | None = 256) -> list[ValidationRow]:
-    """Replay vs simulator at each C (``repeats`` seeds each, means compared); see the module docstring."""
+def sim_vs_replay(setup, concurrencies, tau: float = 0.0, omega: float = 1.0, *, workload=None, repeats: int = 3,
+                  n_requests: int | None = None) -> list[ValidationRow]:
+    """Replay vs simulator at each C (``repeats`` seeds each, means compared); see the module docstring.
+
+    Parameters
+    ----------
+    setup : str or Cluster
+        A name of :data:`gametheory.serving.engine.PAPER_SETUPS` or a Cluster (both sides use it).
+    concurrencies : iterable of int
+    tau, omega : float
+    workload : Workload, optional
+    repeats : int
+    n_requests : int, optional
+
+    Returns
+    -------
+    list of ValidationRow
+
+    Raises
+    ------
+    InvalidInputError
+        ai-dynamo not installed, repeats below 1, an unknown setup.
+    """
     from gametheory.serving.dynamo import dynamo_available, replay_run
+    from gametheory.serving.engine import Cluster, paper_cluster
 
     if not dynamo_available():
         raise InvalidInputError("sim_vs_replay needs ai-dynamo 1.6.1 (run `make dynamo`)")
     if int(repeats) < 1:
         raise InvalidInputError(f"repeats must be >= 1, got {repeats}")
+    cluster = setup if isinstance(setup, Cluster) else paper_cluster(setup)
     rows = []
     for c in concurrencies:
-        reps = [replay_run(setup, int(c), tau, omega, n_requests=n_requests, seed=k) for k in range(int(repeats))]
-        sims = [sim_run(setup, int(c), tau, omega, n_requests=n_requests, seed=k, max_num_seqs=max_num_seqs)
+        reps = [replay_run(cluster, int(c), tau, omega, workload=workload, n_requests=n_requests, seed=k)
+                for k in range(int(repeats))]
+        sims = [sim_run(cluster, int(c), tau, omega, workload=workload, n_requests=n_requests, seed=k)
                 for k in range(int(repeats))]
         rep = {k: float(np.mean([getattr(r, k) for r in reps])) for k in METRICS}
         sim = {k: float(np.mean([r[k] for r in sims])) for k in METRICS}
         err = {k: (sim[k] - rep[k]) / rep[k] for k in METRICS}
-        rows.append(ValidationRow(setup, int(c), rep, sim, err))
+        rows.append(ValidationRow(cluster.name, int(c), rep, sim, err))
     return rows
 
 
-def sim_vs_model(profile, n_decode: int, concurrencies, *, n_requests: int = 4000, warmup: int = 1000,
-                 prefix_tokens: int = SHARED_PREFIX_TOKENS, seed: int = 0) -> list[dict]:
-    """Our simulator against our analytic closed-loop model (:func:`gametheory.serving.queueing.closed_loop`,
-    approximate MVA) on the paper's workload (5 templates, 128-token inputs sharing ``prefix_tokens``, warm
-    caches, so the model's prefill computes ``128 - prefix_tokens`` tokens): throughput, mean TTFT and mean
-    ITL per C with the relative errors (model - simulator) / simulator. The model treats the prefill worker as
-    a queue of single requests, the simulator batches whatever is queued: expect TTFT to part first."""
+def sim_vs_model(cluster, concurrencies, *, workload=None, n_requests: int = 4000, seed: int = 0) -> list[dict]:
+    """Our simulator against the approximate MVA of :func:`gametheory.serving.queueing.closed_loop`.
+
+    Parameters
+    ----------
+    cluster : Cluster
+    concurrencies : iterable of int
+    workload : Workload, optional
+    n_requests : int
+        Requests per point after a warm-up of 2 C (which is added).
+    seed : int
+
+    Returns
+    -------
+    list of dict
+        Per C: ``throughput_rps``, ``ttft_mean_ms``, ``itl_mean_ms`` as (simulator, model, (model - sim) / sim).
+    """
     from gametheory.serving.queueing import closed_loop
     from gametheory.serving.simulator import simulate
-    from gametheory.serving.workload import Workload
 
-    if warmup >= n_requests:
-        raise InvalidInputError(f"warmup ({warmup}) must be below n_requests ({n_requests})")
-    workload = Workload(n_templates=5, prefix_tokens=prefix_tokens)
     rows = []
     for c in concurrencies:
-        sim = simulate(profile, n_decode, int(c), n_requests, workload=workload, warmup=warmup, seed=seed)
-        model = closed_loop(profile, n_decode, int(c), uncached_tokens=128 - prefix_tokens)
-        steady = sim.log[warmup:]
+        c = int(c)
+        sim = simulate(cluster, workload, c, 2 * c + int(n_requests), warmup=2 * c, seed=seed)
+        model = closed_loop(cluster, c, workload)
+        steady = sim.log[sim.warmup:]
         pairs = {"throughput_rps": (sim.throughput_rps, float(model.throughput_rps[0])),
                  "ttft_mean_ms": (float(steady["ttft_ms"].mean()), float(model.ttft_ms[0])),
                  "itl_mean_ms": (float(steady["itl_ms"].mean()), float(model.itl_ms[0]))}
-        row = {"concurrency": int(c)}
+        row = {"concurrency": c}
         for name, (s, m) in pairs.items():
             row[name] = (s, m, (m - s) / s)
         rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """Simulator vs replay over a load grid: the rows, both knees and the largest relative errors.
+
+    Attributes
+    ----------
+    setup : str
+    rows : list of ValidationRow
+    knee_sim, knee_replay : float or None
+        Hinge knee of mean latency against C on each side (:func:`gametheory.regimes.find_knee`).
+    max_rel_err : dict
+        Largest |relative error| of each metric over the grid.
+    """
+
+    setup: str
+    rows: list
+    knee_sim: float | None
+    knee_replay: float | None
+    max_rel_err: dict
+
+    @property
+    def knee_rel_err(self) -> float | None:
+        """(simulator knee - replay knee) / replay knee."""
+        if self.knee_sim is None or self.knee_replay is None:
+            return None
+        return self.knee_sim / self.knee_replay - 1.0
+
+
+def cross_check(setup, concurrencies, *, workload=None, repeats: int = 1, n_requests: int | None = None
+                ) -> CrossCheck:
+    """:func:`sim_vs_replay` over a load grid, with the knee of each side and the largest errors.
+
+    Parameters
+    ----------
+    setup : str or Cluster
+    concurrencies : iterable of int
+        At least 4 distinct values spanning the knee.
+    workload, repeats, n_requests
+        As :func:`sim_vs_replay`.
+
+    Returns
+    -------
+    CrossCheck
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`sim_vs_replay`.
+    """
+    from gametheory.regimes import find_knee
+
+    rows = sim_vs_replay(setup, concurrencies, workload=workload, repeats=repeats, n_requests=n_requests)
+    x = np.array([r.concurrency for r in rows], float)
+    knees = []
+    for side in ("sim", "replay"):
+        y = np.array([getattr(r, side)["mean_latency_ms"] for r in rows])
+        try:
+            knees.append(float(find_knee(x, y, n_boot=0).load))
+        except InvalidInputError:
+            knees.append(None)
+    worst = {k: float(max(abs(r.rel_err[k]) for r in rows)) for k in METRICS}
+    return CrossCheck(rows[0].setup, rows, knees[0], knees[1], worst)
