@@ -15,16 +15,18 @@ workers in the replay (:mod:`gametheory.serving.dynamo`).
 
 Defaults (:data:`VLLM_DEFAULTS`) are vLLM's, the engine under the paper's Dynamo 0.9.0 deployment (its
 ``vllm-runtime:0.9.0`` container ships vLLM v0.14.1, per Dynamo's v0.9.0 release-artifacts page). vLLM's V1
-engine (``vllm/engine/arg_utils.py``, ``EngineArgs`` batch defaults, vLLM 0.10 to 0.14) sets, for a GPU with
-at least 70 GiB that is not an A100 (B200: 192 GB) and the OpenAI-server usage context that Dynamo's vLLM
-worker uses: ``max_num_batched_tokens = 8192`` and ``max_num_seqs = 1024`` (8192 / 256 on smaller GPUs;
-16384 / 1024 offline), chunked prefill always on, automatic prefix caching on; the KV block size on CUDA is
-16 tokens (also the Dynamo KV router's default ``kv_block_size``). vLLM has no separate limit on requests per
-prefill step: a prefill-only worker batches up to ``max_num_seqs`` requests within the token budget, so
-``max_prefill_seqs = None`` means exactly that. Dynamo 1.6.1's mocker defaults differ in two places
-(``max_num_seqs = 256``, ``block_size = 64``; ``max_num_batched_tokens = 8192``, prefix caching and chunked
-prefill on, read from ``dynamo.mocker.config.normalize_mocker_config()``): the replay is configured from the
-:class:`EngineConfig`, not from the mocker's defaults.
+engine (``vllm/engine/arg_utils.py``, the ``EngineArgs`` batch defaults; read in a stored copy of the 0.11
+series, where the rule sits in ``_set_default_args``, and in later copies' ``get_batch_defaults``: the v0.14.1
+tag itself could not be read here) sets, for a GPU with at least 70 GiB that is not an A100 (B200: 192 GB)
+and the OpenAI-server usage context that Dynamo's vLLM worker uses: ``max_num_batched_tokens = 8192`` and
+``max_num_seqs = 1024`` (8192 / 256 on smaller GPUs; 16384 / 1024 offline), chunked prefill always on,
+automatic prefix caching on; the KV block size on CUDA is 16 tokens (also the Dynamo KV router's default
+``kv_block_size``). vLLM has no separate limit on requests per prefill step: a prefill-only worker batches up
+to ``max_num_seqs`` requests within the token budget, so ``max_prefill_seqs = None`` means exactly that.
+Dynamo 1.6.1's mocker defaults differ in two places (``max_num_seqs = 256``, ``block_size = 64``;
+``max_num_batched_tokens = 8192``, prefix caching and chunked prefill on, read from
+``dynamo.mocker.config.normalize_mocker_config()``): the replay is configured from the :class:`EngineConfig`,
+not from the mocker's defaults.
 
 The paper's three setups (:data:`PAPER_SETUPS`, :func:`paper_cluster`) come from :mod:`gametheory.paper_setup`:
 Nemotron-4-340B TP8 1P/2D (KV over InfiniBand), Llama-3.1-70B TP4 1P/2D and 1P/5D (KV over NVLink), all on B200
