@@ -18,10 +18,11 @@ import timeit
 import numpy as np
 
 from gametheory.errors import CertificateError
+from gametheory.games.dynamics import planner_dynamics
 from gametheory.games.resource import InverseCost, MM1PoolCost, PDResourceGame, PerGPULoadCost
 from gametheory.games.resource.closed_forms import derive, evaluate
 from gametheory.games.resource.integer import integer_equilibrium, integer_optimum
-from gametheory.games.resource.planner import planner_dynamics
+from gametheory.games.resource.planner import ResourcePlannerModel
 from gametheory.latency import MM1
 
 
@@ -92,10 +93,11 @@ def main(quick: bool = False) -> None:
         return PDResourceGame(1024, MM1PoolCost(1.0, rate), MM1PoolCost(2.0, 1.5 * rate), step=8)
 
     t = time.perf_counter()
-    res = planner_dynamics(game_at, trace, delay=1, observe="metrics")
+    res = planner_dynamics(ResourcePlannerModel(game_at), trace, delay=1, observe="metrics")
     t_plan = time.perf_counter() - t
     print(f"planner: 1,000 intervals, {np.unique(trace).size} distinct loads, {1e3 * t_plan:.0f} ms; "
-          f"max lag {res.max_lag_workers} workers, {res.intervals_off_equilibrium} intervals off the integer VE")
+          f"max lag {res.max_lag_workers} workers, {int(np.count_nonzero(res.lag_workers))} intervals off the "
+          "integer VE")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 
 from gametheory.errors import CapacityExceededError, InvalidInputError
+from gametheory.games.dynamics import planner_dynamics as loop
 from gametheory.games.resource import InverseCost, MM1PoolCost, PDResourceGame
-from gametheory.games.resource.planner import planner_dynamics
+from gametheory.games.resource.planner import ResourcePlannerModel
+
+
+def planner_dynamics(game_at, rates, initial=None, delay=0, observe="load", interval_s=180.0, target="equilibrium"):
+    """Game 1's Planner: the one Planner loop on the Game-1 model (the old call shape, for these tests)."""
+    return loop(ResourcePlannerModel(game_at, target=target), rates, initial, delay=delay, observe=observe,
+                interval_s=interval_s)
 
 TOTAL, STEP = 128, 4  # 32 workers of 4 GPUs
 
@@ -51,7 +58,7 @@ def test_lag_on_a_ramp():
     lagging = res.lag_workers < 0
     at_target = [sum(prefill_bound(r).pool_costs(t * STEP))
                  for r, t in zip(RAMP[lagging], res.target_workers[lagging], strict=True)]
-    assert np.all(res.vi_costs[lagging] > np.array(at_target))
+    assert np.all(res.objective_costs[lagging] > np.array(at_target))
     assert res.times_s[-1] == 30.0 * (RAMP.size - 1)
     # a stale load (delay 2) only adds lag
     late = planner_dynamics(prefill_bound, RAMP, delay=2)
@@ -76,7 +83,7 @@ def test_stale_metrics_cycle_around_the_equilibrium(delay, period):
     n_star = brute_target(20.0)
     assert res.oscillating and len(res.oscillations) == 1
     osc = res.oscillations[0]
-    assert osc.period == period and osc.amplitude == delay and osc.equilibria == (n_star,)
+    assert osc.period == period and osc.amplitude == delay and osc.targets == (n_star,)
     assert set(osc.cycle) == set(range(n_star - delay, n_star + delay + 1))
     tail = res.prefill_workers[osc.start:]
     assert np.array_equal(tail[period:], tail[:-period])  # it really repeats
@@ -111,7 +118,7 @@ def test_optimum_target_follows_the_weighted_cost():
 
 
 def test_bad_input():
-    with pytest.raises(InvalidInputError, match="rates"):
+    with pytest.raises(InvalidInputError, match="loads"):
         planner_dynamics(prefill_bound, [5.0, -1.0])
     with pytest.raises(InvalidInputError, match="delay"):
         planner_dynamics(prefill_bound, [5.0], delay=-1)

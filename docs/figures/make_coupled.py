@@ -5,7 +5,7 @@ Planner on a load step and at constant loads by delay and gain).
 Usage: python docs/figures/make_coupled.py
        python docs/figures/make_coupled.py --cycle-search [N]   (N random small systems, default 5000, seed 2)
 
-``--cycle-search`` runs :func:`gametheory.games.coupled.coupled_equilibrium` (Planner gain 1) on N random
+``--cycle-search`` runs :meth:`gametheory.games.coupled.CoupledSystem.equilibrium` (Planner gain 1) on N random
 small systems and random start caches and counts the outcomes: it is the search for a routing/caching cycle
 that docs/coupled.md reports (none found).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gametheory.errors import CapacityExceededError
+from gametheory.errors import CapacityExceededError, ConvergenceError
 from gametheory.games import coupled as cg
 from gametheory.reproduce import coupled
 
@@ -28,7 +28,8 @@ def _decode_ms(batch, context):
 def cycle_search(n: int = 5000, seed: int = 2) -> Counter:
     """Outcomes of the coupled dynamics on ``n`` random systems: 3-6 workers, 2-6 templates, 1-3 cache slots,
     affine prefill a + b tokens (a in [0.1, 10] ms, b in [0.01, 0.2] ms/token), shared prefix 8-127 of 128
-    tokens, rates 2-80 req/s per template, a random start split and (80 %) a random start cache."""
+    tokens, rates 2-80 req/s per template, a random start split and (80 %) a random start cache (up to
+    cache_slots random classes per worker)."""
     rng = np.random.default_rng(seed)
     out: Counter = Counter()
     for _ in range(n):
@@ -39,15 +40,22 @@ def cycle_search(n: int = 5000, seed: int = 2) -> Counter:
                                   input_tokens=128, prefix_tokens=int(rng.integers(8, 128)), output_tokens=64,
                                   cache_slots=slots)
         start = int(rng.integers(1, workers))
-        cache = rng.random((k, start)) < rng.uniform(0.2, 0.8) if rng.random() < 0.8 else None
+        cache = None
+        if rng.random() < 0.8:  # a random start cache: each worker holds up to cache_slots random classes
+            cache = np.zeros((k, start), bool)
+            for w in range(start):
+                cache[rng.choice(k, size=int(rng.integers(0, min(slots, k) + 1)), replace=False), w] = True
         try:
-            eq = cg.coupled_equilibrium(system, start, cache=cache)
+            system.equilibrium(n_prefill=start, cache=cache)
         except CapacityExceededError:
             out["over capacity (CapacityExceededError)"] += 1
-            continue
-        out[eq.status] += 1
-        if eq.status == "cycle":
-            print("cycle:", system, start, eq.cycle)
+        except ConvergenceError as exc:
+            kind = "routing/caching cycle" if "routing/caching" in str(exc) else "Planner stops at a saturated split"
+            out[kind] += 1
+            if kind == "routing/caching cycle":
+                print("cycle:", system, start, exc)
+        else:
+            out["converged"] += 1
     return out
 
 

@@ -21,13 +21,20 @@ from gametheory.games.resource.integer import (
     integer_optimum,
     integer_price_of_anarchy,
 )
-from gametheory.games.resource.planner import PAPER_INTERVAL_S, planner_dynamics
+from gametheory.games.dynamics import planner_dynamics as loop
+from gametheory.games.resource.planner import PAPER_INTERVAL_S, ResourcePlannerModel
 from gametheory.serving.pool_costs import serving_game
 from gametheory.serving.profiles import load_profile
 
 HERE = Path(__file__).resolve().parent
 PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"
 ISL = OSL = 128
+
+
+def planner_dynamics(game_at, rates, initial=None, delay=0, observe="load", target="equilibrium", interval_s=180):
+    """Game 1's Planner on a load trace: the one Planner loop on :class:`ResourcePlannerModel`."""
+    return loop(ResourcePlannerModel(game_at, target=target), rates, initial, delay=delay, observe=observe,
+                interval_s=interval_s)
 
 
 def rounding_instance() -> None:
@@ -99,14 +106,14 @@ def planner(profile):
         sat = ~np.isfinite(res.social_costs)
         print(f"ramp 25 -> 500 req/s, {name}: prefill workers {res.prefill_workers.tolist()}; targets "
               f"{res.target_workers.tolist()}; max lag {res.max_lag_workers} workers, "
-              f"{res.intervals_off_equilibrium} intervals off target, {int(sat.sum())} intervals saturated "
-              f"(at {res.rates[sat].round(1).tolist()} req/s); cycles: "
-              f"{[(o.cycle, o.period, o.rate) for o in res.oscillations]}")
+              f"{int(np.count_nonzero(res.lag_workers))} intervals off target, {int(sat.sum())} intervals saturated "
+              f"(at {res.loads[sat].round(1).tolist()} req/s); cycles: "
+              f"{[(o.cycle, o.period, o.load) for o in res.oscillations]}")
     const = np.full(20, 300.0)
     for observe in ("load", "metrics"):
         res = planner_dynamics(game_at, const, initial=1, delay=1, observe=observe, interval_s=PAPER_INTERVAL_S)
-        settled = res.vi_costs[6:]
-        ve_cost = float(res.vi_costs[np.flatnonzero(res.prefill_workers == res.target_workers)[-1]])
+        settled = res.objective_costs[6:]
+        ve_cost = float(res.objective_costs[np.flatnonzero(res.prefill_workers == res.target_workers)[-1]])
         print(f"300 req/s from 1P/5D, delay 1, observe={observe}: {res.prefill_workers.tolist()}; cycles "
               f"{[(o.cycle, o.period) for o in res.oscillations]}; mean TTFT + ITL over intervals 6-19 "
               f"{settled.mean():.2f} ms vs {ve_cost:.2f} ms at the integer VE")

@@ -9,7 +9,9 @@ Results, all computed here:
 3. the Planner loop on a load step: convergence or oscillation for delay x gain;
 4. the Planner loop at constant loads below, near and past one prefill worker's capacity, for delay x
    gain: converged / oscillating (period, amplitude) / saturated, and its time-average cost against the
-   joint optimum (:func:`dynamics_by_regime`).
+   joint optimum.
+
+The computations are :mod:`gametheory.games.coupled.analysis`; this module runs them and renders.
 """
 
 from __future__ import annotations
@@ -18,177 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from gametheory.errors import ConvergenceError
 from gametheory.games import coupled as cg
-from gametheory.paper_setup import (
-    INPUT_TOKENS,
-    OUTPUT_TOKENS,
-    PROFILE_340B,
-    TEMPLATES,
-    WORKERS_340B,
-)
+from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, PROFILE_340B, TEMPLATES, WORKERS_340B
 from gametheory.paper_setup import PROFILE_70B as PROFILE
 from gametheory.paper_setup import SHARED_PREFIX_TOKENS as PREFIX_TOKENS
 from gametheory.paper_setup import WORKERS_70B as WORKERS
 from gametheory.reproduce import Section, Table
+from gametheory.serving.profiles import load_profile
 
 TITLE = "Coupled games: the section 4.4 loop and the PoA of the whole system"
-
-
-def system_at(total_rate: float, cache_slots: int, profile=None, workers: int = WORKERS) -> cg.CoupledSystem:
-    """The paper's workload shape at ``total_rate`` requests/s on ``workers`` workers of ``profile``
-    (a Profile; default the 70B TP4 one, on 6 B200 TP4 workers)."""
-    from gametheory.serving.profiles import load_profile
-
-    profile = profile or load_profile(PROFILE)
-    return cg.CoupledSystem.from_profile(
-        profile,
-        workers=workers,
-        rates=[total_rate / TEMPLATES] * TEMPLATES,
-        input_tokens=INPUT_TOKENS,
-        prefix_tokens=PREFIX_TOKENS,
-        output_tokens=OUTPUT_TOKENS,
-        cache_slots=cache_slots,
-    )
-
-
-def capacity_1p(profile=None) -> float:
-    """Total rate (requests/s) at which one prefill worker saturates with every template cached."""
-    s = system_at(1.0, TEMPLATES, profile)
-    return 1.0 / s.service_s[1]
-
-
-def system_capacity(cache_slots: int, profile=None, workers: int = WORKERS) -> tuple[float, str]:
-    """Largest total rate (requests/s) some P/D split carries, and that split: the max over splits of
-    min(prefill bound :func:`~gametheory.games.coupled.prefill_capacity_rps`, decode capacity
-    :func:`~gametheory.games.coupled.decode_capacity_rps`)."""
-    system = system_at(1.0, cache_slots, profile, workers)
-    carry = {n: min(cg.prefill_capacity_rps(system, n), cg.decode_capacity_rps(system, workers - n))
-             for n in range(1, workers)}
-    best = max(carry, key=carry.get)
-    return carry[best], f"{best}P/{workers - best}D"
-
-
-def poa_across_load(fractions, cache_slots: int, profile=None, workers: int = WORKERS) -> list[dict]:
-    """System and per-game PoA, and the decomposition of the fixed 1P layout (1P/5D on 6 workers), at loads
-    given as fractions of 1P capacity (every template cached). Rows keep the key ``poa_1p5d`` for the fixed
-    1P layout whatever the worker count (``poa_fixed_1p`` is the same number)."""
-    cap = capacity_1p(profile)
-    starts = sorted({1, min(3, workers - 1)})
-    rows = []
-    for f in fractions:
-        system = system_at(f * cap, cache_slots, profile, workers)
-        poa = cg.price_of_anarchy(system, starts=starts)
-        dec = cg.decompose_fixed_split(system, 1)
-        rows.append(
-            {
-                "load_fraction": float(f),
-                "rate_req_s": float(f * cap),
-                "opt_split": f"{poa.optimum.n_prefill}P/{workers - poa.optimum.n_prefill}D",
-                "eq_splits": sorted({f"{e.n_prefill}P" for e in poa.equilibria if e.converged}),
-                "poa_system": poa.system,
-                "poa_game1": poa.game1,
-                "poa_game2": poa.game2,
-                "poa_game3": poa.game3,
-                "poa_1p5d": dec.total,
-                "poa_fixed_1p": dec.total,
-                "factor_split": dec.split,
-                "factor_routing_caching": dec.routing_caching,
-            }
-        )
-    return rows
-
-
-def poa_across_load_340b(fractions, cache_slots: int, profile=None) -> list[dict]:
-    """:func:`poa_across_load` on Nemotron-4-340B TP8 FP8 (3 workers, fixed layout 1P/2D), at loads given as
-    fractions of the largest rate any split carries (:func:`system_capacity`): that setup is decode-bound
-    below one prefill worker's capacity. ``load_fraction`` stays the fraction of 1P capacity."""
-    from gametheory.serving.profiles import load_profile
-
-    profile = profile or load_profile(PROFILE_340B)
-    cap_sys, _ = system_capacity(cache_slots, profile, WORKERS_340B)
-    cap_1p = capacity_1p(profile)
-    rows = poa_across_load([f * cap_sys / cap_1p for f in fractions], cache_slots, profile, WORKERS_340B)
-    for f, row in zip(fractions, rows, strict=True):
-        row["system_fraction"] = float(f)
-    return rows
-
-
-def planner_grid(profile=None, delays=(0, 1, 3), gains=(1, 2)) -> list[dict]:
-    """Planner dynamics on a load step (30 % -> 90 % of 1P capacity -> 40 %) for delay x gain."""
-    cap = capacity_1p(profile)
-    system = system_at(cap, 2, profile)
-    trace = np.r_[np.full(6, 0.3), np.full(14, 0.9), np.full(14, 0.4)]
-    out = []
-    for delay in delays:
-        for gain in gains:
-            tr = cg.planner_dynamics(system, trace, n_prefill=1, delay=delay, gain=gain)
-            out.append(
-                {
-                    "delay": delay,
-                    "gain": gain,
-                    "oscillating": bool(tr.oscillating),
-                    "splits": "".join(str(n) for n in tr.n_prefill),
-                    "targets": "".join(str(n) for n in tr.target),
-                }
-            )
-    return out
-
-
-def dynamics_by_regime(
-    fractions=(0.3, 0.7, 0.9, 0.99, 1.1),
-    delays=(0, 1, 3),
-    gains=(1, 2),
-    cache_slots: int = TEMPLATES,
-    profile=None,
-    workers: int = WORKERS,
-    n_prefill: int = 1,
-) -> list[dict]:
-    """The Planner loop at constant loads (fractions of one prefill worker's capacity, every template cached)
-    for delay x gain, classified by :func:`gametheory.games.coupled.planner_orbit` (run until its state
-    repeats, from ``n_prefill`` prefill workers with cold caches).
-
-    Per row: ``status`` (converged / oscillating / saturated), ``period`` and ``amplitude`` (max - min split)
-    of the cycle, ``cycle`` (the splits of one period), ``saturated_share`` (share of the cycle's intervals
-    at a split that cannot carry the load), ``cost_vs_opt`` (time-average social cost over the cycle /
-    joint optimum; ``inf`` when the cycle visits a saturated split, the queues then grow without bound),
-    ``saturated_splits`` (the splits no cache placement or routing can carry at that load) and
-    ``opt_split``.
-    """
-    cap = capacity_1p(profile)
-    rows = []
-    for f in fractions:
-        system = system_at(f * cap, cache_slots, profile, workers)
-        optima = cg.split_optima(system)
-        saturated = [n for n, o in optima.items() if not (np.isfinite(o.ttft_ms) and np.isfinite(o.itl_ms))]
-        try:
-            opt = cg.joint_optimum(system, optima)
-            opt_cost, opt_split = opt.cost_ms, f"{opt.n_prefill}P"
-        except ConvergenceError:  # no split carries the load
-            opt_cost, opt_split = float("nan"), "none"
-        for delay in delays:
-            for gain in gains:
-                orbit = cg.planner_orbit(system, n_prefill, delay=delay, gain=gain)
-                rows.append(
-                    {
-                        "load_fraction": float(f),
-                        "rate_req_s": float(f * cap),
-                        "delay": delay,
-                        "gain": gain,
-                        "status": orbit.status,
-                        "period": orbit.period,
-                        "amplitude": orbit.amplitude,
-                        "cycle": "".join(str(n) for n in orbit.cycle_splits),
-                        "transient": orbit.transient,
-                        "path": "".join(str(n) for n in orbit.splits),  # transient, then one cycle
-                        "path_saturated": "".join("1" if not np.isfinite(c) else "0" for c in orbit.cost_ms),
-                        "saturated_share": orbit.saturated_share,
-                        "cost_vs_opt": orbit.mean_cost_ms / opt_cost,
-                        "saturated_splits": ",".join(f"{n}P" for n in saturated) or "none",
-                        "opt_split": opt_split,
-                    }
-                )
-    return rows
 
 
 def _regime_table(rows: list[dict], title: str) -> Table:
@@ -306,25 +146,26 @@ def _figure(rows_by_slots: dict, out_dir: Path) -> Path:
 def run(out_dir: Path, full: bool = False) -> Section:
     out_dir = Path(out_dir)
     fractions = np.round(np.r_[np.linspace(0.1, 0.9, 9), 0.95, 0.99], 3) if full else [0.2, 0.5, 0.8, 0.95, 0.99]
-    rows_by_slots = {slots: poa_across_load(fractions, slots) for slots in (TEMPLATES, 2)}
+    profile, profile_340b = load_profile(PROFILE), load_profile(PROFILE_340B)
+    rows_by_slots = {slots: cg.poa_across_load(profile, fractions, slots) for slots in (TEMPLATES, 2)}
     tables = [
         _poa_table(rows, f"PoA across load, cache of {slots}/{TEMPLATES} templates per prefill worker "
                    f"(70B TP4 FP8 B200, {WORKERS} workers)", "1P/5D")
         for slots, rows in rows_by_slots.items()
     ]
     sys_fractions = [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99] if full else [0.25, 0.5, 0.75, 0.99]
-    rows_340b = {slots: poa_across_load_340b(sys_fractions, slots) for slots in (TEMPLATES, 2)}
+    rows_340b = {slots: cg.poa_across_system_load(profile_340b, sys_fractions, slots, WORKERS_340B)
+                 for slots in (TEMPLATES, 2)}
     for slots, rows in rows_340b.items():
-        from gametheory.serving.profiles import load_profile
-
-        cap, at = system_capacity(slots, load_profile(PROFILE_340B), WORKERS_340B)
+        cap, n_best = cg.paper_system(profile_340b, 1.0, slots, WORKERS_340B).capacity()
+        at = f"{n_best}P/{WORKERS_340B - n_best}D"
         tables.append(
             _poa_table(rows, f"PoA across load, cache of {slots}/{TEMPLATES} templates per prefill worker "
                        f"(340B TP8 FP8 B200, {WORKERS_340B} workers; 'sys load' = fraction of the {cap:.4g} req/s "
                        f"the best split ({at}) carries, 'load' = fraction of 1P capacity)", "1P/2D",
                        with_system_fraction=True)
         )
-    planner = planner_grid()
+    planner = cg.planner_on_load_step(profile)
     tables.append(
         Table(
             "Planner on a load step 30% -> 90% -> 40% of 1P capacity (split per interval)",
@@ -332,17 +173,14 @@ def run(out_dir: Path, full: bool = False) -> Section:
             [[p["delay"], p["gain"], str(p["oscillating"]), p["splits"]] for p in planner],
         )
     )
-    regimes = {TEMPLATES: dynamics_by_regime()}
+    regimes = {TEMPLATES: cg.dynamics_by_regime(profile)}
     regimes_340b: dict[int, list[dict]] = {}
     if full:
         grid = dict(fractions=(0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 1.05, 1.1, 1.3), delays=(0, 1, 2, 3, 5),
                     gains=(1, 2, 3))
-        regimes = {slots: dynamics_by_regime(cache_slots=slots, **grid) for slots in (TEMPLATES, 2)}
-        from gametheory.serving.profiles import load_profile
-
-        profile_340b = load_profile(PROFILE_340B)
+        regimes = {slots: cg.dynamics_by_regime(profile, cache_slots=slots, **grid) for slots in (TEMPLATES, 2)}
         regimes_340b = {
-            slots: dynamics_by_regime(fractions, cache_slots=slots, profile=profile_340b, workers=WORKERS_340B)
+            slots: cg.dynamics_by_regime(profile_340b, fractions, cache_slots=slots, workers=WORKERS_340B)
             for slots, fractions in ((TEMPLATES, (0.3, 0.7, 0.79, 0.9)), (2, (0.1, 0.3, 0.45, 0.49, 0.55)))
         }
     default = [r for r in regimes[TEMPLATES] if r["load_fraction"] in (0.3, 0.7, 0.9, 0.99, 1.1)
@@ -361,17 +199,15 @@ def run(out_dir: Path, full: bool = False) -> Section:
             tables.append(_regime_pivot(rows, f"Planner at constant load by delay d and gain g, from 1P/2D, cache of "
                                               f"{slots}/{TEMPLATES} templates (340B TP8, {WORKERS_340B} workers)"))
     deep = rows_by_slots[TEMPLATES][-1]
-    from gametheory.serving.profiles import load_profile
-
-    profile_340b = load_profile(PROFILE_340B)
-    probe = system_at(1.0, TEMPLATES, profile_340b, WORKERS_340B)
+    probe = cg.paper_system(profile_340b, 1.0, TEMPLATES, WORKERS_340B)
     notes = [
-        f"capacities (requests/s): 70B TP4 one prefill worker, every template cached {capacity_1p():.4g}; 340B TP8 "
-        f"one prefill worker {capacity_1p(profile_340b):.4g}, decode pool of 1 / 2 workers "
-        f"{cg.decode_capacity_rps(probe, 1):.4g} / {cg.decode_capacity_rps(probe, 2):.4g}",
+        f"capacities (requests/s): 70B TP4 one prefill worker, every template cached "
+        f"{cg.capacity_one_prefill(profile):.4g}; 340B TP8 one prefill worker "
+        f"{cg.capacity_one_prefill(profile_340b):.4g}, decode pool of 1 / 2 workers "
+        f"{probe.decode_capacity_rps(1):.4g} / {probe.decode_capacity_rps(2):.4g}",
         f"assumptions: {TEMPLATES} templates, {INPUT_TOKENS}-token inputs with a {PREFIX_TOKENS}-token shared prefix, "
-        f"{OUTPUT_TOKENS} output tokens, prefill amortized over batches of 4 (docs/coupled.md); the same for the "
-        f"340B TP8 setup",
+        f"{OUTPUT_TOKENS} output tokens, prefill amortized over batches of {cg.PREFILL_BATCH} (docs/coupled.md); the "
+        f"same for the 340B TP8 setup",
         f"at {deep['load_fraction']:.0%} of 1P capacity the fixed 1P/5D layout costs {deep['poa_1p5d']:.3g}x the "
         f"joint optimum; the split factor is {deep['factor_split']:.3g}x and routing+caching "
         f"{deep['factor_routing_caching']:.3g}x",

@@ -5,8 +5,9 @@ heterogeneous pool of B200 workers (Llama-3.1-70B TP4: FP8 TRT-LLM, BF16 TRT-LLM
 routing latency l_w(x) (ms per request at x requests/s) is derived from its measured decode step t(b) (ms at
 batch b, context 2048 tokens) for requests of ``OUTPUT_TOKENS`` output tokens: at concurrency b the worker
 sustains x(b) = 1000 b / (OUTPUT_TOKENS t(b)) requests/s with latency OUTPUT_TOKENS t(b) ms (Little's law);
-a Pole curve a + b x + c / (kappa - x) is fitted in code to these points (least squares on relative error,
-kappa above the largest measured throughput). The cache benefit H (ms) is the measured prefill time of a
+a Pole curve a + b x + c / (kappa - x) is fitted to these points by the library's one fitter
+(:meth:`~gametheory.serving.profiles.Profile.request_latency_fit`: ``gametheory.fitting.fit`` on relative
+error). The cache benefit H (ms) is the measured prefill time of a
 ``EXAMPLE_PREFIX_TOKENS`` shared prefix (prefill slope of the profile times the prefix length). This section is
 a worked example on long prompts (2048-token context, 1024-token prefix, 256 output tokens), not the paper's
 128-token workload of :mod:`gametheory.paper_setup`.
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from gametheory.reproduce import Section, Table
+from gametheory.serving.profiles import load_profile
 
 TITLE = "Game 3: routing PoA and bounds across load (measured B200 profiles)"
 
@@ -28,42 +30,21 @@ DECODE_CONTEXT = 2048
 EXAMPLE_PREFIX_TOKENS = 1024
 
 
-def fit_pole(x: np.ndarray, y: np.ndarray):
-    """Fit l(x) = a + b x + c / (kappa - x) (a, b, c >= 0, kappa > max x) to points by least squares on
-    relative error (scipy.optimize.least_squares); returns (Pole, max relative error)."""
-    from scipy.optimize import least_squares
-
-    from gametheory.latency import Pole
-
-    xm = float(x.max())
-
-    def resid(p):
-        a, b, c, lk = p
-        kappa = xm * (1.0 + np.exp(lk))
-        return (a + b * x + c / (kappa - x)) / y - 1.0
-
-    p0 = [float(y.min()), 0.0, float(y.min()) * xm * 0.1, np.log(0.2)]
-    res = least_squares(resid, p0, bounds=([0, 0, 0, -12], [np.inf, np.inf, np.inf, 5]))
-    a, b, c, lk = res.x
-    curve = Pole(a, b, c, xm * (1.0 + np.exp(lk)))
-    return curve, float(np.max(np.abs(resid(res.x))))
-
-
 def worker_curves() -> tuple[list, list[str], list[float], float]:
-    """(curves, names, cache benefits H in ms, highest measured throughput summed over the workers, req/s)."""
-    from gametheory.serving.profiles import load_profile
-
+    """(curves, names, cache benefits H in ms, highest measured throughput summed over the workers, req/s):
+    each worker's request latency fitted by :meth:`~gametheory.serving.profiles.Profile.request_latency_fit`."""
     curves, names, H, measured = [], [], [], 0.0
     for name in PROFILES:
         p = load_profile(name)
+        res = p.request_latency_fit(OUTPUT_TOKENS, DECODE_CONTEXT)
+        x = res.curve  # the Pole curve
         b, t = p.decode_points(DECODE_CONTEXT)
-        x = 1000.0 * b / (OUTPUT_TOKENS * t)
-        y = OUTPUT_TOKENS * t
-        curve, err = fit_pole(x, y)
-        curves.append(curve)
+        rate, latency = 1000.0 * b / (OUTPUT_TOKENS * t), OUTPUT_TOKENS * t
+        err = float(np.max(np.abs(x(rate) / latency - 1.0)))
+        curves.append(x)
         names.append(f"{name} (fit max rel err {err:.1%})")
         H.append(float(p.prefill_fit.curve.derivative(4096.0)) * EXAMPLE_PREFIX_TOKENS)
-        measured += float(x.max())
+        measured += float(rate.max())
     return curves, names, H, measured
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from gametheory._validate import nonnegative_scalar, positive_scalar
 from gametheory.errors import CapacityExceededError, InvalidInputError
-from gametheory.games.resource.decode_pool import little_decode_itl_ms
+from gametheory.games.resource.decode_pool import decode_capacity_rps, little_decode_itl_ms
 
 __all__ = [
     "DecodeITL",
@@ -291,12 +291,17 @@ class DecodeITL:
         db_dr = self.output_tokens * itl / (1000.0 - r * self.output_tokens * slope)
         return slope * db_dr * (-r / float(g))
 
+    def capacity_rps(self, g: float) -> float:
+        """Largest rate (requests/s) the pool carries with ``g`` GPUs
+        (:func:`~gametheory.games.resource.decode_pool.decode_capacity_rps` per worker)."""
+        return self.workers(g) * decode_capacity_rps(self.step_ms, self.output_tokens, self.max_batch)
+
     def __call__(self, g) -> float:
         n = self.workers(g)
         itl = little_decode_itl_ms(self.step_ms, self.rate_rps / n, self.output_tokens, self.max_batch)
         if not math.isfinite(itl):
-            peak = 1000.0 * n * self.max_batch / (self.output_tokens * float(self.step_ms(self.max_batch)))
-            raise CapacityExceededError(self.rate_rps, peak, f"decode pool of {n:.6g} workers (requests/s)")
+            raise CapacityExceededError(self.rate_rps, self.capacity_rps(g),
+                                        f"decode pool of {n:.6g} workers (requests/s)")
         return itl
 
 
@@ -354,9 +359,13 @@ def convexity_violations(cost: Callable[[float], float], lo: float, hi: float, p
 
 # --------------------------------------------------------------------------------------------- regimes
 def saturation_rate(cost, gpus: float, rel_tol: float = 1e-6) -> float:
-    """The arrival rate (requests/s) at which a pool cost of this module saturates with ``gpus`` GPUs:
-    bisection on finiteness of ``replace(cost, rate_rps=r)(gpus)`` after doubling past it."""
+    """The arrival rate (requests/s) at which a pool cost of this module saturates with ``gpus`` GPUs: the
+    decode pool's capacity (:meth:`DecodeITL.capacity_rps`, computed once for the package), else bisection on
+    finiteness of ``replace(cost, rate_rps=r)(gpus)`` after doubling past it."""
     from dataclasses import replace
+
+    if isinstance(cost, DecodeITL):
+        return cost.capacity_rps(gpus)
 
     def finite(rate):
         try:

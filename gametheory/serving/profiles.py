@@ -465,6 +465,43 @@ class Profile:
 
         return step_ms
 
+    def request_latency_fit(self, output_tokens: int, context: float, family: str = "pole"):
+        """A worker's request latency against its request rate, from the measured decode steps.
+
+        At decode batch b (measured at ``context``) a worker sustains ``x(b) = 1000 b / (output_tokens t(b))``
+        requests/s with latency ``output_tokens t(b)`` ms (Little's law); a curve of ``family`` is fitted to
+        these points by :func:`gametheory.fitting.fit` on relative error (weights 1 / y^2).
+
+        Parameters
+        ----------
+        output_tokens : int
+            Tokens each request decodes.
+        context : float
+            A measured decode context (tokens).
+        family : str
+            The curve family (default ``"pole"``: a + b x + c / (kappa - x)).
+
+        Returns
+        -------
+        FitResult
+            The fit (``.curve`` the latency curve, ms at requests/s).
+
+        Raises
+        ------
+        InvalidInputError
+            A context outside the measured grid or a bad family.
+
+        References
+        ----------
+        .. [1] J. D. C. Little, "A proof for the queuing formula L = lambda W", Operations Research 9, 1961.
+        """
+        from gametheory.fitting import fit
+
+        b, t = self.decode_points(context)
+        x = 1000.0 * b / (output_tokens * t)
+        y = output_tokens * t
+        return fit(x, y, family, weights=1.0 / y**2)
+
     def decode_step_ms(self, batch, context):
         """Decode step latency (ms) for ``batch`` sequences at KV length ``context`` (vectorized).
 

@@ -1,44 +1,40 @@
 """The coupled system of paper section 4.4: the P/D split, prefix caching and routing played together.
 
-:mod:`~gametheory.games.coupled.system` holds the system, its equilibrium, optimum, PoA and Planner loops.
+:mod:`~gametheory.games.coupled.system` holds :class:`CoupledSystem`, composed from the three games (the
+routing game's multiclass variant, the caching game's best response, the one Planner step);
+:mod:`~gametheory.games.coupled.analysis` its experiments on a measured profile.
 """
 
+from gametheory.games.coupled.analysis import (
+    PREFILL_BATCH,
+    capacity_one_prefill,
+    dynamics_by_regime,
+    paper_system,
+    planner_on_load_step,
+    poa_across_load,
+    poa_across_system_load,
+)
 from gametheory.games.coupled.system import (
-    CoupledEquilibrium,
-    CoupledOptimum,
+    PLANNER_RTOL,
+    CoupledPlannerModel,
     CoupledSystem,
-    RoutingState,
+    PoABreakdown,
     SplitDecomposition,
-    cache_best_response,
-    coupled_equilibrium,
-    decode_capacity_rps,
-    decode_itl_ms,
-    decompose_fixed_split,
-    joint_optimum,
-    planner_dynamics,
-    planner_orbit,
-    prefill_capacity_rps,
-    price_of_anarchy,
-    route,
-    split_optima,
+    resize,
 )
 
 __all__ = [
-    "CoupledEquilibrium",
-    "CoupledOptimum",
+    "PLANNER_RTOL",
+    "PREFILL_BATCH",
+    "CoupledPlannerModel",
     "CoupledSystem",
-    "RoutingState",
+    "PoABreakdown",
     "SplitDecomposition",
-    "cache_best_response",
-    "coupled_equilibrium",
-    "decode_capacity_rps",
-    "decode_itl_ms",
-    "decompose_fixed_split",
-    "joint_optimum",
-    "planner_dynamics",
-    "planner_orbit",
-    "prefill_capacity_rps",
-    "price_of_anarchy",
-    "route",
-    "split_optima",
+    "capacity_one_prefill",
+    "dynamics_by_regime",
+    "paper_system",
+    "planner_on_load_step",
+    "poa_across_load",
+    "poa_across_system_load",
+    "resize",
 ]

@@ -10,30 +10,39 @@ Model (our canonical form; docs/coupled.md derives every claim below):
   class k on w needs ``s[k, w] = prefill_ms(input_tokens - prefix_tokens * cached[k, w]) / 1000`` seconds
   of prefill work.
 - A prefill worker is an M/G/1 processor-sharing queue (batched prefill shares the GPU): utilisation
-  ``rho_w = sum_k x[k, w] s[k, w]`` and the mean TTFT of a class-k request on w is
-  ``s[k, w] / (1 - rho_w)`` (insensitive to the service distribution; Kleinrock 1976, section 4.4).
-- Requests choose prefill workers selfishly (Game 3): a Wardrop equilibrium of costs
-  ``s[k, w] / (1 - rho_w)``. The Jacobian of this cost map is symmetric (block ``s s^T / (1 - rho)^2``),
-  so for a FIXED cache the equilibrium minimizes the convex potential ``sum_w -log(1 - rho_w)`` and the
-  routing optimum minimizes ``sum_w rho_w / (1 - rho_w)``: both convex programs in ``x``.
-- Each prefill worker caches selfishly (Game 2): its best response keeps the ``cache_slots`` classes
-  that save it the most busy time, ``x[k, w] * (s_uncached - s_cached)``. The cache depends on which
-  classes a worker receives and the routing cost depends on the cache: this is the positive
-  externality of Proposition 3, and it makes the coupled equilibrium path-dependent (several exist).
-- Decode workers share the decode traffic evenly (Dynamo's decode-side router ignores overlap). The
-  batch b each carries solves Little's law ``b = (Lambda / n_decode) * output_tokens * ITL(b) / 1000``
-  with ``ITL(b) = decode_step_ms(b, input_tokens + output_tokens / 2)``; no solution with
-  ``b <= max_decode_batch`` means the decode pool is saturated (infinite cost).
-- Social cost per request (ms): mean TTFT + ``output_tokens`` * ITL. Game 1's players weigh their own
-  metric only (TTFT for P, ITL for D, equal shadow price): the Planner's equilibrium minimizes
-  TTFT + ITL, the optimum TTFT + output_tokens * ITL.
+  ``rho_w = sum_k x[k, w] s[k, w]`` and the mean TTFT of a class-k request on w is ``s[k, w] / (1 - rho_w)``
+  (insensitive to the service distribution; Kleinrock 1976, section 4.4).
+- Game 3 is the routing game's multiclass variant (:class:`~gametheory.games.routing.RoutingGame` with
+  ``work = s`` and the curve ``1 / (1 - rho)`` per worker, :mod:`gametheory.games.routing.multiclass`): its
+  cost map has a symmetric Jacobian, so for a FIXED cache the equilibrium minimizes the convex potential
+  ``sum_w -log(1 - rho_w)`` and the routing optimum ``sum_w rho_w / (1 - rho_w)``.
+- Game 2 is the caching game (:class:`~gametheory.games.caching.CachingGame`) of one prefill worker: its
+  blocks are the classes, its demand the flows it receives, a block's recompute cost the prefill time its
+  prefix saves, ``cache_slots`` slots; its exact best response
+  (:func:`~gametheory.games.caching.solvers.best_response`) keeps the classes that save it the most busy
+  time. Holding a block has a vanishing cost (1e-15 of a request's saving), so a class a worker does not
+  receive is not held. As in best-response dynamics, a worker changes its cache only on a strict
+  improvement. The cache depends on which classes a worker receives and the routing cost on the cache:
+  the positive externality of Proposition 3, and the reason the coupled equilibrium is path-dependent.
+- Decode workers share the decode traffic evenly (Dynamo's decode-side router ignores overlap). Their ITL
+  is the Little's-law fixed point of :func:`~gametheory.games.resource.decode_pool.little_decode_itl_ms`
+  at the context ``input_tokens + output_tokens / 2``; no fixed point within ``max_decode_batch`` means the
+  decode pool is saturated (infinite cost).
+- Social cost per request (ms): mean TTFT + ``output_tokens`` * ITL. Game 1 is played by Dynamo's Planner
+  (:func:`~gametheory.games.dynamics.planner_step`): it weighs each pool's own metric only (TTFT for P, ITL
+  for D, equal shadow prices), so its equilibrium minimizes TTFT + ITL, the optimum TTFT + output_tokens * ITL.
 
-Solutions: :func:`coupled_equilibrium` (best-response dynamics of the three games with a certificate, a
-detected cycle, or a "saturated" status; CapacityExceededError when no split carries the load),
-:func:`joint_optimum` (exact: enumeration of splits and cache placements up to worker symmetry, convex
-routing for each), :func:`price_of_anarchy` (whole system and each game alone), :func:`planner_dynamics` (the
-Planner loop on a load trace) and :func:`planner_orbit` (the loop at a constant load, run until it repeats:
-converged / oscillating / saturated).
+:class:`CoupledSystem` answers the games' protocol: :meth:`~CoupledSystem.equilibrium` (best-response
+dynamics of the three games), :meth:`~CoupledSystem.optimum` (exact: every split and cache placement up to
+worker symmetry, the convex routing optimum for each), :meth:`~CoupledSystem.price_of_anarchy`; plus the
+PoA of each game alone (:meth:`~CoupledSystem.poa_by_game`) and the Planner as a
+:class:`~gametheory.games.dynamics.PlannerModel` (:meth:`~CoupledSystem.planner_model`).
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, section 4.4.
+.. [2] L. Kleinrock, *Queueing Systems*, vol. 2, Wiley 1976, section 4.4 (processor sharing).
+.. [3] J. D. C. Little, "A proof for the queuing formula L = lambda W", Operations Research 9, 1961.
 """
 
 from __future__ import annotations
@@ -42,49 +51,65 @@ import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import cached_property
 
-import cvxpy as cp
+import networkx as nx
 import numpy as np
-from scipy.optimize import brentq, linprog
 
 from gametheory._validate import nonnegative_array, positive_scalar
 from gametheory.certificates import Certificate
+from gametheory.display import Readable
 from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
-from gametheory.games.resource.decode_pool import little_decode_itl_ms
+from gametheory.games.caching.game import CachingGame, make_game
+from gametheory.games.caching.solvers import best_response
+from gametheory.games.dynamics import orbit, planner_step
+from gametheory.games.resource.decode_pool import decode_capacity_rps, little_decode_itl_ms
+from gametheory.games.routing.game import MULTICLASS_TOL, RoutingGame
+from gametheory.latency import MM1
 from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, SHARED_PREFIX_TOKENS
+from gametheory.results import Result
 
-__all__ = [
-    "CoupledEquilibrium",
-    "CoupledOptimum",
-    "CoupledSystem",
-    "RoutingState",
-    "SplitDecomposition",
-    "cache_best_response",
-    "decompose_fixed_split",
-    "coupled_equilibrium",
-    "decode_capacity_rps",
-    "decode_itl_ms",
-    "joint_optimum",
-    "planner_dynamics",
-    "planner_orbit",
-    "prefill_capacity_rps",
-    "price_of_anarchy",
-    "route",
-    "split_optima",
-]
+__all__ = ["PLANNER_RTOL", "CoupledPlannerModel", "CoupledSystem", "PoABreakdown", "SplitDecomposition", "resize"]
 
-#: routing solutions must meet this relative Wardrop gap / KKT residual
-ROUTING_TOL = 1e-6
+#: relative improvement of TTFT + ITL below which the Planner stays (the routing is certified to 1e-6, its
+#: mean TTFT to far better; 1e-9 separates real moves from rounding)
+PLANNER_RTOL = 1e-9
+#: cost of holding one block relative to one request's saving: vanishing, it only breaks the tie of holding a
+#: prefix nobody sends (see the module docstring)
+HOLD_COST = 1e-15
 
 
 @dataclass(frozen=True)
 class CoupledSystem:
     """One serving configuration on which the three games are played together.
 
-    ``prefill_ms(tokens)``: prefill time of one request of that many uncached tokens (ms, batch 1);
-    ``decode_step_ms(batch, context)``: decode step latency (ms). Rates in requests/s.
+    Parameters
+    ----------
+    workers : int
+        Identical workers (>= 2: one prefill, one decode).
+    rates : sequence of float
+        Arrival rate of each request class (requests/s).
+    prefill_ms : callable
+        Tokens -> prefill time (ms) of one request with that many uncached tokens.
+    decode_step_ms : callable
+        (batch, context) -> decode step latency (ms).
+    input_tokens, prefix_tokens, output_tokens : int
+        Tokens per request: input, its shared prefix, output (defaults: :mod:`gametheory.paper_setup`).
+    cache_slots : int
+        Prefixes a prefill worker can hold.
+    max_decode_batch : int
+        Sequences a decode worker can hold.
+
+    Raises
+    ------
+    InvalidInputError
+        Fewer than 2 workers, negative rates or no traffic, a prefix longer than the input, bad token counts
+        or cache slots.
+
+    References
+    ----------
+    .. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026.
     """
 
     workers: int
@@ -114,39 +139,49 @@ class CoupledSystem:
             raise InvalidInputError(f"cache_slots must be an integer >= 0, got {self.cache_slots!r}")
 
     @classmethod
-    def from_profile(
-        cls,
-        profile,
-        workers: int,
-        rates: Sequence[float],
-        prefill_batch: int = 4,
-        **kwargs,
-    ) -> CoupledSystem:
+    def from_profile(cls, profile, workers: int, rates: Sequence[float], prefill_batch: int = 4,
+                     **kwargs) -> CoupledSystem:
         """A system on a measured profile (:func:`gametheory.serving.profiles.load_profile`).
 
-        Prefill work per request of ``t`` uncached tokens is the batched pass amortized over
-        ``prefill_batch`` requests, ``prefill_ms(prefill_batch * t) / prefill_batch`` (the affine
-        a + b * tokens fit: the fixed cost a is shared by the batch); decode steps come from the fitted
-        decode-step curves; ``max_decode_batch`` is the worker's KV-cache budget at the full context, capped at
-        the largest measured batch (the fit is not extrapolated).
+        Parameters
+        ----------
+        profile : Profile
+            A measured profile (``prefill_ms``, ``decode_step_ms``, ``max_decode_batch``, ``decode_batch``).
+        workers : int
+            Workers of the profile's TP size.
+        rates : sequence of float
+            Per-class rates (requests/s).
+        prefill_batch : int
+            Prefill work per request of ``t`` uncached tokens is the batched pass amortized over
+            ``prefill_batch`` requests, ``prefill_ms(prefill_batch * t) / prefill_batch`` (the affine fit's
+            fixed cost is shared by the batch).
+        **kwargs
+            Other fields of the system. ``max_decode_batch`` defaults to the worker's KV budget at the full
+            context, capped at the largest measured batch (the fit is not extrapolated).
+
+        Returns
+        -------
+        CoupledSystem
         """
         positive_scalar(prefill_batch, "prefill_batch")
         input_tokens = kwargs.get("input_tokens", INPUT_TOKENS)
         output_tokens = kwargs.get("output_tokens", OUTPUT_TOKENS)
-        # the KV budget, but no further than the measured batch grid (no extrapolation of the fit)
         kv_limit = profile.max_decode_batch(input_tokens + output_tokens)
         kwargs.setdefault("max_decode_batch", min(kv_limit, int(np.max(profile.decode_batch))))
-        return cls(
-            workers=workers,
-            rates=tuple(rates),
-            prefill_ms=lambda t: float(profile.prefill_ms(prefill_batch * t)) / prefill_batch,
-            decode_step_ms=profile.decode_step_ms,
-            **kwargs,
-        )
+        return cls(workers=workers, rates=tuple(rates),
+                   prefill_ms=lambda t: float(profile.prefill_ms(prefill_batch * t)) / prefill_batch,
+                   decode_step_ms=profile.decode_step_ms, **kwargs)
 
+    # ---- the model's quantities ---------------------------------------------------------------------------
     @property
     def classes(self) -> int:
+        """Request classes."""
         return len(self.rates)
+
+    @property
+    def total_rate(self) -> float:
+        """Total arrival rate (requests/s)."""
+        return float(sum(self.rates))
 
     @cached_property
     def service_s(self) -> tuple[float, float]:
@@ -160,239 +195,648 @@ class CoupledSystem:
             )
         return full, hit
 
-    def work(self, cache: np.ndarray) -> np.ndarray:
-        """Prefill work s[k, w] (seconds) of a class-k request on worker w under a 0/1 cache matrix."""
+    def work(self, cache) -> np.ndarray:
+        """Prefill work s[k, w] (seconds) of a class-k request on worker w under a 0/1 cache matrix.
+
+        Parameters
+        ----------
+        cache : array_like
+            (classes, prefill workers) booleans.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         full, hit = self.service_s
         return np.where(np.asarray(cache, dtype=bool), hit, full)
 
-    @property
-    def total_rate(self) -> float:
-        return float(sum(self.rates))
+    def scaled(self, factor: float) -> CoupledSystem:
+        """The same system with every rate multiplied by ``factor``.
 
+        Parameters
+        ----------
+        factor : float
 
-# ---------------------------------------------------------------------------------------------------
-# Game 3 for a fixed cache: Wardrop equilibrium and optimum are convex programs
-# ---------------------------------------------------------------------------------------------------
+        Returns
+        -------
+        CoupledSystem
+        """
+        return replace(self, rates=tuple(r * factor for r in self.rates))
 
+    def social_cost_ms(self, ttft_ms: float, itl_ms: float) -> float:
+        """Social cost per request: TTFT + output_tokens * ITL (ms).
 
-@dataclass(frozen=True)
-class RoutingState:
-    """Routing of the classes over the prefill workers under one cache placement."""
+        Parameters
+        ----------
+        ttft_ms, itl_ms : float
 
-    flows: np.ndarray  # (K, n) requests/s
-    utilisation: np.ndarray  # (n,)
-    ttft_s: np.ndarray  # (K, n) TTFT of a class-k request on worker w, seconds
-    mean_ttft_ms: float
-    certificate: Certificate
+        Returns
+        -------
+        float
+        """
+        return ttft_ms + self.output_tokens * itl_ms
 
+    # ---- Game 3: routing at a fixed cache -----------------------------------------------------------------
+    def routing_game(self, cache) -> RoutingGame:
+        """Game 3 at a fixed cache: the multiclass routing game with ``work = s`` and ``1 / (1 - rho)``.
 
-def _routing_costs(work: np.ndarray, flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rho = (work * flows).sum(axis=0)
-    if (rho >= 1).any():
-        return rho, np.full_like(work, np.inf)
-    return rho, work / (1.0 - rho)
+        Parameters
+        ----------
+        cache : array_like
+            (classes, prefill workers) booleans.
 
+        Returns
+        -------
+        RoutingGame
+        """
+        cache = np.asarray(cache, dtype=bool)
+        return RoutingGame([MM1(1.0)] * cache.shape[1], self.rates, work=self.work(cache))
 
-def wardrop_gap(work: np.ndarray, flows: np.ndarray, rates: np.ndarray) -> float:
-    """Relative Wardrop gap: (sum x c - sum_k r_k min_w c_kw) / sum x c (0 exactly at equilibrium)."""
-    _, cost = _routing_costs(work, flows)
-    total = float((flows * cost).sum())
-    if not math.isfinite(total):
-        return math.inf
-    best = float((rates * cost.min(axis=1)).sum())
-    return (total - best) / total if total > 0 else 0.0
+    def route(self, cache, kind: str = "equilibrium", method: str = "projection") -> Result:
+        """Selfish (``"equilibrium"``) or optimal (``"optimum"``) routing under a fixed cache placement.
 
+        Parameters
+        ----------
+        cache : array_like
+            (classes, prefill workers) booleans.
+        kind : {"equilibrium", "optimum"}
+        method : {"projection", "cvxpy"}
+            Passed to :meth:`RoutingGame.equilibrium` / :meth:`RoutingGame.optimum`.
 
-def optimality_gap(work: np.ndarray, flows: np.ndarray, rates: np.ndarray) -> float:
-    """Relative KKT residual of the routing optimum: the Wardrop gap on marginal costs
-    d/dx_kw [sum_v rho_v / (1 - rho_v)] = s_kw / (1 - rho_w)^2."""
-    rho = (work * flows).sum(axis=0)
-    if (rho >= 1).any():
-        return math.inf
-    marginal = work / (1.0 - rho) ** 2
-    total = float((flows * marginal).sum())
-    best = float((rates * marginal.min(axis=1)).sum())
-    return (total - best) / total if total > 0 else 0.0
+        Returns
+        -------
+        Result
+            ``flows`` (prefill workers, classes) in requests/s, ``cost`` = sum_w rho_w / (1 - rho_w); extra
+            ``mean_ttft_ms``.
 
+        Raises
+        ------
+        InvalidInputError
+            An unknown kind.
+        CapacityExceededError
+            When the prefill pool cannot carry the load under this cache.
+        """
+        if kind not in ("equilibrium", "optimum"):
+            raise InvalidInputError(f"kind must be 'equilibrium' or 'optimum', got {kind!r}")
+        game = self.routing_game(cache)
+        res = game.equilibrium(method) if kind == "equilibrium" else game.optimum(method)
+        res.mean_ttft_ms = 1000.0 * res.cost / self.total_rate
+        return res
 
-def route(
-    system: CoupledSystem, cache: np.ndarray, objective: str = "equilibrium", method: str = "projection"
-) -> RoutingState:
-    """Selfish (``"equilibrium"``) or optimal (``"optimum"``) routing under a fixed cache placement.
+    # ---- Game 2: the cache of one prefill worker ----------------------------------------------------------
+    @cached_property
+    def _worker_cache_game(self) -> CachingGame:
+        """Game 2 of one prefill worker (demand filled in per call): blocks = classes, one tier of
+        ``cache_slots`` slots, recompute = the prefill seconds a cached prefix saves."""
+        full, hit = self.service_s
+        return make_game(nx.empty_graph(1), demand=np.zeros((1, self.classes)), recompute_ms=full - hit,
+                         capacity=[self.cache_slots], access_ms=[0.0], hold_cost=[HOLD_COST * (full - hit)],
+                         shared=[False], tier_names=("prefix cache",))
 
-    ``method="projection"`` (default) is the exact fast path: path-based gradient projection
-    (Bertsekas 1976; Jayakrishnan et al. 1994) that, class by class, shifts flow from the costliest used
-    worker to the cheapest until their (marginal) costs are equal, the shift found by Brent's method.
-    ``method="cvxpy"`` solves the convex program of the module docstring with cvxpy (Clarabel), then polishes
-    it the same way. Either way the point is certified by its relative Wardrop gap (equilibrium) or the
-    Wardrop gap on marginal costs (optimum, the KKT condition). Raises :class:`ConvergenceError` when the
-    prefill pool cannot carry the load.
-    """
-    if objective not in ("equilibrium", "optimum"):
-        raise InvalidInputError(f"objective must be 'equilibrium' or 'optimum', got {objective!r}")
-    cache = np.asarray(cache, dtype=bool)
-    work = system.work(cache)
-    rates = np.asarray(system.rates)
-    k, n = work.shape
-    capacity = float((1.0 / work.min(axis=0)).sum())
-    if system.total_rate >= capacity:
-        raise ConvergenceError(
-            f"prefill pool of {n} worker(s) saturated: total rate {system.total_rate:.4g} req/s >= "
-            f"capacity {capacity:.4g} req/s"
+    def cache_best_response(self, flows, current=None) -> np.ndarray:
+        """Each prefill worker's best response in Game 2 to the flows it receives.
+
+        Parameters
+        ----------
+        flows : array_like
+            (classes, prefill workers) requests/s.
+        current : array_like, optional
+            (classes, prefill workers) the caches held now (default: empty); a worker keeps its cache unless
+            the best response saves strictly more.
+
+        Returns
+        -------
+        numpy.ndarray
+            (classes, prefill workers) booleans.
+
+        References
+        ----------
+        .. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis", PODC 2004.
+        """
+        flows = np.asarray(flows, dtype=float)
+        k, n = flows.shape
+        current = np.zeros((k, n), bool) if current is None else np.asarray(current, bool)
+        cache = np.zeros((k, n), dtype=bool)
+        template = self._worker_cache_game
+        for w in range(n):
+            game = replace(template, demand=flows[:, w][None, :])
+            held = np.where(current[:, w], 0, -1)[None, :]
+            row, cost = best_response(game, held, 0)
+            now = float(game.player_costs(held)[0])
+            keep = now <= cost + 1e-12 * max(1.0, now)
+            cache[:, w] = current[:, w] if keep else row >= 0
+        return cache
+
+    # ---- Game 1's pools -----------------------------------------------------------------------------------
+    def decode_itl_ms(self, n_decode: int) -> float:
+        """Inter-token latency (ms) of ``n_decode`` evenly loaded decode workers; ``inf`` when saturated.
+
+        Parameters
+        ----------
+        n_decode : int
+
+        Returns
+        -------
+        float
+        """
+        return _decode_itl_ms(self, n_decode)
+
+    def decode_capacity_rps(self, n_decode: int) -> float:
+        """Largest total rate (requests/s) ``n_decode`` evenly loaded decode workers carry
+        (:func:`~gametheory.games.resource.decode_pool.decode_capacity_rps`).
+
+        Parameters
+        ----------
+        n_decode : int
+
+        Returns
+        -------
+        float
+        """
+        if n_decode < 1:
+            return 0.0
+        context = self.input_tokens + self.output_tokens / 2
+        per_worker = decode_capacity_rps(lambda b: self.decode_step_ms(b, context), self.output_tokens,
+                                         self.max_decode_batch)
+        return n_decode * per_worker
+
+    def prefill_capacity_rps(self, n_prefill: int) -> float:
+        """Upper bound on the total rate (requests/s, at the system's class mix) ``n_prefill`` prefill workers
+        carry: the pool's busy time per second, sum_w rho_w, must stay below ``n_prefill``; it is at least the
+        work of serving every class uncached minus the saving of caching the ``n_prefill * cache_slots``
+        busiest classes once each (no placement saves more), and it scales linearly with the rates.
+
+        Parameters
+        ----------
+        n_prefill : int
+
+        Returns
+        -------
+        float
+        """
+        full, hit = self.service_s
+        rates = np.sort(np.asarray(self.rates))[::-1]
+        cached = min(n_prefill * self.cache_slots, rates.size)
+        least_work = full * rates.sum() - (full - hit) * rates[:cached].sum()
+        return n_prefill * self.total_rate / least_work
+
+    def capacity(self) -> tuple[float, int]:
+        """The largest total rate (requests/s, at this class mix) some split carries, and that split: the
+        max over splits of min(:meth:`prefill_capacity_rps`, :meth:`decode_capacity_rps`).
+
+        Returns
+        -------
+        rate : float
+        n_prefill : int
+        """
+        carry = {n: min(self.prefill_capacity_rps(n), self.decode_capacity_rps(self.workers - n))
+                 for n in range(1, self.workers)}
+        best = max(carry, key=carry.get)
+        return carry[best], best
+
+    def _check_some_split_carries(self) -> None:
+        """Raise CapacityExceededError when no P/D split can carry the total rate."""
+        carry = {}
+        for n in range(1, self.workers):
+            pre, dec = self.prefill_capacity_rps(n), self.decode_capacity_rps(self.workers - n)
+            if self.total_rate < pre and math.isfinite(self.decode_itl_ms(self.workers - n)):
+                return
+            carry[n] = (min(pre, dec), pre, dec)
+        best = max(carry, key=lambda n: carry[n][0])
+        cap, pre, dec = carry[best]
+        raise CapacityExceededError(
+            self.total_rate, cap, "coupled system",
+            f"coupled system: total rate {self.total_rate:.6g} req/s saturates every P/D split of "
+            f"{self.workers} workers; the largest capacity is {cap:.6g} req/s at {best}P/{self.workers - best}D "
+            f"(prefill <= {pre:.6g} req/s with the busiest prefixes cached, decode {dec:.6g} req/s)",
         )
-    if method not in ("projection", "cvxpy"):
-        raise InvalidInputError(f"method must be 'projection' or 'cvxpy', got {method!r}")
-    start = rates[:, None] * (1.0 / work) / (1.0 / work).sum(axis=1, keepdims=True)
-    if ((work * start).sum(axis=0) >= 1).any():
-        # the proportional start overloads a worker: the least max-utilisation routing decides feasibility
-        lp_flows, rho_max = _min_max_utilisation(work, rates)
-        if rho_max >= 1.0:
-            raise ConvergenceError(
-                f"prefill pool of {n} worker(s) saturated: total rate {system.total_rate:.4g} req/s; the least "
-                f"maximum utilisation any routing reaches under this cache is {rho_max:.6g} >= 1"
-            )
-        start = lp_flows
-    if method == "cvxpy":
-        start = _solve_cvxpy(work, rates, objective)
-    flows = _gradient_projection(work, rates, start, objective)
-    gap = (wardrop_gap if objective == "equilibrium" else optimality_gap)(work, flows, rates)
-    cert = Certificate("relative_gap" if objective == "equilibrium" else "kkt_residual", gap, ROUTING_TOL)
-    cert.check(f"coupled routing {objective}")
-    rho, ttft = _routing_costs(work, flows)
-    mean_ms = 1000.0 * float((flows * ttft).sum()) / system.total_rate
-    return RoutingState(flows, rho, ttft, mean_ms, cert)
 
+    # ---- Games 3 and 2 at a fixed split -------------------------------------------------------------------
+    def settle(self, n_prefill: int, cache, max_rounds: int = 200):
+        """Routing and caching best responses at a fixed split until the cache is a best response to the
+        routing it induces (:func:`~gametheory.games.dynamics.orbit` on the cache).
 
-def _unit_cost(rho, objective):
-    """Cost per unit work on a worker at utilisation rho: 1/(1-rho) (equilibrium) or its marginal
-    d/drho [rho/(1-rho)] = 1/(1-rho)^2 (optimum)."""
-    return 1.0 / (1.0 - rho) if objective == "equilibrium" else 1.0 / (1.0 - rho) ** 2
+        Parameters
+        ----------
+        n_prefill : int
+        cache : array_like
+            (classes, n_prefill) the caches at the start.
+        max_rounds : int
 
+        Returns
+        -------
+        ttft_ms, itl_ms : float
+            Mean TTFT and the decode ITL (``inf`` where a pool cannot carry the load).
+        routing : Result or None
+            The Wardrop routing at the settled cache (None when the prefill pool is saturated).
+        cache : numpy.ndarray
+            The settled cache.
+        cycle : tuple
+            The caches of a routing/caching cycle (empty at a fixed point).
+        """
+        routings: dict = {}
 
-def _gradient_projection(work, rates, flows, objective, tol=1e-13, max_sweeps=5000):
-    """Equalize each class's (marginal) cost over the workers it uses; see :func:`route`."""
-    flows = flows.copy()
-    rho = (work * flows).sum(axis=0)
-    k, n = work.shape
-    gap_fn = wardrop_gap if objective == "equilibrium" else optimality_gap
-    for _ in range(max_sweeps):
-        for c in range(k):
-            cost = work[c] * _unit_cost(rho, objective)
-            used = flows[c] > 0
-            if not used.any():
+        def step(c):
+            key = c.tobytes()
+            try:
+                if key not in routings:
+                    routings[key] = self.route(c, "equilibrium")
+                flows = routings[key].flows.T
+            except CapacityExceededError:
+                # the pool cannot carry the load with these caches: the caches still see the offered traffic
+                # (split evenly while the queues grow); if that changes nothing, the split is saturated
+                routings[key] = None
+                flows = np.repeat(np.asarray(self.rates)[:, None] / n_prefill, n_prefill, axis=1)
+            return self.cache_best_response(flows, c)
+
+        try:
+            path = orbit(step, np.asarray(cache, bool), key=lambda c: c.tobytes(), max_steps=max_rounds)
+        except ConvergenceError:
+            return math.inf, math.inf, None, np.asarray(cache, bool), ()
+        final = path.final
+        itl = self.decode_itl_ms(self.workers - n_prefill)
+        routing = routings.get(final.tobytes())
+        if not path.converged:
+            return math.inf, itl, routing, final, path.cycle
+        if routing is None:
+            return math.inf, itl, None, final, ()
+        return routing.mean_ttft_ms, itl, routing, final, ()
+
+    # ---- the coupled equilibrium --------------------------------------------------------------------------
+    def equilibrium(self, method: str = "best_response", *, n_prefill: int = 1, cache=None, gain: int = 1,
+                    max_rounds: int = 200) -> Result:
+        """The coupled equilibrium reached by best-response dynamics of the three games.
+
+        Inner loop (Games 3 and 2 at a fixed split, :meth:`settle`): Wardrop routing for the current cache,
+        then each worker's cache best response, until the cache is a best response to the routing it induces.
+        Outer loop (Game 1): the Planner's step (:func:`~gametheory.games.dynamics.planner_step` on
+        TTFT + ITL, a new prefill worker cold), ``gain`` workers per move. A repeated state (split, caches)
+        is a cycle.
+
+        Parameters
+        ----------
+        method : {"best_response"}
+            The only method.
+        n_prefill : int
+            The start split.
+        cache : array_like, optional
+            (classes, n_prefill) the start caches (default: cold).
+        gain : int
+            Workers per Planner move (> 1 overshoots and can cycle).
+        max_rounds : int
+            Planner steps (and inner rounds) before giving up.
+
+        Returns
+        -------
+        Result
+            ``n_prefill`` (= ``x``); cost = TTFT + output_tokens * ITL (ms per request); extras ``cache``,
+            ``routing`` (the Wardrop routing Result), ``ttft_ms``, ``itl_ms``, ``trajectory`` (the states
+            visited) and ``certificates``: the routing's relative Wardrop gap, the cache best-response gap
+            (busy time a worker could still save, relative to its busy time) and the Planner's gain (the
+            best +-1 move's relative improvement of TTFT + ITL), each checked. The result's certificate is
+            the largest of the three (relative), at :data:`~gametheory.games.routing.game.MULTICLASS_TOL`.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method, a bad start split, cache or gain.
+        CapacityExceededError
+            When no split carries the load.
+        ConvergenceError
+            When the dynamics cycle (the message lists the states) or stop at a split where a pool is
+            saturated and no Planner step reaches a finite cost.
+
+        References
+        ----------
+        .. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, §4.4.
+        """
+        if method != "best_response":
+            raise InvalidInputError(f"method must be 'best_response', got {method!r}")
+        k = self.classes
+        if not 1 <= n_prefill <= self.workers - 1:
+            raise InvalidInputError(f"n_prefill must be in [1, {self.workers - 1}], got {n_prefill!r}")
+        if int(gain) != gain or gain < 1:
+            raise InvalidInputError(f"gain must be an integer >= 1 (workers per Planner step), got {gain!r}")
+        cache = np.zeros((k, n_prefill), bool) if cache is None else np.asarray(cache, bool)
+        if cache.shape != (k, n_prefill):
+            raise InvalidInputError(f"cache must have shape ({k}, {n_prefill}), got {cache.shape}")
+        if (cache.sum(axis=0) > self.cache_slots).any():
+            w = int(np.argmax(cache.sum(axis=0) > self.cache_slots))
+            raise InvalidInputError(f"cache: prefill worker {w} holds {int(cache[:, w].sum())} classes, more than "
+                                    f"cache_slots = {self.cache_slots}")
+        pool = functools.lru_cache(maxsize=None)(lambda n, c: self.settle(n, np.frombuffer(c, bool).reshape(k, n),
+                                                                          max_rounds))
+
+        def value(n, c):
+            ttft, itl, *_ = pool(n, resize(c, n).tobytes())
+            return ttft + itl
+
+        def step(state):
+            n, c = state
+            ttft, itl, _, settled, cycle = pool(n, c.tobytes())
+            if cycle:
+                raise ConvergenceError(f"routing/caching dynamics cycle at {n}P through {len(cycle)} cache states")
+            move = planner_step(lambda m: value(m, settled), n, 1, self.workers - 1,
+                                saturated=_saturated(ttft, itl), rtol=PLANNER_RTOL)
+            n_next = int(np.clip(n + int(gain) * move, 1, self.workers - 1))
+            return n_next, resize(settled, n_next)
+
+        def key(state):
+            n, c = state
+            return n, _settled_key(pool(n, c.tobytes())[3])
+
+        path = orbit(step, (int(n_prefill), cache), key=key, max_steps=max_rounds)
+        trajectory = tuple(key(s) for s in path.states)
+        if not path.converged:
+            if all(not math.isfinite(sum(pool(n, c.tobytes())[:2])) for n, c in path.cycle):
+                self._check_some_split_carries()  # raises when no split carries the load
+                raise ConvergenceError(f"the dynamics move between saturated splits {[s[0] for s in path.cycle]}P "
+                                       "and never reach one that carries the load")
+            raise ConvergenceError(f"coupled dynamics cycle through {len(path.cycle)} states: "
+                                   f"{[s[0] for s in path.cycle]} prefill workers")
+        n, c = path.final
+        ttft, itl, routing, settled, _ = pool(n, c.tobytes())
+        if not math.isfinite(ttft + itl):
+            self._check_some_split_carries()
+            raise ConvergenceError(f"the dynamics stop at {n}P/{self.workers - n}D, where a pool is saturated, and no"
+                                   " +-1 Planner step reaches a finite cost")
+        full, hit = self.service_s
+        flows = routing.flows.T
+        best = self.cache_best_response(flows, settled)
+        busy = (flows * self.work(settled)).sum(axis=0)
+        saved = (flows * (best.astype(float) - settled)).sum(axis=0) * (full - hit)
+        cache_gap = float(max(np.max(np.where(busy > 0, saved / np.where(busy > 0, busy, 1.0), 0.0)), 0.0))
+        gains = [ttft + itl - value(m, settled) for m in (n - 1, n + 1) if 1 <= m <= self.workers - 1]
+        planner_gain = max(max(gains, default=0.0), 0.0) / (ttft + itl)
+        certs = (routing.certificate,
+                 Certificate("cache_best_response_gap", cache_gap, 1e-12).check("coupled equilibrium cache"),
+                 Certificate("planner_relative_gain", planner_gain, PLANNER_RTOL).check("coupled equilibrium planner"))
+        worst = Certificate("max_relative_gap", max(c.value for c in certs), MULTICLASS_TOL)
+        return Result("equilibrium", n, self.social_cost_ms(ttft, itl), worst, message=f"best-response dynamics of "
+                      f"the three games from {n_prefill}P, {len(trajectory)} Planner states", nit=len(trajectory),
+                      method=method, x_name="n_prefill", cache=settled, routing=routing, ttft_ms=ttft, itl_ms=itl,
+                      trajectory=trajectory, certificates=certs)
+
+    # ---- the joint optimum --------------------------------------------------------------------------------
+    def cache_placements(self, n_prefill: int):
+        """Every cache placement up to symmetry: a permutation of the (identical) prefill workers, and a
+        relabelling of classes with equal rates (which leaves every cost unchanged).
+
+        A worker holds a set of at most ``cache_slots`` classes; holding fewer is never better (a cached
+        prefix only lowers work), so sets of exactly ``min(cache_slots, K)`` classes are enumerated.
+
+        Parameters
+        ----------
+        n_prefill : int
+
+        Yields
+        ------
+        numpy.ndarray
+            (classes, n_prefill) booleans.
+        """
+        k = self.classes
+        size = min(self.cache_slots, k)
+        subsets = list(itertools.combinations(range(k), size))
+        groups: dict[float, list[int]] = {}
+        for c, r in enumerate(self.rates):
+            groups.setdefault(r, []).append(c)
+        relabels = [
+            dict(zip(itertools.chain(*groups.values()), itertools.chain(*perm), strict=True))
+            for perm in itertools.product(*(itertools.permutations(g) for g in groups.values()))
+        ]
+        index = {st: i for i, st in enumerate(subsets)}
+        images = [[index[tuple(sorted(m[c] for c in st))] for st in subsets] for m in relabels]
+        seen = set()
+        for combo in itertools.combinations_with_replacement(range(len(subsets)), n_prefill):
+            key = min(tuple(sorted(image[s] for s in combo)) for image in images)
+            if key in seen:
                 continue
-            hi = int(np.flatnonzero(used)[np.argmax(cost[used])])
-            lo = int(np.argmin(cost))
-            if hi == lo or cost[hi] - cost[lo] <= 1e-15 * cost[lo]:
+            seen.add(key)
+            cache = np.zeros((k, n_prefill), bool)
+            for w, s in enumerate(combo):
+                cache[list(subsets[s]), w] = True
+            yield cache
+
+    def split_optima(self) -> dict[int, Result | None]:
+        """For every split, the cache placement and routing of least mean TTFT (exact enumeration; each
+        routing is the convex optimum, certified by its KKT residual).
+
+        Returns
+        -------
+        dict
+            Prefill workers -> Result (``x`` = the split, cost = TTFT + output_tokens * ITL, extras ``cache``,
+            ``routing``, ``ttft_ms``, ``itl_ms``, ``evaluated``), or None where no placement carries the load
+            or the decode pool is saturated.
+        """
+        return _split_optima(self)
+
+    def optimum(self, method: str = "enumeration") -> Result:
+        """The system optimum: TTFT + output_tokens * ITL minimized over the split, the cache placement and the
+        routing jointly.
+
+        Parameters
+        ----------
+        method : {"enumeration"}
+            Exact: every split, every cache placement up to symmetry (:meth:`cache_placements`), the convex
+            routing optimum for each.
+
+        Returns
+        -------
+        Result
+            ``n_prefill`` (= ``x``); extras ``cache``, ``routing``, ``ttft_ms``, ``itl_ms``, ``evaluated``.
+            Certificate ``kkt_residual``: the largest KKT residual of the routing optima the enumeration
+            compared (each certified), so the minimum over a complete enumeration is the optimum.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown method.
+        CapacityExceededError
+            When no split carries the load.
+        """
+        if method != "enumeration":
+            raise InvalidInputError(f"method must be 'enumeration', got {method!r}")
+        optima = self.split_optima()
+        feasible = [o for o in optima.values() if o is not None]
+        if not feasible:
+            self._check_some_split_carries()
+            raise CapacityExceededError(self.total_rate, math.nan, message=f"coupled system: no cache placement "
+                                        f"lets any split carry {self.total_rate:.6g} req/s")
+        best = min(feasible, key=lambda o: o.cost)
+        residual = max(o.routing.certificate.value for o in feasible)
+        evaluated = sum(o.evaluated for o in feasible)
+        return Result("optimum", best.x, best.cost, Certificate("kkt_residual", residual, MULTICLASS_TOL),
+                      status="exact", message=f"enumeration of {evaluated} (split, cache) pairs, convex routing "
+                      "optimum for each", nit=evaluated, method=method, x_name="n_prefill", cache=best.cache,
+                      routing=best.routing, ttft_ms=best.ttft_ms, itl_ms=best.itl_ms, evaluated=evaluated)
+
+    # ---- Price of Anarchy ---------------------------------------------------------------------------------
+    def equilibria(self, starts: Sequence[int] | None = None) -> tuple[Result, ...]:
+        """The coupled equilibria reached from several start splits with cold caches.
+
+        When no cold start reaches an equilibrium (every one herds into a saturated split), the dynamics also
+        start from the optimum's split and caches: a feasible state's best responses stay feasible, so an
+        equilibrium with finite cost is reached whenever some split carries the load.
+
+        Parameters
+        ----------
+        starts : sequence of int, optional
+            Start splits (default: every split).
+
+        Returns
+        -------
+        tuple of Result
+
+        Raises
+        ------
+        CapacityExceededError
+            When no split carries the load.
+        """
+        starts = range(1, self.workers) if starts is None else starts
+        found = []
+        for n in starts:
+            try:
+                found.append(self.equilibrium(n_prefill=n))
+            except ConvergenceError:
                 continue
-            s_hi, s_lo = work[c, hi], work[c, lo]
-            limit = min(flows[c, hi], (1.0 - rho[lo]) / s_lo * (1 - 1e-12))
+        if not found:
+            opt = self.optimum()
+            found.append(self.equilibrium(n_prefill=opt.n_prefill, cache=opt.cache))
+        return tuple(found)
 
-            def diff(d, hi=hi, lo=lo, s_hi=s_hi, s_lo=s_lo, rho=rho):
-                return s_hi * _unit_cost(rho[hi] - s_hi * d, objective) - s_lo * _unit_cost(
-                    rho[lo] + s_lo * d, objective
-                )
+    def price_of_anarchy(self, starts: Sequence[int] | None = None) -> float:
+        """Social cost of the worst coupled equilibrium found (:meth:`equilibria`) / the joint optimum.
 
-            d = limit if diff(limit) >= 0 else brentq(diff, 0.0, limit, xtol=1e-300, rtol=4 * np.finfo(float).eps,
-                                                      maxiter=2000)  # roots near 0 need more than the default 100
-            flows[c, hi] -= d
-            flows[c, lo] += d
-            if flows[c, hi] < 1e-15 * rates[c]:
-                flows[c, hi] = 0.0
-            rho = (work * flows).sum(axis=0)
-        if gap_fn(work, flows, rates) <= tol:
-            break
-    return flows
+        Parameters
+        ----------
+        starts : sequence of int, optional
+            Start splits of the dynamics (default: every split).
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        CapacityExceededError
+            When no split carries the load.
+
+        References
+        ----------
+        .. [1] E. Koutsoupias, C. Papadimitriou, "Worst-case equilibria", STACS 1999.
+        """
+        return self.poa_by_game(starts).system
+
+    def poa_by_game(self, starts: Sequence[int] | None = None) -> PoABreakdown:
+        """PoA of the whole system and of each game alone, the other two held at the joint optimum.
+
+        - Game 1 alone: the Planner's split minimizes TTFT + ITL (equal shadow prices), with the best caches
+          and routing at every split;
+        - Game 2 alone: each worker's cache best-responds to the optimal routing (split and routing optimal);
+        - Game 3 alone: Wardrop routing under the optimal split and caches.
+
+        Parameters
+        ----------
+        starts : sequence of int, optional
+            Start splits of the coupled dynamics (default: every split).
+
+        Returns
+        -------
+        PoABreakdown
+
+        Raises
+        ------
+        CapacityExceededError
+            When no split carries the load.
+        """
+        optima = self.split_optima()
+        opt = self.optimum()
+        eqs = self.equilibria(starts)
+        costs = [e.cost for e in eqs]
+        g3 = self.route(opt.cache, "equilibrium")
+        game3 = self.social_cost_ms(g3.mean_ttft_ms, opt.itl_ms) / opt.cost
+        flows = opt.routing.flows.T
+        cache2 = self.cache_best_response(flows, opt.cache)
+        work = self.work(cache2)
+        rho = (work * flows).sum(axis=0)
+        ttft2 = 1000.0 * float((flows * work / (1.0 - rho)).sum()) / self.total_rate if (rho < 1).all() else math.inf
+        game2 = self.social_cost_ms(ttft2, opt.itl_ms) / opt.cost
+        feasible = {n: o for n, o in optima.items() if o is not None}
+        n1 = min(feasible, key=lambda n: feasible[n].ttft_ms + feasible[n].itl_ms)
+        game1 = feasible[n1].cost / opt.cost
+        return PoABreakdown(opt, eqs, max(costs) / opt.cost, min(costs) / opt.cost, game1, game2, game3)
+
+    def decompose_fixed_split(self, n_prefill: int) -> SplitDecomposition:
+        """PoA of a fixed layout (e.g. the paper's 1P/5D) split into a Game 1 and a Games 2+3 factor.
+
+        Parameters
+        ----------
+        n_prefill : int
+
+        Returns
+        -------
+        SplitDecomposition
+
+        Raises
+        ------
+        InvalidInputError
+            A split outside [1, workers - 1].
+        """
+        if not 1 <= n_prefill <= self.workers - 1:
+            raise InvalidInputError(f"n_prefill must be in [1, {self.workers - 1}], got {n_prefill!r}")
+        optima = self.split_optima()
+        ttft, itl, *_ = self.settle(n_prefill, np.zeros((self.classes, n_prefill), bool))
+        at_split = optima[n_prefill]
+        return SplitDecomposition(n_prefill, self.social_cost_ms(ttft, itl),
+                                  at_split.cost if at_split is not None else math.inf, self.optimum().cost)
+
+    # ---- the Planner --------------------------------------------------------------------------------------
+    def planner_model(self, max_rounds: int = 50) -> CoupledPlannerModel:
+        """The system as a Planner model for :func:`~gametheory.games.dynamics.planner_dynamics` and
+        :func:`~gametheory.games.dynamics.planner_orbit` (loads multiply the rates).
+
+        Parameters
+        ----------
+        max_rounds : int
+            Rounds of the routing/caching loop per interval.
+
+        Returns
+        -------
+        CoupledPlannerModel
+        """
+        return CoupledPlannerModel(self, max_rounds)
 
 
-def _min_max_utilisation(work, rates):
-    """Routing of least maximum utilisation (linear program, HiGHS): min t s.t. sum_k s_kw x_kw <= t for
-    every worker w, sum_w x_kw = r_k, x >= 0. Returns (flows, t); the pool carries the load iff t < 1."""
-    k, n = work.shape
-    c = np.zeros(k * n + 1)
-    c[-1] = 1.0
-    a_ub = np.zeros((n, k * n + 1))
-    for w in range(n):
-        a_ub[w, w:k * n:n] = work[:, w]
-        a_ub[w, -1] = -1.0
-    a_eq = np.zeros((k, k * n + 1))
-    for j in range(k):
-        a_eq[j, j * n:(j + 1) * n] = 1.0
-    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(n), A_eq=a_eq, b_eq=rates, bounds=(0, None), method="highs")
-    if res.status != 0:
-        raise ConvergenceError(f"least max-utilisation LP: HiGHS status {res.status} ({res.message})")
-    return _polish(np.maximum(res.x[:-1].reshape(k, n), 0.0), rates), float(res.x[-1])
+def resize(cache: np.ndarray, n_prefill: int) -> np.ndarray:
+    """Cache matrix after the Planner adds (cold, empty cache) or removes (the last) prefill workers.
 
+    Parameters
+    ----------
+    cache : numpy.ndarray
+        (classes, prefill workers) booleans.
+    n_prefill : int
 
-def _solve_cvxpy(work, rates, objective):
-    k, n = work.shape
-    problem, x, work_param, rate_param = _routing_program(k, n, objective)
-    work_param.value = work
-    rate_param.value = rates
-    try:
-        problem.solve(solver=cp.CLARABEL)
-    except cp.error.SolverError as exc:
-        raise ConvergenceError(f"routing program: Clarabel failed ({exc})") from exc
-    if x.value is None:
-        raise ConvergenceError(f"routing program ended {problem.status}")
-    return _polish(np.maximum(x.value, 0.0), rates)
-
-
-@functools.lru_cache(maxsize=64)
-def _routing_program(k: int, n: int, objective: str):
-    """The routing program for k classes on n workers, built once with cvxpy Parameters (DPP) and
-    re-solved for each cache placement: potential sum_w -log(1 - rho_w) (equilibrium) or total cost
-    sum_w rho_w / (1 - rho_w) = sum_w 1 / (1 - rho_w) - n (optimum)."""
-    x = cp.Variable((k, n), nonneg=True)
-    work = cp.Parameter((k, n), nonneg=True)
-    rates = cp.Parameter(k, nonneg=True)
-    rho = cp.sum(cp.multiply(work, x), axis=0)
-    if objective == "equilibrium":
-        goal = cp.sum(-cp.log(1 - rho))
-    elif objective == "optimum":
-        goal = cp.sum(cp.inv_pos(1 - rho)) - n
-    else:
-        raise InvalidInputError(f"objective must be 'equilibrium' or 'optimum', got {objective!r}")
-    return cp.Problem(cp.Minimize(goal), [cp.sum(x, axis=1) == rates]), x, work, rates
-
-
-def _polish(flows: np.ndarray, rates: np.ndarray) -> np.ndarray:
-    """Drop solver dust and rescale each class to its exact demand."""
-    flows = np.where(flows < 1e-10 * max(1.0, rates.max()), 0.0, flows)
-    sums = flows.sum(axis=1, keepdims=True)
-    return np.where(sums > 0, flows * (rates[:, None] / np.where(sums > 0, sums, 1.0)), 0.0)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Game 2 best response and the decode pool
-# ---------------------------------------------------------------------------------------------------
-
-
-def cache_best_response(system: CoupledSystem, flows: np.ndarray, current: np.ndarray | None = None) -> np.ndarray:
-    """Each prefill worker keeps the ``cache_slots`` classes that save it the most busy time.
-
-    Saving of class k on w: ``x[k, w] * (s_uncached - s_cached)``; classes with no traffic save nothing
-    and are not cached. Ties keep what the worker already holds (inertia), then the lower class index.
+    Returns
+    -------
+    numpy.ndarray
     """
-    flows = np.asarray(flows, dtype=float)
-    k, n = flows.shape
-    current = np.zeros((k, n), bool) if current is None else np.asarray(current, bool)
-    cache = np.zeros((k, n), dtype=bool)
-    for w in range(n):
-        order = sorted(range(k), key=lambda c: (-round(flows[c, w], 12), not current[c, w], c))
-        for c in order[: system.cache_slots]:
-            if flows[c, w] > 1e-12:
-                cache[c, w] = True
-    return cache
+    k, n = cache.shape
+    if n_prefill <= n:
+        return cache[:, :n_prefill].copy()
+    return np.hstack([cache, np.zeros((k, n_prefill - n), bool)])
+
+
+def _settled_key(cache: np.ndarray) -> tuple:
+    return tuple(map(tuple, np.asarray(cache, bool).T.astype(int)))
+
+
+def _saturated(ttft: float, itl: float) -> str | None:
+    bad_p, bad_d = not math.isfinite(ttft), not math.isfinite(itl)
+    return "both" if bad_p and bad_d else "prefill" if bad_p else "decode" if bad_d else None
 
 
 @functools.lru_cache(maxsize=4096)
-def decode_itl_ms(system: CoupledSystem, n_decode: int) -> float:
-    """Inter-token latency (ms) of ``n_decode`` evenly loaded decode workers; ``inf`` when saturated.
-
-    Fixed point of Little's law b = (Lambda / n_decode) * output_tokens * ITL(b) / 1000 over the batch b,
-    with the context at ``input_tokens + output_tokens / 2`` (mid-generation).
-    """
+def _decode_itl_ms(system: CoupledSystem, n_decode: int) -> float:
     if n_decode < 1:
         return math.inf
     context = system.input_tokens + system.output_tokens / 2
@@ -400,396 +844,73 @@ def decode_itl_ms(system: CoupledSystem, n_decode: int) -> float:
                                 system.output_tokens, system.max_decode_batch)
 
 
-# ---------------------------------------------------------------------------------------------------
-# The coupled equilibrium: best-response dynamics of the three games
-# ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CoupledEquilibrium:
-    """Outcome of :func:`coupled_equilibrium`.
-
-    ``status`` is ``"converged"`` (a fixed point of the three best responses with finite cost, certified),
-    ``"cycle"`` (the dynamics revisited a state: ``cycle`` lists the states of the loop, a proof of
-    non-convergence) or ``"saturated"`` (the dynamics stopped at a split whose prefill or decode pool cannot
-    carry the load, ``cost_ms`` is ``inf``, and no +-1 Planner step reaches a finite cost; ``routing`` is
-    ``None`` when the prefill pool is the saturated one; no certificates). When no split at all can carry the
-    load, :func:`coupled_equilibrium` raises :class:`~gametheory.errors.CapacityExceededError` instead.
-    """
-
-    status: str
-    n_prefill: int
-    cache: np.ndarray
-    routing: RoutingState | None
-    ttft_ms: float
-    itl_ms: float
-    cost_ms: float
-    certificates: tuple[Certificate, ...]
-    trajectory: tuple[tuple[int, tuple], ...]
-    cycle: tuple[tuple[int, tuple], ...] = field(default=())
-
-    @property
-    def converged(self) -> bool:
-        return self.status == "converged"
-
-
-def social_cost_ms(system: CoupledSystem, ttft_ms: float, itl_ms: float) -> float:
-    """Social cost per request: TTFT + output_tokens * ITL (ms)."""
-    return ttft_ms + system.output_tokens * itl_ms
-
-
-def _key(n_prefill: int, cache: np.ndarray) -> tuple[int, tuple]:
-    return n_prefill, tuple(map(tuple, np.asarray(cache, bool).T.astype(int)))
-
-
-def _inner(system, n_prefill, cache, max_rounds):
-    """Routing/caching best responses at a fixed split until the cache stops changing (or cycles)."""
-    seen = {}
-    for round_ in range(max_rounds):
-        try:
-            state = route(system, cache, "equilibrium")
-            flows = state.flows
-        except ConvergenceError:
-            # the pool cannot carry the load with these caches: the caches still see the offered
-            # traffic (split evenly while the queues grow); if that changes nothing, it is saturated
-            flows = np.repeat(np.asarray(system.rates)[:, None] / n_prefill, n_prefill, axis=1)
-            new = cache_best_response(system, flows, cache)
-            if np.array_equal(new, cache):
-                raise
-            cache = new
-            continue
-        new = cache_best_response(system, flows, cache)
-        if np.array_equal(new, cache):
-            return state, cache, None
-        key = _key(n_prefill, new)
-        if key in seen:
-            return state, new, list(seen)[seen[key]:]
-        seen[_key(n_prefill, cache)] = round_
-        seen.setdefault(key, round_ + 1)
-        cache = new
-    raise ConvergenceError(f"routing/caching dynamics did not settle in {max_rounds} rounds")
-
-
-def _resize(cache: np.ndarray, n_prefill: int) -> np.ndarray:
-    """Cache matrix after the Planner adds (cold, empty cache) or removes (the last) prefill workers."""
-    k, n = cache.shape
-    if n_prefill <= n:
-        return cache[:, :n_prefill].copy()
-    return np.hstack([cache, np.zeros((k, n_prefill - n), bool)])
-
-
-def decode_capacity_rps(system: CoupledSystem, n_decode: int) -> float:
-    """Largest total rate (requests/s) ``n_decode`` evenly loaded decode workers carry: Little's law
-    b = rate * output_tokens * ITL(b) / 1000 has a solution with b <= ``max_decode_batch`` iff the per-worker
-    rate is at most max_b 1000 b / (output_tokens ITL(b)) (maximized on a fine geometric grid of b)."""
-    if n_decode < 1:
-        return 0.0
-    context = system.input_tokens + system.output_tokens / 2
-    b = np.geomspace(1e-3, float(system.max_decode_batch), 400)
-    step = np.array([float(system.decode_step_ms(x, context)) for x in b])
-    return float(n_decode * np.max(1000.0 * b / (system.output_tokens * step)))
-
-
-def prefill_capacity_rps(system: CoupledSystem, n_prefill: int) -> float:
-    """Upper bound on the total rate (requests/s, at the system's class mix) ``n_prefill`` prefill workers
-    carry. The pool's busy time per second, sum_w rho_w, must stay below ``n_prefill``; it is at least the
-    work of serving every class uncached minus the saving of caching the ``n_prefill * cache_slots`` busiest
-    classes once each (no placement saves more), and it scales linearly with the rates."""
-    full, hit = system.service_s
-    rates = np.sort(np.asarray(system.rates))[::-1]
-    cached = min(n_prefill * system.cache_slots, rates.size)
-    least_work = full * rates.sum() - (full - hit) * rates[:cached].sum()  # busy seconds per second
-    return n_prefill * system.total_rate / least_work
-
-
-def _check_some_split_carries(system: CoupledSystem) -> None:
-    """Raise CapacityExceededError when no P/D split can carry the total rate: at every split the decode
-    pool is saturated (:func:`decode_itl_ms` is infinite) or the rate reaches the prefill bound
-    :func:`prefill_capacity_rps`."""
-    carry = {}
-    for n in range(1, system.workers):
-        pre, dec = prefill_capacity_rps(system, n), decode_capacity_rps(system, system.workers - n)
-        if system.total_rate < pre and math.isfinite(decode_itl_ms(system, system.workers - n)):
-            return
-        carry[n] = (min(pre, dec), pre, dec)
-    best = max(carry, key=lambda n: carry[n][0])
-    cap, pre, dec = carry[best]
-    raise CapacityExceededError(
-        system.total_rate, cap, "coupled system",
-        f"coupled system: total rate {system.total_rate:.6g} req/s saturates every P/D split of "
-        f"{system.workers} workers; the largest capacity is {cap:.6g} req/s at {best}P/{system.workers - best}D "
-        f"(prefill <= {pre:.6g} req/s with the busiest prefixes cached, decode {dec:.6g} req/s)",
-    )
-
-
-def _pool_costs(system, n_prefill, cache, max_rounds):
-    try:
-        state, cache, cycle = _inner(system, n_prefill, cache, max_rounds)
-    except ConvergenceError:
-        return math.inf, math.inf, None, cache, None
-    return state.mean_ttft_ms, decode_itl_ms(system, system.workers - n_prefill), state, cache, cycle
-
-
-def coupled_equilibrium(
-    system: CoupledSystem,
-    n_prefill: int = 1,
-    cache: np.ndarray | None = None,
-    max_rounds: int = 200,
-    gain: int = 1,
-) -> CoupledEquilibrium:
-    """Best-response dynamics of the three games from a start state, with a certificate.
-
-    Inner loop (Games 3 and 2 at a fixed split): Wardrop routing for the current cache, then each worker's
-    cache best response, until the cache is a best response to the routing it induces. Outer loop
-    (Game 1): the Planner takes the +-1 step (as Dynamo's Planner does) that lowers the pools' unweighted
-    cost TTFT + ITL (equal shadow prices, Proposition 1), evaluating it with the caches the workers hold (a
-    new prefill worker starts cold), and moves ``gain`` workers in that direction (clipped to the valid
-    splits). A repeated state (split, caches) is a cycle.
-
-    With ``gain=1`` each Planner step lowers TTFT + ITL of the settled state strictly (the step it evaluates
-    is the state it moves to), so the outer loop cannot revisit a state; a cycle could only come from the
-    routing/caching loop at a fixed split (none is known: a randomized search over small systems found
-    none, docs/coupled.md). A coarse Planner (``gain`` > 1) overshoots the step it evaluated and can cycle.
-
-    Certificates of a converged point: the routing Wardrop gap; the cache best-response gap (busy time
-    a worker could still save by re-caching, relative to its busy time; 0 at a fixed point); the Planner
-    gap (the best +-1 move's improvement of TTFT + ITL; <= 0 at a fixed point).
-    """
-    k = system.classes
-    if not 1 <= n_prefill <= system.workers - 1:
-        raise InvalidInputError(f"n_prefill must be in [1, {system.workers - 1}], got {n_prefill!r}")
-    if int(gain) != gain or gain < 1:
-        raise InvalidInputError(f"gain must be an integer >= 1 (workers per Planner step), got {gain!r}")
-    cache = np.zeros((k, n_prefill), bool) if cache is None else np.asarray(cache, bool)
-    if cache.shape != (k, n_prefill):
-        raise InvalidInputError(f"cache must have shape ({k}, {n_prefill}), got {cache.shape}")
-    trajectory: list[tuple[int, tuple]] = []
-    for _ in range(max_rounds):
-        ttft, itl, state, cache, cycle = _pool_costs(system, n_prefill, cache, max_rounds)
-        key = _key(n_prefill, cache)
-        if cycle is not None:
-            return _finish(system, "cycle", n_prefill, cache, state, ttft, itl, trajectory + [key], cycle)
-        if key in trajectory:
-            loop = trajectory[trajectory.index(key):]
-            return _finish(system, "cycle", n_prefill, cache, state, ttft, itl, trajectory, loop)
-        trajectory.append(key)
-        move, improvement = _planner_move(system, n_prefill, cache, ttft + itl, max_rounds)
-        if move == 0:
-            if not math.isfinite(ttft + itl):
-                _check_some_split_carries(system)
-                return _finish(system, "saturated", n_prefill, cache, state, ttft, itl, trajectory, ())
-            return _finish(system, "converged", n_prefill, cache, state, ttft, itl, trajectory, (), improvement)
-        n_prefill = int(np.clip(n_prefill + int(gain) * move, 1, system.workers - 1))
-        cache = _resize(cache, n_prefill)
-    raise ConvergenceError(f"coupled dynamics did not settle in {max_rounds} Planner steps")
-
-
-def _planner_move(system, n_prefill, cache, current, max_rounds):
-    """The Planner's +-1 best response; returns (move, improvement of TTFT + ITL of the best move)."""
-    best_move, best_gain = 0, -math.inf
-    for move in (+1, -1):
-        n = n_prefill + move
-        if not 1 <= n <= system.workers - 1:
-            continue
-        ttft, itl, *_ = _pool_costs(system, n, _resize(cache, n), max_rounds)
-        gain = current - (ttft + itl)
-        if gain > best_gain:
-            best_move, best_gain = move, gain
-    tol = 1e-9 * max(1.0, abs(current)) if math.isfinite(current) else 0.0
-    if not math.isfinite(current) and math.isfinite(best_gain):
-        return best_move, best_gain
-    return (best_move, best_gain) if best_gain > tol else (0, best_gain)
-
-
-def _cache_gap(system, flows, cache) -> float:
-    full, hit = system.service_s
-    br = cache_best_response(system, flows, cache)
-    saved = lambda c: (flows * c).sum(axis=0) * (full - hit)  # noqa: E731
-    busy = (flows * system.work(cache)).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(busy > 0, (saved(br) - saved(cache)) / busy, 0.0)
-    return float(max(rel.max(), 0.0))
-
-
-def _finish(system, status, n_prefill, cache, state, ttft, itl, trajectory, cycle, planner_gain=math.nan):
-    certs: tuple[Certificate, ...] = ()
-    if status == "converged":
-        certs = (
-            state.certificate,
-            Certificate("cache_best_response_gap", _cache_gap(system, state.flows, cache), 1e-12).check(
-                "coupled equilibrium cache"
-            ),
-            Certificate("planner_gain_ms", max(planner_gain, 0.0), 1e-9 * max(1.0, ttft + itl)).check(
-                "coupled equilibrium planner"
-            ),
-        )
-    return CoupledEquilibrium(
-        status, n_prefill, cache, state, ttft, itl, social_cost_ms(system, ttft, itl), certs,
-        tuple(trajectory), tuple(cycle),
-    )
-
-
-# ---------------------------------------------------------------------------------------------------
-# The joint optimum (exact by enumeration) and the Price of Anarchy of the system and of each game
-# ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CoupledOptimum:
-    """The system optimum over the split, the cache placement and the routing jointly."""
-
-    n_prefill: int
-    cache: np.ndarray
-    routing: RoutingState
-    ttft_ms: float
-    itl_ms: float
-    cost_ms: float
-    evaluated: int
-
-
-def cache_placements(system: CoupledSystem, n_prefill: int):
-    """Every cache placement up to symmetry: a permutation of the (identical) prefill workers, and a
-    relabelling of classes with equal rates (which leaves every cost unchanged).
-
-    A worker holds a set of at most ``cache_slots`` classes; holding fewer is never better (a cached
-    prefix only lowers work), so sets of exactly ``min(cache_slots, K)`` classes are enumerated.
-    """
-    k = system.classes
-    size = min(system.cache_slots, k)
-    subsets = list(itertools.combinations(range(k), size))
-    groups: dict[float, list[int]] = {}
-    for c, r in enumerate(system.rates):
-        groups.setdefault(r, []).append(c)
-    relabels = [
-        dict(zip(itertools.chain(*groups.values()), itertools.chain(*perm), strict=True))
-        for perm in itertools.product(*(itertools.permutations(g) for g in groups.values()))
-    ]
-    index = {st: i for i, st in enumerate(subsets)}
-    images = [[index[tuple(sorted(m[c] for c in st))] for st in subsets] for m in relabels]
-    seen = set()
-    for combo in itertools.combinations_with_replacement(range(len(subsets)), n_prefill):
-        key = min(tuple(sorted(image[s] for s in combo)) for image in images)
-        if key in seen:
-            continue
-        seen.add(key)
-        cache = np.zeros((k, n_prefill), bool)
-        for w, s in enumerate(combo):
-            cache[list(subsets[s]), w] = True
-        yield cache
-
-
-@dataclass(frozen=True)
-class SplitOptimum:
-    """Best cache placement and routing at one split (``ttft_ms`` is ``inf`` when it cannot carry the load)."""
-
-    n_prefill: int
-    cache: np.ndarray | None
-    routing: RoutingState | None
-    ttft_ms: float
-    itl_ms: float
-    evaluated: int
-
-
-def split_optima(system: CoupledSystem) -> dict[int, SplitOptimum]:
-    """For every split, the cache placement and routing of least mean TTFT (exact enumeration; each
-    routing is the convex optimum of :func:`route`, certified by its KKT residual)."""
-    out = {}
+@functools.lru_cache(maxsize=256)
+def _split_optima(system: CoupledSystem) -> dict[int, Result | None]:
+    out: dict[int, Result | None] = {}
     for n_prefill in range(1, system.workers):
-        itl = decode_itl_ms(system, system.workers - n_prefill)
+        itl = system.decode_itl_ms(system.workers - n_prefill)
         best, evaluated = None, 0
-        for cache in cache_placements(system, n_prefill):
+        for cache in system.cache_placements(n_prefill):
             evaluated += 1
             try:
-                state = route(system, cache, "optimum")
-            except ConvergenceError:
+                res = system.route(cache, "optimum")
+            except CapacityExceededError:
                 continue
-            if best is None or state.mean_ttft_ms < best[1].mean_ttft_ms:
-                best = (cache, state)
-        if best is None:
-            out[n_prefill] = SplitOptimum(n_prefill, None, None, math.inf, itl, evaluated)
-        else:
-            out[n_prefill] = SplitOptimum(n_prefill, best[0], best[1], best[1].mean_ttft_ms, itl, evaluated)
+            if best is None or res.mean_ttft_ms < best[1].mean_ttft_ms:
+                best = (cache, res)
+        if best is None or not math.isfinite(itl):
+            out[n_prefill] = None
+            continue
+        cache, routing = best
+        out[n_prefill] = Result("optimum", n_prefill, system.social_cost_ms(routing.mean_ttft_ms, itl),
+                                routing.certificate, status="exact", message=f"best of {evaluated} cache placements "
+                                f"at {n_prefill}P", nit=evaluated, method="enumeration", x_name="n_prefill",
+                                cache=cache, routing=routing, ttft_ms=routing.mean_ttft_ms, itl_ms=itl,
+                                evaluated=evaluated)
     return out
 
 
-def joint_optimum(system: CoupledSystem, optima: dict[int, SplitOptimum] | None = None) -> CoupledOptimum:
-    """Minimize TTFT + output_tokens * ITL over the split, the cache placement and the routing.
+@dataclass(frozen=True, repr=False)
+class PoABreakdown(Readable):
+    """PoA of the whole coupled system and of each game alone (others held at the joint optimum).
 
-    Exact: the best of :func:`split_optima` (every split, every cache placement up to symmetry, the
-    convex routing optimum for each).
+    Parameters
+    ----------
+    optimum : Result
+        The joint optimum.
+    equilibria : tuple of Result
+        The coupled equilibria found.
+    system, system_best : float
+        Worst / best equilibrium over the optimum (PoA and price of stability).
+    game1, game2, game3 : float
+        Each game alone: the Planner's split (TTFT + ITL), the caches' best response, Wardrop routing.
     """
-    optima = split_optima(system) if optima is None else optima
-    feasible = [o for o in optima.values() if math.isfinite(o.ttft_ms) and math.isfinite(o.itl_ms)]
-    if not feasible:
-        raise ConvergenceError(
-            f"no feasible configuration: the load {system.total_rate:.4g} req/s saturates every split"
-        )
-    best = min(feasible, key=lambda o: social_cost_ms(system, o.ttft_ms, o.itl_ms))
-    return CoupledOptimum(
-        best.n_prefill, best.cache, best.routing, best.ttft_ms, best.itl_ms,
-        social_cost_ms(system, best.ttft_ms, best.itl_ms), sum(o.evaluated for o in optima.values()),
-    )
+
+    optimum: Result
+    equilibria: tuple
+    system: float
+    system_best: float
+    game1: float
+    game2: float
+    game3: float
+
+    def _display_title(self) -> str:
+        return f"coupled PoA {self.system:.4g} (games alone: {self.game1:.4g}, {self.game2:.4g}, {self.game3:.4g})"
 
 
-@dataclass(frozen=True)
-class SystemPoA:
-    """PoA of the whole coupled system and of each game alone (others held at the joint optimum)."""
+@dataclass(frozen=True, repr=False)
+class SplitDecomposition(Readable):
+    """Where the loss of a fixed P/D split comes from (:meth:`CoupledSystem.decompose_fixed_split`).
 
-    optimum: CoupledOptimum
-    equilibria: tuple[CoupledEquilibrium, ...]
-    system: float  # worst converged coupled equilibrium / optimum
-    system_best: float  # best converged coupled equilibrium / optimum (price of stability)
-    game1: float  # Planner selfish (TTFT + ITL), caches and routing optimal for each split
-    game2: float  # caches selfish (best response to the optimal routing), split and routing optimal
-    game3: float  # routing selfish, split and caches at the optimum
-
-
-def price_of_anarchy(system: CoupledSystem, starts: Sequence[int] | None = None) -> SystemPoA:
-    """PoA of the coupled system (equilibria reached from several start splits with cold caches) and of
-    each game alone, the other two held at the joint optimum:
-
-    - Game 1 alone: the Planner's split minimizes TTFT + ITL (equal shadow prices), with the best caches
-      and routing at every split;
-    - Game 2 alone: each worker's cache best-responds to the optimal routing (split and routing optimal);
-    - Game 3 alone: Wardrop routing under the optimal split and caches.
-
-    When no cold start converges (every one herds into a saturated split), the dynamics are also started
-    from the optimum's split and caches: a feasible state's best responses stay feasible, so an equilibrium
-    with finite cost is reached and the ratios are finite whenever some split carries the load.
-    """
-    optima = split_optima(system)
-    opt = joint_optimum(system, optima)
-    starts = range(1, system.workers) if starts is None else starts
-    eqs = tuple(coupled_equilibrium(system, n) for n in starts)
-    if not any(e.converged for e in eqs):
-        # every cold start saturated, yet the optimum carries the load: the dynamics from the optimum's
-        # split and caches reach an equilibrium (a feasible state's best responses stay feasible)
-        eqs += (coupled_equilibrium(system, opt.n_prefill, opt.cache),)
-    costs = [e.cost_ms for e in eqs if e.converged and math.isfinite(e.cost_ms)]
-    whole = max(costs) / opt.cost_ms if costs else math.inf
-    best = min(costs) / opt.cost_ms if costs else math.inf
-
-    g3 = route(system, opt.cache, "equilibrium")
-    game3 = social_cost_ms(system, g3.mean_ttft_ms, opt.itl_ms) / opt.cost_ms
-
-    cache2 = cache_best_response(system, opt.routing.flows, opt.cache)
-    _, ttft = _routing_costs(system.work(cache2), opt.routing.flows)
-    ttft2 = 1000.0 * float((opt.routing.flows * ttft).sum()) / system.total_rate
-    game2 = social_cost_ms(system, ttft2, opt.itl_ms) / opt.cost_ms
-
-    n1 = min(optima, key=lambda n: optima[n].ttft_ms + optima[n].itl_ms)
-    game1 = social_cost_ms(system, optima[n1].ttft_ms, optima[n1].itl_ms) / opt.cost_ms
-    return SystemPoA(opt, eqs, whole, best, game1, game2, game3)
-
-
-@dataclass(frozen=True)
-class SplitDecomposition:
-    """Where the loss of a fixed P/D split comes from (:func:`decompose_fixed_split`).
-
-    ``selfish_cost_ms``: coupled routing/caching equilibrium at the fixed split (cold caches);
-    ``split_optimum_ms``: best caches and routing at that split; ``joint_optimum_ms``: best over all.
-    ``routing_caching`` = selfish / split optimum (Games 2 and 3), ``split`` = split optimum / joint
-    optimum (Game 1); their product is the PoA of the fixed layout.
+    Parameters
+    ----------
+    n_prefill : int
+    selfish_cost_ms : float
+        Coupled routing/caching equilibrium at the fixed split (cold caches).
+    split_optimum_ms : float
+        Best caches and routing at that split.
+    joint_optimum_ms : float
+        Best over all splits.
     """
 
     n_prefill: int
@@ -799,229 +920,95 @@ class SplitDecomposition:
 
     @property
     def routing_caching(self) -> float:
-        """Games 2+3 factor; ``nan`` when the split cannot carry the load whatever the routing."""
+        """Games 2+3 factor: selfish / split optimum; ``nan`` when the split cannot carry the load."""
         if not math.isfinite(self.split_optimum_ms):
             return math.nan
         return self.selfish_cost_ms / self.split_optimum_ms
 
     @property
     def split(self) -> float:
+        """Game 1 factor: split optimum / joint optimum."""
         return self.split_optimum_ms / self.joint_optimum_ms
 
     @property
     def total(self) -> float:
+        """The fixed layout's PoA: selfish / joint optimum (= split x routing_caching)."""
         return self.selfish_cost_ms / self.joint_optimum_ms
 
 
-def decompose_fixed_split(
-    system: CoupledSystem, n_prefill: int, optima: dict[int, SplitOptimum] | None = None
-) -> SplitDecomposition:
-    """PoA of a fixed layout (e.g. the paper's 1P/5D) split into a Game 1 and a Games 2+3 factor."""
-    if not 1 <= n_prefill <= system.workers - 1:
-        raise InvalidInputError(f"n_prefill must be in [1, {system.workers - 1}], got {n_prefill!r}")
-    optima = split_optima(system) if optima is None else optima
-    ttft, itl, _, _, _ = _pool_costs(system, n_prefill, np.zeros((system.classes, n_prefill), bool), 200)
-    at_split = optima[n_prefill]
-    return SplitDecomposition(
-        n_prefill,
-        social_cost_ms(system, ttft, itl),
-        social_cost_ms(system, at_split.ttft_ms, at_split.itl_ms),
-        joint_optimum(system, optima).cost_ms,
-    )
+class CoupledPlannerModel:
+    """The coupled system as a :class:`~gametheory.games.dynamics.PlannerModel`: each interval the routing
+    and caching games settle at the split (:meth:`CoupledSystem.settle`); the state is the caches; a load
+    multiplies the system's rates; the Planner descends TTFT + ITL (``target="equilibrium"``).
 
-
-# ---------------------------------------------------------------------------------------------------
-# Dynamics on a load trace: Planner delay and gain
-# ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlannerTrace:
-    """Split, costs and cache state per interval of :func:`planner_dynamics`."""
-
-    n_prefill: np.ndarray
-    ttft_ms: np.ndarray
-    itl_ms: np.ndarray
-    target: np.ndarray
-    oscillating: bool
-
-
-def planner_dynamics(
-    system: CoupledSystem,
-    load_scale: Sequence[float],
-    n_prefill: int = 1,
-    delay: int = 0,
-    gain: int = 1,
-) -> PlannerTrace:
-    """Run the coupled loop on a load trace (one entry per Planner interval, multiplying ``rates``).
-
-    Each interval the router and the caches play to their fixed point at the current split and load.
-    The Planner is reactive, as Dynamo's is: it sees the system as it was ``delay`` intervals ago (split,
-    caches and load), takes the Game-1 best-response direction there (the +-1 move that most lowers
-    TTFT + ITL, a new worker cold; 0 when none does) and moves ``gain`` workers that way from the
-    current split. ``target`` records the split that minimizes TTFT + ITL at the current load and caches.
-    Delay and gain > 1 make it overshoot: ``oscillating`` is True when the split reverses direction at
-    least twice.
-    """
-    if delay < 0 or gain < 1:
-        raise InvalidInputError(f"delay must be >= 0 and gain >= 1, got delay={delay!r}, gain={gain!r}")
-    scales = nonnegative_array(load_scale, "load_scale", ndim=1, min_size=1)
-    k = system.classes
-    cache = np.zeros((k, n_prefill), bool)
-    splits, caches, ttfts, itls, targets = [], [], [], [], []
-    memo: dict = {}  # load traces repeat levels: settle each (load, split, cache) once
-
-    def settle(scale, n, start_cache):
-        key = (float(scale), n, np.asarray(start_cache, bool).tobytes())
-        if key not in memo:
-            memo[key] = _pool_costs(_scaled(system, scale), n, start_cache, 50)
-        return memo[key]
-
-    for t, scale in enumerate(scales):
-        ttft, itl, _, cache, _ = settle(scale, n_prefill, cache)
-        splits.append(n_prefill)
-        caches.append(cache)
-        ttfts.append(ttft)
-        itls.append(itl)
-        options = {n: sum(settle(scale, n, _resize(cache, n))[:2]) for n in range(1, system.workers)}
-        targets.append(min(options, key=options.get))
-        seen = max(t - delay, 0)
-        n_seen, cache_seen = splits[seen], caches[seen]
-        moves = {
-            m: sum(settle(scales[seen], n_seen + m, _resize(cache_seen, n_seen + m))[:2])
-            for m in (+1, -1)
-            if 1 <= n_seen + m <= system.workers - 1
-        }
-        current = ttfts[seen] + itls[seen]
-        best = min(moves, key=moves.get)
-        direction = best if moves[best] < current - 1e-9 * max(1.0, abs(current)) or not math.isfinite(current) else 0
-        n_prefill = int(np.clip(n_prefill + gain * direction, 1, system.workers - 1))
-        cache = _resize(cache, n_prefill)
-    n = np.array(splits)
-    moves = np.sign(np.diff(n))
-    moves = moves[moves != 0]
-    reversals = int((np.diff(moves) != 0).sum()) if moves.size > 1 else 0
-    return PlannerTrace(n, np.array(ttfts), np.array(itls), np.array(targets), reversals >= 2)
-
-
-def _scaled(system: CoupledSystem, scale: float) -> CoupledSystem:
-    from dataclasses import replace
-
-    return replace(system, rates=tuple(r * scale for r in system.rates))
-
-
-# ---------------------------------------------------------------------------------------------------
-# The Planner loop at a constant load: its orbit, classified (converged / oscillating / saturated)
-# ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlannerOrbit:
-    """Outcome of :func:`planner_orbit`: the loop at a constant load, run until its state repeats.
-
-    ``splits``/``ttft_ms``/``itl_ms``/``cost_ms`` (social cost, ms per request) cover every interval run:
-    the transient (``transient`` intervals) then exactly one cycle (``period`` intervals), after which
-    the state (split, caches and the Planner's ``delay``-interval memory) is the one at index ``transient``.
-    ``status``: ``"saturated"`` when every interval of the cycle sits at a split that cannot carry the load
-    (stuck there, or moving between saturated splits), else ``"converged"`` (period 1: the Planner's rule
-    keeps the split) or ``"oscillating"`` (period > 1). ``amplitude`` is max - min of the splits over the cycle,
-    ``mean_cost_ms`` the time average of the social cost over the cycle (``inf`` when the cycle visits a
-    saturated split, ``saturated_share`` of its intervals).
+    Parameters
+    ----------
+    system : CoupledSystem
+    max_rounds : int
+        Rounds of the routing/caching loop per interval.
     """
 
-    status: str
-    splits: np.ndarray
-    ttft_ms: np.ndarray
-    itl_ms: np.ndarray
-    cost_ms: np.ndarray
-    transient: int
-    period: int
-    delay: int
-    gain: int
-    caches: tuple = ()  # settled cache matrix (classes x prefill workers) per interval
+    rtol = PLANNER_RTOL
+    target = "equilibrium"
 
-    @property
-    def cycle_splits(self) -> np.ndarray:
-        return self.splits[self.transient:]
+    def __init__(self, system: CoupledSystem, max_rounds: int = 50):
+        self.system = system
+        self.max_rounds = max_rounds
+        self.lo, self.hi = 1, system.workers - 1
+        self.weights = (1.0, float(system.output_tokens))
+        self._systems: dict[float, CoupledSystem] = {}
 
-    @property
-    def amplitude(self) -> int:
-        return int(self.cycle_splits.max() - self.cycle_splits.min())
+    def prepare(self, loads) -> None:
+        """Nothing to evaluate ahead.
 
-    @property
-    def mean_cost_ms(self) -> float:
-        return float(np.mean(self.cost_ms[self.transient:]))
+        Parameters
+        ----------
+        loads : numpy.ndarray
+        """
 
-    @property
-    def saturated_share(self) -> float:
-        return float(np.mean(~np.isfinite(self.cost_ms[self.transient:])))
+    def settle(self, load: float, n: int, state):
+        """(TTFT ms, ITL ms, settled caches) at ``load`` x the rates with ``n`` prefill workers.
 
+        Parameters
+        ----------
+        load : float
+        n : int
+        state : numpy.ndarray
 
-def planner_orbit(
-    system: CoupledSystem, n_prefill: int = 1, delay: int = 0, gain: int = 1, max_intervals: int = 1000
-) -> PlannerOrbit:
-    """The loop of :func:`planner_dynamics` at the constant load ``system.rates``, run until it repeats.
+        Returns
+        -------
+        tuple
+        """
+        if load not in self._systems:
+            self._systems[load] = self.system if load == 1.0 else self.system.scaled(load)
+        ttft, itl, _, cache, _ = self._systems[load].settle(n, self.resize(state, n), self.max_rounds)
+        return ttft, itl, cache
 
-    Same rule, interval by interval: routing and caches settle at the current split; the Planner takes
-    the Game-1 best-response direction of the state ``delay`` intervals back and moves ``gain`` workers
-    that way. At a constant load the loop is a deterministic map on its state (the current split and
-    caches plus the last ``delay`` settled (split, caches)), over a finite set: its orbit is eventually
-    periodic. Once ``t >= delay`` (so the Planner's memory is full) the first repeated state ends the run
-    and gives the transient and the exact period (every state is stored: the state space is small).
-    Raises :class:`ConvergenceError` if no state repeats in ``max_intervals``.
-    """
-    if not 1 <= n_prefill <= system.workers - 1:
-        raise InvalidInputError(f"n_prefill must be in [1, {system.workers - 1}], got {n_prefill!r}")
-    if int(delay) != delay or delay < 0 or int(gain) != gain or gain < 1:
-        raise InvalidInputError(f"delay must be an integer >= 0 and gain >= 1, got delay={delay!r}, gain={gain!r}")
-    if system.workers < 3:
-        raise InvalidInputError("planner_orbit needs workers >= 3 (a Planner with a single split has no move)")
-    memo: dict = {}
+    def resize(self, state, n: int) -> np.ndarray:
+        """Caches after a split change (a new prefill worker starts cold).
 
-    def settle(n, start_cache):
-        key = (n, np.asarray(start_cache, bool).tobytes())
-        if key not in memo:
-            memo[key] = _pool_costs(system, n, start_cache, 50)
-        return memo[key]
+        Parameters
+        ----------
+        state : numpy.ndarray or None
+        n : int
 
-    cache = np.zeros((system.classes, n_prefill), bool)
-    splits, caches, ttfts, itls = [], [], [], []
-    seen_states: dict = {}
-    for t in range(max_intervals):
-        if t >= delay:
-            history = tuple(_key(splits[i], caches[i]) for i in range(t - delay, t))
-            state = (history, _key(n_prefill, cache))
-            if state in seen_states:
-                start = seen_states[state]
-                return _orbit(system, splits, caches, ttfts, itls, start, t - start, delay, gain)
-            seen_states[state] = t
-        ttft, itl, _, cache, _ = settle(n_prefill, cache)
-        splits.append(n_prefill)
-        caches.append(cache)
-        ttfts.append(ttft)
-        itls.append(itl)
-        seen = max(t - delay, 0)
-        n_seen, cache_seen = splits[seen], caches[seen]
-        moves = {
-            m: sum(settle(n_seen + m, _resize(cache_seen, n_seen + m))[:2])
-            for m in (+1, -1)
-            if 1 <= n_seen + m <= system.workers - 1
-        }
-        current = ttfts[seen] + itls[seen]
-        best = min(moves, key=moves.get)
-        direction = best if not math.isfinite(current) or moves[best] < current - 1e-9 * max(1.0, abs(current)) else 0
-        n_prefill = int(np.clip(n_prefill + gain * direction, 1, system.workers - 1))
-        cache = _resize(cache, n_prefill)
-    raise ConvergenceError(f"the Planner loop did not repeat a state in {max_intervals} intervals")
+        Returns
+        -------
+        numpy.ndarray
+        """
+        if state is None:
+            return np.zeros((self.system.classes, n), bool)
+        return resize(np.asarray(state, bool), n)
 
+    def key(self, state):
+        """The caches as a hashable key.
 
-def _orbit(system, splits, caches, ttfts, itls, start, period, delay, gain) -> PlannerOrbit:
-    ttft, itl = np.array(ttfts), np.array(itls)
-    with np.errstate(invalid="ignore"):
-        cost = np.where(np.isfinite(ttft) & np.isfinite(itl), ttft + system.output_tokens * itl, np.inf)
-    if not np.isfinite(cost[start:]).any():
-        status = "saturated"  # every interval of the cycle sits at a split that cannot carry the load
-    else:
-        status = "converged" if period == 1 else "oscillating"
-    return PlannerOrbit(status, np.array(splits), ttft, itl, cost, start, period, delay, gain,
-                        tuple(np.array(c, bool) for c in caches))
+        Parameters
+        ----------
+        state : numpy.ndarray or None
+
+        Returns
+        -------
+        tuple or None
+        """
+        return None if state is None else (np.asarray(state).shape, np.asarray(state, bool).tobytes())

@@ -8,7 +8,7 @@
 """
 
 from gametheory.games.resource.closed_forms import CASES, ClosedForms, NumericForms, derive, evaluate
-from gametheory.games.resource.decode_pool import little_decode_itl_ms
+from gametheory.games.resource.decode_pool import decode_capacity_rps, little_decode_itl_ms
 from gametheory.games.resource.game import (
     InverseCost,
     MM1PoolCost,
@@ -32,9 +32,7 @@ from gametheory.games.resource.integer import (
 from gametheory.games.resource.planner import (
     DYNAMO_INTERVAL_S,
     PAPER_INTERVAL_S,
-    Oscillation,
-    PlannerResult,
-    planner_dynamics,
+    ResourcePlannerModel,
 )
 
 __all__ = [
@@ -45,14 +43,14 @@ __all__ = [
     "InverseCost",
     "MM1PoolCost",
     "NumericForms",
-    "Oscillation",
     "PDResourceGame",
     "PerGPULoadCost",
-    "PlannerResult",
+    "ResourcePlannerModel",
     "RoundingComparison",
     "SplitTable",
     "best_responses",
     "compare_with_rounding",
+    "decode_capacity_rps",
     "derive",
     "evaluate",
     "integer_equilibria",
@@ -63,6 +61,5 @@ __all__ = [
     "kkt_certificate",
     "little_decode_itl_ms",
     "one_step_certificate",
-    "planner_dynamics",
     "split_table",
 ]

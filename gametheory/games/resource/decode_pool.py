@@ -2,7 +2,12 @@
 
 Shared by Game 1's pool costs (:mod:`gametheory.serving.pool_costs`) and the coupled system
 (:mod:`gametheory.games.coupled`): a decode worker fed ``rate`` requests/s, each generating
-``output_tokens`` tokens, carries the batch b that solves ``b = rate * output_tokens * ITL(b) / 1000``.
+``output_tokens`` tokens, carries the batch b that solves ``b = rate * output_tokens * ITL(b) / 1000``;
+:func:`decode_capacity_rps` is the largest rate for which that batch fits.
+
+References
+----------
+.. [1] J. D. C. Little, "A proof for the queuing formula L = lambda W", Operations Research 9, 1961.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 
-__all__ = ["little_decode_itl_ms"]
+__all__ = ["decode_capacity_rps", "little_decode_itl_ms"]
 
 
 def little_decode_itl_ms(step_ms: Callable, rate_per_worker_rps: float, output_tokens: float,
@@ -43,3 +48,44 @@ def little_decode_itl_ms(step_ms: Callable, rate_per_worker_rps: float, output_t
     i = int(below[0])
     b = 0.0 if i == 0 else brentq(excess, grid[i - 1], grid[i], xtol=1e-12)
     return float(step_ms(max(b, 1.0)))
+
+
+def decode_capacity_rps(step_ms: Callable, output_tokens: float, max_batch: float) -> float:
+    """Largest request rate (requests/s) one decode worker carries: Little's law
+    ``b = rate * output_tokens * ITL(b) / 1000`` has a solution with ``b <= max_batch`` exactly when
+    ``rate <= max_b 1000 b / (output_tokens ITL(b))``.
+
+    The maximum over ``b`` in ``(0, max_batch]`` is bracketed on a 400-point geometric grid and refined by
+    bounded Brent minimization (scipy ``minimize_scalar``) between the grid neighbours of the best point.
+
+    Parameters
+    ----------
+    step_ms : callable
+        Batch -> decode step latency (ms) at the worker's context.
+    output_tokens : float
+        Tokens each request decodes.
+    max_batch : float
+        Sequences the worker can hold.
+
+    Returns
+    -------
+    float
+        Requests/s; :func:`little_decode_itl_ms` is finite below it and infinite above.
+
+    References
+    ----------
+    .. [1] J. D. C. Little, "A proof for the queuing formula L = lambda W", Operations Research 9, 1961.
+    .. [2] R. P. Brent, *Algorithms for Minimization without Derivatives*, Prentice-Hall 1973.
+    """
+    def throughput(b):
+        return 1000.0 * b / (output_tokens * float(step_ms(b)))
+
+    grid = np.geomspace(1e-3, float(max_batch), 400)
+    values = np.array([throughput(b) for b in grid])
+    i = int(np.argmax(values))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    if hi > lo:
+        res = minimize_scalar(lambda b: -throughput(b), bounds=(lo, hi), method="bounded",
+                              options={"xatol": 1e-9 * hi})
+        return float(max(values[i], -res.fun))
+    return float(values[i])

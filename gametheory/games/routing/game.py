@@ -33,23 +33,26 @@ from functools import cached_property
 
 import numpy as np
 
-from gametheory._validate import nonnegative_array, nonnegative_scalar
+from gametheory._validate import finite_array, nonnegative_array, nonnegative_scalar
 from gametheory.certificates import Certificate
 from gametheory.errors import ConvergenceError, InvalidInputError
 from gametheory.games.routing import cache_routing as cr
+from gametheory.games.routing import multiclass as mc
 from gametheory.games.routing.cvx import beckmann_cvx, optimum_cvx
 from gametheory.games.routing.wardrop import CurveBank, certificate_tolerance, level_gap, water_fill
 from gametheory.latency import LatencyCurve
 from gametheory.results import Result
 
-__all__ = ["EQUILIBRIUM_METHODS", "MAX_MILP_PIECES", "OPTIMUM_METHODS", "RoutingGame"]
+__all__ = ["EQUILIBRIUM_METHODS", "MAX_MILP_PIECES", "MULTICLASS_TOL", "OPTIMUM_METHODS", "RoutingGame"]
 
 
 #: finest piecewise-linear grid the omega > 0 optimum refines to before giving up
 MAX_MILP_PIECES = 256
 #: algorithms of :meth:`RoutingGame.equilibrium` and :meth:`RoutingGame.optimum` (None picks the default)
 EQUILIBRIUM_METHODS = ("water_filling", "cvxpy", "projection")
-OPTIMUM_METHODS = ("water_filling", "cvxpy", "milp")
+OPTIMUM_METHODS = ("water_filling", "cvxpy", "milp", "projection")
+#: relative gap the multiclass variant (``work`` given) certifies
+MULTICLASS_TOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ class RoutingGame:
     cache_benefit, cache_scale : float or array_like
         H_k (latency unit) and s_k (requests/s) of the cache benefit ``h_k(y) = H_k (1 - exp(-y / s_k))``:
         scalars or one per class.
+    work : array_like, optional
+        (K, m) work a class-k request puts on worker w (the multiclass variant of
+        :mod:`~gametheory.games.routing.multiclass`): worker w's load is ``X_w = sum_k work[k, w] x[k, w]``
+        and a class-k request there costs ``work[k, w] l_w(X_w)``. Requires ``omega = 0`` (a cache acts
+        through the work). The curves are then of the load in work units.
 
     Raises
     ------
@@ -84,6 +92,7 @@ class RoutingGame:
     omega: float = 0.0
     cache_benefit: np.ndarray = field(default=None)  # type: ignore[assignment]
     cache_scale: np.ndarray = field(default=None)  # type: ignore[assignment]
+    work: np.ndarray | None = field(default=None)
 
     def __post_init__(self):
         curves = tuple(self.latencies)
@@ -100,9 +109,20 @@ class RoutingGame:
                               "cache_scale")
         if (s <= 0).any():
             raise InvalidInputError(f"cache_scale must be > 0, got {s.tolist()}")
-        cap = float(sum(c.capacity for c in curves))
-        if d.sum() >= cap:
-            raise InvalidInputError(f"total demand {d.sum():.6g} is at or beyond the total capacity {cap:.6g}")
+        if self.work is not None:
+            work = finite_array(self.work, "work", ndim=2)
+            if work.shape != (K, len(curves)):
+                raise InvalidInputError(f"work must be (classes, workers) = {(K, len(curves))}, got {work.shape}")
+            if (work <= 0).any():
+                raise InvalidInputError(f"work must be > 0 everywhere, got min {work.min()!r}")
+            if self.omega != 0:
+                raise InvalidInputError("work (per-class loads) and omega (cache affinity) do not combine: omega = 0")
+            work.setflags(write=False)
+            object.__setattr__(self, "work", work)
+        else:
+            cap = float(sum(c.capacity for c in curves))
+            if d.sum() >= cap:
+                raise InvalidInputError(f"total demand {d.sum():.6g} is at or beyond the total capacity {cap:.6g}")
         object.__setattr__(self, "latencies", curves)
         object.__setattr__(self, "demands", d)
         object.__setattr__(self, "omega", nonnegative_scalar(self.omega, "omega"))
@@ -157,7 +177,10 @@ class RoutingGame:
     def _method(self, method: str | None, allowed: tuple, kind: str) -> str:
         """The algorithm: ``method`` checked against what applies, or the documented default."""
         plain = ("water_filling", "cvxpy")
-        applies = plain if self.omega == 0 else tuple(m for m in allowed if m not in plain)
+        if self.work is not None:
+            applies = ("projection", "cvxpy")
+        else:
+            applies = plain if self.omega == 0 else tuple(m for m in allowed if m not in plain)
         if method is None:
             return applies[0]
         if method not in applies:
@@ -176,7 +199,11 @@ class RoutingGame:
             ``omega = 0``: ``"water_filling"`` (default; exact level search on the latencies,
             :func:`~gametheory.games.routing.wardrop.water_fill`) or ``"cvxpy"`` (the Beckmann program,
             Clarabel). ``omega > 0``: ``"projection"`` (default and only; projection dynamics from ``starts``
-            starts, see :meth:`equilibria`).
+            starts, see :meth:`equilibria`). With ``work`` (the multiclass variant): ``"projection"``
+            (default; gradient projection from a feasible start,
+            :func:`~gametheory.games.routing.multiclass.gradient_projection`, restarted from cvxpy's point when
+            it crawls next to capacity) or ``"cvxpy"`` (the same from cvxpy's point of the potential's
+            program); certified at :data:`MULTICLASS_TOL`.
         rgap : float
             Relative Wardrop gap to reach.
         starts, seed : int
@@ -199,6 +226,8 @@ class RoutingGame:
         .. [1] M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of Transportation*, 1956.
         """
         method = self._method(method, EQUILIBRIUM_METHODS, "equilibrium")
+        if self.work is not None:
+            return self._multiclass("equilibrium", method)
         if self.omega == 0:
             R = self.total_demand
             if method == "water_filling":
@@ -302,7 +331,8 @@ class RoutingGame:
             ``omega = 0``: ``"water_filling"`` (default; water-filling on marginal costs) or ``"cvxpy"``.
             ``omega > 0``: ``"milp"`` (default and only): a MILP over piecewise-linear pieces (HiGHS) with a
             certified relative optimality gap; when ``pieces`` leave the gap above ``milp_gap`` the pieces are
-            doubled (up to :data:`MAX_MILP_PIECES`).
+            doubled (up to :data:`MAX_MILP_PIECES`). With ``work``: ``"projection"`` (default) or ``"cvxpy"``,
+            on marginal costs.
         rgap : float
             Relative KKT residual to reach (``omega = 0``).
         milp_gap, pieces : float, int
@@ -327,6 +357,8 @@ class RoutingGame:
            1957 (piecewise-linear MILP models of separable costs).
         """
         method = self._method(method, OPTIMUM_METHODS, "optimum")
+        if self.work is not None:
+            return self._multiclass("optimum", method)
         if self.omega == 0:
             R = self.total_demand
             if method == "water_filling":
@@ -346,6 +378,32 @@ class RoutingGame:
         cert = Certificate("milp_gap", max(gap, 0.0), milp_gap).check("RoutingGame.optimum")
         return self._result("optimum", x, cert, 0, "milp", f"MILP (HiGHS) over {pieces} piecewise-linear pieces",
                             lower, status="exact")
+
+    def _multiclass(self, kind: str, method: str) -> Result:
+        """Equilibrium or optimum of the multiclass variant (``work`` given): gradient projection from a
+        feasible start, or from cvxpy's point; certified by the relative gap on (marginal) costs."""
+        marginal = kind == "optimum"
+        units = mc.UnitCosts(self.latencies, marginal)
+        work, rates = np.asarray(self.work), self.demands
+        start = (mc.cvxpy_start(self.latencies, work, rates, marginal) if method == "cvxpy"
+                 else mc.feasible_start(units, work, rates))
+        flows, sweeps = mc.gradient_projection(units, work, rates, start)
+        gap = mc.relative_gap(units, work, flows, rates)
+        if gap > MULTICLASS_TOL and method == "projection":
+            # next to capacity the pairwise shifts can crawl (a class must wait for others to make room):
+            # restart from the convex program's point, which lands in the right basin at once
+            flows, more = mc.gradient_projection(units, work, rates,
+                                                 mc.cvxpy_start(self.latencies, work, rates, marginal))
+            sweeps += more
+            gap = mc.relative_gap(units, work, flows, rates)
+        cert = Certificate("kkt_residual" if marginal else "relative_gap", gap, MULTICLASS_TOL).check(
+            f"multiclass routing {kind}")
+        load = (work * flows).sum(axis=0)
+        latency = mc.UnitCosts(self.latencies, False).all(load)
+        return Result(kind, flows.T.copy(), float(load @ latency), cert, message=f"multiclass {kind} by gradient "
+                      f"projection from a {'cvxpy' if method == 'cvxpy' else 'feasible'} start, {sweeps} sweeps",
+                      nit=sweeps, method=method, x_name="flows", worker_flows=flows.sum(axis=0), load=load,
+                      class_costs=work * latency, gap=cert.value)
 
     def price_of_anarchy(self, **kwargs) -> float:
         """Equilibrium cost / optimum cost.
