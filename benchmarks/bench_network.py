@@ -3,7 +3,8 @@
 Runs our path-based gradient projection (gametheory.games.network) and, when aequilibrae is installed
 (`pip install '.[bench]'`), aequilibrae's biconjugate Frank-Wolfe to the same relative gap on the same
 machine, and prints times, sweeps/iterations, objectives and the speed ratio. Data: the TNTP files in
-../shared/validation/tntp (never copied into the repo); the script says so and exits 0 when absent.
+a local copy of the TransportationNetworks files (github.com/bstabler/TransportationNetworks; never copied
+into the repo); the script says so and exits 0 when absent.
 
     .venv/bin/python benchmarks/bench_network.py
 """

@@ -1,6 +1,6 @@
 """Price-of-Anarchy bounds of nonatomic (and atomic) congestion games, from the class of the latency curves.
 
-Closed forms (../shared/references.md):
+Closed forms:
 - polynomial(p): degree <= p, nonnegative coefficients: alpha(p) = [1 - p (p+1)^(-(p+1)/p)]^(-1)
   (Roughgarden 2003, "The price of anarchy is independent of the network topology");
 - mm1(capacity, rate): M/M/1 delays 1/(u - x) with capacities >= u_min and total rate R < u_min:

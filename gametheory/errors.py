@@ -1,6 +1,23 @@
-"""Named errors. Every failure the toolkit reports is one of these, with the field and value in the text."""
+"""Named errors. Every failure the toolkit reports is one of these, with the field and value in the text.
+
+References
+----------
+.. [1] Python documentation, "Built-in Exceptions" (``ValueError`` and ``RuntimeError``, which the named
+   errors also are).
+"""
 
 from __future__ import annotations
+
+__all__ = [
+    "CapacityExceededError",
+    "CertificateError",
+    "ConvergenceError",
+    "GameTheoryError",
+    "InvalidInputError",
+    "NoKneeError",
+    "SimulationLimitError",
+    "StatisticsWarning",
+]
 
 
 class GameTheoryError(Exception):
@@ -15,7 +32,17 @@ class InvalidInputError(GameTheoryError, ValueError):
 
 
 class CapacityExceededError(InvalidInputError):
-    """A latency curve was evaluated at or beyond its capacity (the pole of M/M/1 or Pole curves)."""
+    """A latency curve was evaluated at or beyond its capacity (the pole of M/M/1 or Pole curves).
+
+    Parameters
+    ----------
+    load, capacity : float
+        The load asked for and the capacity it reaches.
+    what : str
+        What saturated.
+    message : str, optional
+        A message replacing the default one.
+    """
 
     def __init__(self, load: float, capacity: float, what: str = "latency curve", message: str | None = None):
         self.load = float(load)
@@ -27,7 +54,14 @@ class CapacityExceededError(InvalidInputError):
 
 
 class ConvergenceError(GameTheoryError, RuntimeError):
-    """A solver stopped before meeting its tolerance. ``gap`` holds the best gap it reached."""
+    """A solver stopped before meeting its tolerance. ``gap`` holds the best gap it reached.
+
+    Parameters
+    ----------
+    message : str
+    gap, tolerance : float, optional
+        The best gap reached and the tolerance missed.
+    """
 
     def __init__(self, message: str, gap: float | None = None, tolerance: float | None = None):
         self.gap = gap
@@ -50,7 +84,13 @@ class StatisticsWarning(UserWarning):
 
 class NoKneeError(InvalidInputError):
     """A knee method found no knee: the data are straight, flat or concave, or too few to tell a knee from
-    noise. ``method`` names the method and ``reason`` says why (with the evidence it weighed)."""
+    noise. ``method`` names the method and ``reason`` says why (with the evidence it weighed).
+
+    Parameters
+    ----------
+    method : str
+    reason : str
+    """
 
     def __init__(self, method: str, reason: str):
         self.method = method

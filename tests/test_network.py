@@ -194,8 +194,8 @@ def test_used_paths_have_equal_cost_wardrop():
     from gametheory.games.network.solvers import gradient_projection
 
     g = random_grid(2)
-    tail, head, n, o, d, rate, nt = g._arrays()
-    costs = g._costs()
+    tail, head, n, o, d, rate, nt = g.arrays()
+    costs = g.link_costs()
     res = gradient_projection(tail, head, n, o, d, rate, costs, rgap=1e-11, keep_paths=True)
     t = costs.time(res.x)
     for k, paths in res.paths.items():

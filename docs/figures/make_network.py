@@ -3,7 +3,8 @@
 Run: .venv/bin/python docs/figures/make_network.py
 Writes docs/figures/network_convergence.png and docs/figures/network_layouts.png and prints every number
 quoted in docs/network.md (validation table against the published TNTP values, serving-topology example).
-Needs ../shared/validation/tntp for the TNTP rows (skipped with a note when absent).
+Needs a local copy of the TransportationNetworks files (github.com/bstabler/TransportationNetworks) for the
+TNTP rows (skipped with a note when absent).
 """
 
 from __future__ import annotations

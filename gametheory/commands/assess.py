@@ -14,6 +14,8 @@ from pathlib import Path
 from gametheory.commands.arguments import bounded_int, finite_float, nonnegative_int, strict_json
 from gametheory.fitting import FAMILIES
 
+__all__ = ["HELP", "MAX_BOOTSTRAP", "NAME", "add_arguments", "run"]
+
 #: most bootstrap refits per knee method the command runs
 MAX_BOOTSTRAP = 10_000
 

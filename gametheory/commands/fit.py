@@ -20,6 +20,8 @@ from gametheory.fitting import FAMILIES, fit
 from gametheory.regimes import METHODS, classify, find_knee
 from gametheory.serving.measurements import read_csv
 
+__all__ = ["HELP", "MAX_BOOTSTRAP", "NAME", "add_arguments", "run"]
+
 #: most bootstrap refits the command runs (each is a full fit)
 MAX_BOOTSTRAP = 100_000
 

@@ -12,6 +12,8 @@ import json
 
 from gametheory.serving.profiles import list_profiles, load_profile
 
+__all__ = ["HELP", "NAME", "add_arguments", "run"]
+
 NAME = "profiles"
 HELP = "List the shipped measured latency profiles (with provenance), or summarize one."
 

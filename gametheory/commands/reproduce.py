@@ -21,6 +21,8 @@ import numpy as np
 from gametheory.commands.arguments import output_folder
 from gametheory.errors import InvalidInputError
 
+__all__ = ["HELP", "NAME", "SECTIONS", "add_arguments", "run", "run_sections"]
+
 NAME = "reproduce"
 HELP = "Reproduce the paper's analytical results on the shipped B200 profiles (tables, figures, JSON)."
 

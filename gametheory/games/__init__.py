@@ -9,6 +9,10 @@
 
 The games import the curves layer (:mod:`gametheory.latency`, :mod:`gametheory.fitting`,
 :mod:`gametheory.regimes`, :mod:`gametheory.bounds`) and never the serving models above them.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, section 4.
 """
 
 __all__ = ["caching", "coupled", "network", "resource", "routing"]

@@ -212,16 +212,47 @@ class PlannerModel(Protocol):
     target: str
 
     def settle(self, load: float, n: int, state) -> tuple[float, float, object]:
-        """(C_P, C_D, settled state) at ``load`` with ``n`` prefill workers, from ``state``."""
+        """(C_P, C_D, settled state) at ``load`` with ``n`` prefill workers, from ``state``.
+
+        Parameters
+        ----------
+        load : float
+        n : int
+        state : object
+
+        Returns
+        -------
+        tuple[float, float, object]
+        """
 
     def resize(self, state, n: int):
-        """The state after the split changes to ``n`` prefill workers."""
+        """The state after the split changes to ``n`` prefill workers.
+
+        Parameters
+        ----------
+        state : object
+        n : int
+        """
 
     def key(self, state) -> Hashable:
-        """A hashable key of a state."""
+        """A hashable key of a state.
+
+        Parameters
+        ----------
+        state : object
+
+        Returns
+        -------
+        Hashable
+        """
 
     def prepare(self, loads) -> None:
-        """Evaluate what the loop needs before it starts (e.g. the split range at the first load)."""
+        """Evaluate what the loop needs before it starts (e.g. the split range at the first load).
+
+        Parameters
+        ----------
+        loads : object
+        """
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+__all__ = ["Section", "Table"]
+
 
 def _cell(value: Any, float_format: str) -> str:
     """One table cell as text; NaN (a quantity that does not exist, e.g. a ratio of two infinities) is 'n/a'."""

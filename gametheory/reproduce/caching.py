@@ -17,6 +17,8 @@ from gametheory.games.caching import recompute_ms_from_profile
 from gametheory.reproduce import Section, Table
 from gametheory.serving.profiles import load_profile
 
+__all__ = ["PROFILE", "TITLE", "run"]
+
 TITLE = "Game 2: selfish KV caching, PoA on complete, line and hierarchical topologies"
 PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"  # recompute cost of a block: its prefill time on this profile
 

@@ -28,6 +28,8 @@ from gametheory.paper_setup import WORKERS_70B as WORKERS
 from gametheory.reproduce import Section, Table
 from gametheory.serving.profiles import load_profile
 
+__all__ = ["TITLE", "run"]
+
 TITLE = "Coupled games: the section 4.4 loop and the PoA of the whole system"
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from gametheory.reproduce import Section, Table
 
+__all__ = ["FULL_GRID", "GRID", "TITLE", "run"]
+
 TITLE = "The real Dynamo router on the calibrated engine model (replay) vs our simulator"
 GRID = (32, 64, 96, 112, 128, 192, 256, 512)
 FULL_GRID = (16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 256, 384, 512, 768, 1024)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from gametheory.reproduce import Section, Table
 
+__all__ = ["PAPER", "SPLITS", "TITLE", "run"]
+
 TITLE = "Experiment 3: adaptive controller vs static defaults, and another P/D split (Game 1 attribution)"
 #: another split of the same GPUs for each setup: one more prefill worker
 SPLITS = {"340b_1p2d": (2, 1), "70b_1p2d": (2, 1), "70b_1p5d": (2, 4)}

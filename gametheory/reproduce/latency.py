@@ -17,6 +17,8 @@ import numpy as np
 from gametheory.reproduce import Section, Table
 from gametheory.serving.profiles import list_profiles, load_profile
 
+__all__ = ["DECODE_CONTEXTS", "TITLE", "run", "summarize"]
+
 TITLE = "Latency curves of the shipped measured profiles (B200, H100, H200)"
 
 #: decode context (tokens) at which the curves and knees are reported: the paper's 128-token prompts plus

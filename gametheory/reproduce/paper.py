@@ -14,6 +14,8 @@ from pathlib import Path
 from gametheory.paper_setup import PAPER_KNEE
 from gametheory.reproduce import Section, Table
 
+__all__ = ["KNEE_TEXT", "TITLE", "run"]
+
 TITLE = "The paper's figures next to ours"
 KNEE_TEXT = f"C in ({PAPER_KNEE[0]}, {PAPER_KNEE[1]}]"
 

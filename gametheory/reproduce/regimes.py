@@ -27,6 +27,8 @@ import numpy as np
 
 from gametheory.reproduce import Section, Table
 
+__all__ = ["SETUPS", "TITLE", "run"]
+
 TITLE = "Serving regimes from one engine model: calibration, knees, PoA-hat (paper experiments 1, 2, 4)"
 SETUPS = ("340b_1p2d", "70b_1p2d", "70b_1p5d")
 SWEEP_BELOW, SWEEP_ABOVE = 64, 512  # C of the (tau, omega) sweep: half the knee and about 4x past it

@@ -29,6 +29,20 @@ from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, SETUPS, TOTAL_GP
 from gametheory.paper_setup import PROFILE_70B as PROFILE
 from gametheory.reproduce import Section, Table
 
+__all__ = [
+    "GOODPUT_RATE",
+    "LAYOUTS",
+    "PREFILL_BATCH",
+    "SLOS_MS",
+    "TITLE",
+    "across_load",
+    "game_at",
+    "goodput_under_slos",
+    "layouts_across_load",
+    "prefill_knee",
+    "run",
+]
+
 TITLE = "Game 1: the P/D split on the measured B200 profile (equilibrium vs optimum, fixed layouts)"
 
 PREFILL_BATCH = 4  # prefill pass amortized over 4 requests (as in docs/coupled.md)

@@ -22,6 +22,8 @@ import numpy as np
 from gametheory.reproduce import Section, Table
 from gametheory.serving.profiles import load_profile
 
+__all__ = ["DECODE_CONTEXT", "EXAMPLE_PREFIX_TOKENS", "OUTPUT_TOKENS", "PROFILES", "TITLE", "run", "worker_curves"]
+
 TITLE = "Game 3: routing PoA and bounds across load (measured B200 profiles)"
 
 PROFILES = ("b200_llama31_70b_tp4_fp8_trtllm", "b200_llama31_70b_tp4_bf16_trtllm", "b200_llama31_70b_tp4_fp8_vllm")

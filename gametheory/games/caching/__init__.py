@@ -5,6 +5,10 @@
 :mod:`~gametheory.games.caching.milp` the social optimum as a MILP;
 :mod:`~gametheory.games.caching.kvbm` Dynamo's KVBM eviction policy simulated on a trace;
 :mod:`~gametheory.games.caching.experiments` the section's experiments (complete graph, line, paradox, HBM).
+
+References
+----------
+.. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis", PODC 2004.
 """
 
 from gametheory.games.caching.game import (

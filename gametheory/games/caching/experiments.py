@@ -3,6 +3,13 @@
 Each function builds its instances, solves them exactly (enumeration of all pure profiles; MILP where
 stated) and returns plain rows; docs/figures/make_caching.py and gametheory/reproduce/caching.py plot/print
 them. All PoA values are exact pure PoA = worst pure Nash equilibrium / social optimum.
+
+References
+----------
+.. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis", PODC 2004
+   (PoA on complete graphs and lines).
+.. [2] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, Propositions 2
+   and 5, Remark 2.
 """
 
 from __future__ import annotations
@@ -36,6 +43,18 @@ def complete_graph_poa(ns=(2, 3, 4, 5, 6), alphas=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0
     """Rows (n, alpha, PoA, PoS, #equilibria) on the complete graph with uniform cost d and uniform demand.
 
     The assumptions of the theorem in docs/caching.md hold when alpha < demand * server_ms (true here).
+
+    Parameters
+    ----------
+    ns : object
+    alphas : object
+    d : float
+    demand : float
+    server_ms : float
+
+    Returns
+    -------
+    list[tuple]
     """
     rows = []
     for n in ns:
@@ -51,6 +70,10 @@ def complete_graph_counterexamples() -> list[tuple]:
     (a) heterogeneous demand (1, 10), alpha = 20, d = 1, server 100: the light worker may hold the only copy;
     (b) alpha >= demand * server for every worker (nobody holds alone) with n = 4: the empty profile is an
         equilibrium although one shared copy is cheaper (a public-good failure).
+
+    Returns
+    -------
+    list[tuple]
     """
     a = enumerate_profiles(chun_game(complete_topology(2, 1.0), 20.0, demand=np.array([1.0, 10.0]), server_ms=100.0))
     b = enumerate_profiles(chun_game(complete_topology(4, 1.0), 10.5, demand=1.0, server_ms=10.0))
@@ -65,6 +88,16 @@ def line_poa(ns=range(2, 13), alpha_grid: int = 4, server_ms: float = 1e4) -> li
     holder, being the only copy, keeps it) and costs about alpha + n^2/4, while the optimum spaces replicas
     2 sqrt(alpha) apart for about n sqrt(alpha); the ratio grows like sqrt(n). ``alpha`` ranges over
     ``{k/alpha_grid : k = 1..alpha_grid*n}`` and the worst exact PoA is reported.
+
+    Parameters
+    ----------
+    ns : object
+    alpha_grid : int
+    server_ms : float
+
+    Returns
+    -------
+    list[tuple]
     """
     rows = []
     for n in ns:
@@ -86,6 +119,10 @@ def cache_paradox():
     is "B holds", which is optimal. After adding G2 at A (placement 5, access 2.4), "A holds in G2, B fetches"
     is also an equilibrium (B pays 10 * 3.4 = 34 < 35) but costs 41.4 against the optimum 36.
     Returns (before, after) enumeration results and the two games.
+
+    Returns
+    -------
+    object
     """
     g = line_topology(2, 1.0)
     kw = dict(demand=np.array([[1.0], [10.0]]), recompute_ms=20.0, access_ms=[0.0, 2.4],
@@ -102,6 +139,19 @@ def hbm_saturation(blocks=(1, 2, 3, 4, 5), g1_capacity: int = 2, recompute_ms: f
     Two workers (two nodes over InfiniBand when ``hierarchical``, else NVLink); tiers G1 (``g1_capacity``
     blocks) and G2 (uncapacitated) with the default access costs; placement cost ``hold_cost`` (G1, G2)
     per block; every block demanded at rate ``demand[i]``. Exact enumeration of all profiles.
+
+    Parameters
+    ----------
+    blocks : object
+    g1_capacity : int
+    recompute_ms : float
+    demand : object
+    hold_cost : object
+    hierarchical : bool
+
+    Returns
+    -------
+    list[tuple]
     """
     g = hierarchical_topology(2, 1) if hierarchical else complete_topology(2, nvlink_ms())
     acc = default_tier_access_ms()[:2]
@@ -116,7 +166,18 @@ def hbm_saturation(blocks=(1, 2, 3, 4, 5), g1_capacity: int = 2, recompute_ms: f
 
 
 def hierarchical_poa(nodes=(2, 3), gpus_per_node=2, alphas=(0.01, 0.1, 0.5, 1.0)) -> list[tuple]:
-    """Rows (nodes, gpus/node, alpha, PoA) of Chun's game on the two-level NVLink/InfiniBand hierarchy."""
+    """Rows (nodes, gpus/node, alpha, PoA) of Chun's game on the two-level NVLink/InfiniBand hierarchy.
+
+    Parameters
+    ----------
+    nodes : object
+    gpus_per_node : object
+    alphas : object
+
+    Returns
+    -------
+    list[tuple]
+    """
     rows = []
     for m in nodes:
         for a in alphas:
@@ -132,6 +193,18 @@ def kvbm_vs_game(seeds=(0, 1, 2), n_workers: int = 3, n_blocks: int = 6, n_reque
     Demand = empirical request rate of a seeded Zipf trace (x100 to express per-100-time-unit rates); tiers
     G1 (2 blocks), G2 (3 blocks), G3, G4 uncapacitated with default access costs; ``recompute_ms`` = the
     recompute cost of a block (ms; e.g. :func:`~gametheory.games.caching.game.recompute_ms_from_profile`).
+
+    Parameters
+    ----------
+    seeds : object
+    n_workers : int
+    n_blocks : int
+    n_requests : int
+    recompute_ms : float
+
+    Returns
+    -------
+    list[tuple]
     """
     from gametheory.games.caching.game import infiniband_ms
     from gametheory.games.caching.kvbm import compare_with_game, demand_from_trace, synthetic_trace

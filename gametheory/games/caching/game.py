@@ -24,6 +24,12 @@ Model as implemented (units: costs in ms-equivalent per unit time, demand in req
 The uncapacitated variant (all capacities ``inf``, one tier, access 0) is exactly Chun et al.'s basic game.
 Solvers live in :mod:`gametheory.games.caching.solvers` (equilibria, enumeration, PoA/PoS) and
 :mod:`gametheory.games.caching.milp` (social optimum); the game delegates to them.
+
+References
+----------
+.. [1] B.-G. Chun, K. Chaudhuri, H. Wee, M. Barreno, C. H. Papadimitriou, J. Kubiatowicz, "Selfish caching in
+   distributed systems: a game-theoretic analysis", PODC 2004.
+.. [2] NVIDIA Dynamo documentation, "KV Block Manager" (tiers G1 HBM, G2 host DRAM, G3 local SSD, G4 remote).
 """
 
 from __future__ import annotations
@@ -85,28 +91,73 @@ IB_NDR_GBPS = 50.0
 
 
 def block_bytes(block_tokens: int = BLOCK_TOKENS, kv_bytes_per_token: int = KV_BYTES_PER_TOKEN) -> float:
-    """Bytes of one KV block."""
+    """Bytes of one KV block.
+
+    Parameters
+    ----------
+    block_tokens : int
+        Tokens per block.
+    kv_bytes_per_token : int
+        KV bytes per token.
+
+    Returns
+    -------
+    float
+    """
     return float(block_tokens) * float(kv_bytes_per_token)
 
 
 def transfer_ms(gbps: float, nbytes: float | None = None) -> float:
-    """Milliseconds to move ``nbytes`` (default: one block) at ``gbps`` GB/s."""
+    """Milliseconds to move ``nbytes`` (default: one block) at ``gbps`` GB/s.
+
+    Parameters
+    ----------
+    gbps : float
+        Bandwidth, GB/s.
+    nbytes : float, optional
+        Bytes to move (default: one block, :func:`block_bytes`).
+
+    Returns
+    -------
+    float
+    """
     nbytes = block_bytes() if nbytes is None else nbytes
     return float(nbytes) / (positive_scalar(gbps, "bandwidth_gbps") * 1e9) * 1e3
 
 
 def nvlink_ms() -> float:
-    """Default NVLink 5 edge cost: one block over 1.8 TB/s (ms)."""
+    """Default NVLink 5 edge cost: one block over 1.8 TB/s (ms).
+
+    Returns
+    -------
+    float
+    """
     return transfer_ms(NVLINK5_GBPS)
 
 
 def infiniband_ms() -> float:
-    """Default InfiniBand NDR edge cost: one block over 50 GB/s (ms)."""
+    """Default InfiniBand NDR edge cost: one block over 50 GB/s (ms).
+
+    Returns
+    -------
+    float
+    """
     return transfer_ms(IB_NDR_GBPS)
 
 
 def default_tier_access_ms(nbytes: float | None = None) -> np.ndarray:
-    """Access cost (ms) per tier G1..G4 for one block: latency + bytes / bandwidth."""
+    """Access cost (ms) per tier G1..G4 for one block: latency + bytes / bandwidth.
+
+    Parameters
+    ----------
+    nbytes : float, optional
+        Bytes per block (default :func:`block_bytes`).
+
+    Returns
+    -------
+    numpy.ndarray
+        (4,) ms for G1..G4.
+    """
     return np.array([TIER_LATENCY_MS[t] + transfer_ms(TIER_BANDWIDTH_GBPS[t], nbytes) for t in TIER_NAMES])
 
 
@@ -115,6 +166,22 @@ def recompute_ms_from_profile(profile, tokens: int = BLOCK_TOKENS) -> float:
 
     ``profile``: anything with a ``prefill_ms(tokens)`` method, e.g. a profile loaded by
     :func:`gametheory.serving.profiles.load_profile`.
+
+    Parameters
+    ----------
+    profile : object
+        Anything with ``prefill_ms(tokens)``.
+    tokens : int
+        Tokens of the block.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InvalidInputError
+        When ``profile`` has no ``prefill_ms`` method.
     """
     if not callable(getattr(profile, "prefill_ms", None)):
         raise InvalidInputError(f"profile must have a prefill_ms(tokens) method, got {profile!r}")
@@ -131,22 +198,76 @@ def _weighted(g: nx.Graph, cost: float) -> nx.Graph:
 
 
 def complete_topology(n: int, edge_ms: float | None = None) -> nx.Graph:
-    """n workers all linked at the same cost (NVLink inside a node; default one block over NVLink 5)."""
+    """n workers all linked at the same cost (NVLink inside a node; default one block over NVLink 5).
+
+    Parameters
+    ----------
+    n : int
+        Workers.
+    edge_ms : float, optional
+        Edge cost (default :func:`nvlink_ms`).
+
+    Returns
+    -------
+    networkx.Graph
+        Workers 0..n-1 with edge attribute ``cost`` (ms per block).
+    """
     return _weighted(nx.complete_graph(_count(n, "n")), nvlink_ms() if edge_ms is None else edge_ms)
 
 
 def line_topology(n: int, edge_ms: float = 1.0) -> nx.Graph:
-    """n workers on a path, neighbours ``edge_ms`` apart (Chun et al.'s line)."""
+    """n workers on a path, neighbours ``edge_ms`` apart (Chun et al.'s line).
+
+    Parameters
+    ----------
+    n : int
+        Workers.
+    edge_ms : float
+        Cost between neighbours.
+
+    Returns
+    -------
+    networkx.Graph
+        Workers 0..n-1 with edge attribute ``cost`` (ms per block).
+    """
     return _weighted(nx.path_graph(_count(n, "n")), edge_ms)
 
 
 def star_topology(n: int, edge_ms: float = 1.0) -> nx.Graph:
-    """One hub (worker 0) and n-1 leaves."""
+    """One hub (worker 0) and n-1 leaves.
+
+    Parameters
+    ----------
+    n : int
+        Workers (hub included).
+    edge_ms : float
+        Hub-leaf cost.
+
+    Returns
+    -------
+    networkx.Graph
+        Workers 0..n-1 with edge attribute ``cost`` (ms per block).
+    """
     return _weighted(nx.star_graph(_count(n, "n") - 1), edge_ms)
 
 
 def tree_topology(branching: int, depth: int, edge_ms: float = 1.0) -> nx.Graph:
-    """A balanced tree (networkx ``balanced_tree``) of workers."""
+    """A balanced tree (networkx ``balanced_tree``) of workers.
+
+    Parameters
+    ----------
+    branching : int
+        Children per node.
+    depth : int
+        Levels below the root.
+    edge_ms : float
+        Edge cost.
+
+    Returns
+    -------
+    networkx.Graph
+        Workers 0..n-1 with edge attribute ``cost`` (ms per block).
+    """
     return _weighted(nx.balanced_tree(_count(branching, "branching"), int(depth)), edge_ms)
 
 
@@ -155,6 +276,20 @@ def hierarchical_topology(nodes: int, gpus_per_node: int, intra_ms: float | None
     """Two-level hierarchy: complete NVLink graphs inside each node, InfiniBand between GPUs of different nodes.
 
     Worker ``g`` sits in node ``g // gpus_per_node``; node attribute ``node`` records it.
+
+    Parameters
+    ----------
+    nodes : int
+        Nodes.
+    gpus_per_node : int
+        Workers per node.
+    intra_ms, inter_ms : float, optional
+        Edge costs inside a node (default :func:`nvlink_ms`) and across nodes (default :func:`infiniband_ms`).
+
+    Returns
+    -------
+    networkx.Graph
+        Workers 0..n-1 with edge attribute ``cost`` (ms per block).
     """
     nodes, gpn = _count(nodes, "nodes"), _count(gpus_per_node, "gpus_per_node")
     intra = positive_scalar(nvlink_ms() if intra_ms is None else intra_ms, "intra_ms")
@@ -180,7 +315,29 @@ def _count(n, name: str) -> int:
 # ---------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class CachingGame:
-    """The selfish KV caching game (immutable; solving never mutates it). Build with :func:`make_game`."""
+    """The selfish KV caching game (immutable; solving never mutates it). Build with :func:`make_game`.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The topology.
+    dist : numpy.ndarray
+        (n, n) shortest-path ms, inf across components.
+    capacity, access_ms, hold_cost : numpy.ndarray
+        (n, T) blocks per tier (inf = uncapacitated), read ms, placement cost per block.
+    shared : numpy.ndarray
+        (T,) tiers every worker reads without the topology (G4).
+    demand : numpy.ndarray
+        (n, B) requests per unit time.
+    recompute_ms : numpy.ndarray
+        (B,) fallback cost per request.
+    tier_names, block_names : tuple
+        Labels.
+
+    References
+    ----------
+    .. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis", PODC 2004.
+    """
 
     graph: nx.Graph
     dist: np.ndarray          # (n, n) shortest-path ms, inf across components
@@ -195,14 +352,17 @@ class CachingGame:
 
     @property
     def n(self) -> int:
+        """Workers."""
         return self.demand.shape[0]
 
     @property
     def n_blocks(self) -> int:
+        """Blocks."""
         return self.demand.shape[1]
 
     @property
     def n_tiers(self) -> int:
+        """Tiers."""
         return self.capacity.shape[1]
 
     @property
@@ -218,7 +378,22 @@ class CachingGame:
 
     # costs ------------------------------------------------------------------------------------------
     def check_profile(self, s) -> np.ndarray:
-        """Validate a strategy profile ``s`` (n, B) of tier indices or -1; return it as an int array."""
+        """Validate a strategy profile ``s`` (n, B) of tier indices or -1; return it as an int array.
+
+        Parameters
+        ----------
+        s : array_like
+            (n, B) tier index per block or -1.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        InvalidInputError
+            A wrong shape, an unknown tier, or a tier over its capacity.
+        """
         s = np.asarray(s)
         if s.shape != (self.n, self.n_blocks):
             raise InvalidInputError(f"profile must have shape {(self.n, self.n_blocks)}, got {s.shape}")
@@ -236,12 +411,33 @@ class CachingGame:
         return s
 
     def player_costs(self, s) -> np.ndarray:
-        """Cost of every worker under profile ``s`` (ms-equivalent per unit time)."""
+        """Cost of every worker under profile ``s`` (ms-equivalent per unit time).
+
+        Parameters
+        ----------
+        s : array_like
+            A feasible profile (n, B).
+
+        Returns
+        -------
+        numpy.ndarray
+            (n,) costs.
+        """
         s = self.check_profile(s)
         return player_costs_batch(self, s[None])[0]
 
     def social_cost(self, s) -> float:
-        """Sum of the workers' costs."""
+        """Sum of the workers' costs.
+
+        Parameters
+        ----------
+        s : array_like
+            A feasible profile (n, B).
+
+        Returns
+        -------
+        float
+        """
         return float(self.player_costs(s).sum())
 
     # solutions ----------------------------------------------------------------------------------------
@@ -345,7 +541,18 @@ class CachingGame:
         return res.poa
 
     def with_capacity(self, worker: int, tier: int, capacity: float) -> CachingGame:
-        """A copy with one capacity changed (e.g. to add a cache)."""
+        """A copy with one capacity changed (e.g. to add a cache).
+
+        Parameters
+        ----------
+        worker, tier : int
+        capacity : float
+            Blocks (inf = uncapacitated).
+
+        Returns
+        -------
+        CachingGame
+        """
         cap = self.capacity.copy()
         cap[worker, tier] = capacity
         return make_game(self.graph, demand=self.demand, recompute_ms=self.recompute_ms, capacity=cap,
@@ -354,7 +561,19 @@ class CachingGame:
 
 
 def player_costs_batch(game: CachingGame, profiles: np.ndarray) -> np.ndarray:
-    """Costs (K, n) of a batch of profiles (K, n, B); profiles are assumed feasible."""
+    """Costs (K, n) of a batch of profiles (K, n, B); profiles are assumed feasible.
+
+    Parameters
+    ----------
+    game : CachingGame
+    profiles : numpy.ndarray
+        (K, n, B) feasible profiles.
+
+    Returns
+    -------
+    numpy.ndarray
+        (K, n) costs.
+    """
     c_other, own = reach_costs(game, profiles)
     held = profiles >= 0
     hold = np.where(held, game.hold_cost[np.arange(game.n)[None, :, None], np.maximum(profiles, 0)], 0.0)
@@ -400,6 +619,26 @@ def make_game(graph: nx.Graph, demand, recompute_ms, *, capacity=None, access_ms
     ``capacity``/``access_ms``/``hold_cost``: (T,) (same for all workers) or (n, T). Defaults: the four tiers
     G1..G4 with :func:`default_tier_access_ms`, hold cost :data:`TIER_HOLD_WEIGHT`, uncapacitated, G4 shared.
     A disconnected topology needs a shared (remote) tier with positive capacity somewhere.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Workers 0..n-1, edge attribute ``cost`` (ms, finite, >= 0).
+    demand : array_like or list of dict
+    recompute_ms : float or array_like
+    capacity, access_ms, hold_cost : array_like, optional
+    shared : array_like of bool, optional
+    tier_names, block_names : sequence, optional
+
+    Returns
+    -------
+    CachingGame
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the argument: bad nodes or edge costs, negative or NaN demand, capacities or costs, mismatched
+        shapes, an unknown block, fractional capacities, or a disconnected topology without a shared tier.
     """
     if not isinstance(graph, nx.Graph) or graph.number_of_nodes() == 0:
         raise InvalidInputError("graph must be a non-empty networkx Graph of workers")
@@ -484,6 +723,26 @@ def chun_game(graph: nx.Graph, alpha: float, demand=1.0, server_ms: float = 1e6,
     """Chun et al.'s basic game: one uncapacitated tier with placement cost ``alpha`` and access 0.
 
     ``server_ms`` is the cost of a request when no replica exists (their origin server); large by default.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+    alpha : float
+        Placement cost per object.
+    demand : float or array_like
+        Per worker (and block).
+    server_ms : float
+        Cost of a request with no replica.
+    n_blocks : int
+        Objects.
+
+    Returns
+    -------
+    CachingGame
+
+    References
+    ----------
+    .. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis", PODC 2004.
     """
     n = graph.number_of_nodes()
     dm = np.broadcast_to(np.asarray(demand, dtype=float).reshape(-1, 1) if np.ndim(demand) == 1

@@ -1,6 +1,6 @@
 """The KVBM eviction rule as a caching policy, simulated on a request trace (Dynamo KV Block Manager).
 
-Rule as modelled here (per worker, per block; see /work/shared/dynamo.md and docs/caching.md):
+Rule as modelled here (per worker, per block; docs/caching.md):
 * a block's frequency count starts at 1 on its first access (the block enters the lower tier, G2);
 * each hit doubles the count; counts decay over time (halved every ``decay_interval`` time units);
 * a block with count >= ``promote_at`` (2) is promoted to the upper tier (G1);
@@ -9,6 +9,10 @@ Rule as modelled here (per worker, per block; see /work/shared/dynamo.md and doc
 Each worker runs the rule on its own requests only; it ignores copies held by other workers. The placement
 it ends with is a profile of the caching game, so its social cost can be compared with the equilibrium and
 the optimum (:func:`compare_with_game`).
+
+References
+----------
+.. [1] NVIDIA Dynamo documentation, "KV Block Manager" (tiers G1-G4, frequency-based eviction).
 """
 
 from __future__ import annotations
@@ -32,6 +36,24 @@ class KVBMPolicy:
     ``promote_at`` must be finite and >= 1 (a new block's count is 1); ``decay_interval`` > 0 (``inf`` = no
     decay); ``upper_tier`` and ``lower_tier`` are two different tier indices of the game (checked against
     the game in :func:`simulate`). Bad values raise InvalidInputError naming the field.
+
+    Parameters
+    ----------
+    promote_at : float
+        Count at which a block is promoted.
+    decay_interval : float
+        Half-life of the counts (time units; inf = no decay).
+    upper_tier, lower_tier : int
+        The tiers the rule moves blocks between.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the field.
+
+    References
+    ----------
+    .. [1] NVIDIA Dynamo documentation, "KV Block Manager" (frequency-based eviction and promotion).
     """
 
     promote_at: float = 2.0
@@ -59,7 +81,20 @@ class KVBMPolicy:
 
 
 def synthetic_trace(n_workers: int, n_blocks: int, n_requests: int, *, zipf_s: float = 1.1, seed: int = 0):
-    """A seeded request trace: (times, workers, blocks); block popularity Zipf(s), worker-specific ranking."""
+    """A seeded request trace: (times, workers, blocks); block popularity Zipf(s), worker-specific ranking.
+
+    Parameters
+    ----------
+    n_workers : int
+    n_blocks : int
+    n_requests : int
+    zipf_s : float
+    seed : int
+
+    Returns
+    -------
+    object
+    """
     n_workers, n_blocks = _count(n_workers, "n_workers"), _count(n_blocks, "n_blocks")
     n_requests = _count(n_requests, "n_requests")
     zipf_s = finite_scalar(zipf_s, "zipf_s")
@@ -110,6 +145,21 @@ def simulate(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> np.
 
     The game needs at least two tiers (the policy's upper and lower tier). Raises InvalidInputError on an
     empty trace, a worker or block id outside the game, non-integer ids, or unsorted/non-finite times.
+
+    Parameters
+    ----------
+    game : CachingGame
+    trace : object
+    policy : KVBMPolicy
+
+    Returns
+    -------
+    np.ndarray
+
+    Raises
+    ------
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
     """
     if not isinstance(policy, KVBMPolicy):
         raise InvalidInputError(f"policy must be a KVBMPolicy, got {type(policy).__name__}")
@@ -160,6 +210,16 @@ def demand_from_trace(n_workers: int, n_blocks: int, trace) -> np.ndarray:
     """Empirical demand (requests per unit time) of every worker for every block.
 
     The rate is the count over the trace's time span (span 1 when all requests share one time).
+
+    Parameters
+    ----------
+    n_workers : int
+    n_blocks : int
+    trace : object
+
+    Returns
+    -------
+    np.ndarray
     """
     n_workers, n_blocks = _count(n_workers, "n_workers"), _count(n_blocks, "n_blocks")
     times, workers, blocks = _check_trace(trace, n_workers, n_blocks)
@@ -177,7 +237,19 @@ def _count(v, name: str) -> int:
 
 @dataclass(repr=False)
 class KVBMComparison(Readable):
-    """Social cost of the KVBM placement against an equilibrium and the optimum."""
+    """Social cost of the KVBM placement against an equilibrium and the optimum.
+
+    Parameters
+    ----------
+    kvbm_profile : numpy.ndarray
+        The KVBM placement.
+    kvbm_cost, equilibrium_cost, optimum_cost : float
+        Social costs.
+    kvbm_ratio, equilibrium_ratio : float
+        Over the optimum.
+    kvbm_regret : float
+        Equilibrium gap of the KVBM placement.
+    """
 
     kvbm_profile: np.ndarray
     kvbm_cost: float
@@ -189,7 +261,18 @@ class KVBMComparison(Readable):
 
 
 def compare_with_game(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> KVBMComparison:
-    """Simulate KVBM, then evaluate its final placement in ``game`` next to BR dynamics and the MILP optimum."""
+    """Simulate KVBM, then evaluate its final placement in ``game`` next to BR dynamics and the MILP optimum.
+
+    Parameters
+    ----------
+    game : CachingGame
+    trace : object
+    policy : KVBMPolicy
+
+    Returns
+    -------
+    KVBMComparison
+    """
     from gametheory.games.caching.solvers import equilibrium_gap, ratio
 
     s = simulate(game, trace, policy)

@@ -9,6 +9,13 @@ Formulation (capacitated facility location, one facility problem per block coupl
 With x integral the y/r part is a trivial assignment, so y, r may stay continuous. The certificate is the
 MILP relative gap reported by HiGHS, and the cost of the rounded profile re-evaluated by the game must
 match the MILP objective.
+
+References
+----------
+.. [1] D. B. Shmoys, E. Tardos, K. Aardal, "Approximation algorithms for facility location problems", STOC
+   1997.
+.. [2] Q. Huangfu, J. A. J. Hall, "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10, 2018
+   (HiGHS).
 """
 
 from __future__ import annotations

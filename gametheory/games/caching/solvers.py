@@ -65,6 +65,21 @@ def best_response(game: CachingGame, s, i: int) -> tuple[np.ndarray, float]:
 
     Validates ``s`` (:meth:`CachingGame.check_profile`) and ``i`` (a worker index 0..n-1); raises
     InvalidInputError otherwise.
+
+    Parameters
+    ----------
+    game : CachingGame
+    s : object
+    i : int
+
+    Returns
+    -------
+    tuple[np.ndarray, float]
+
+    Raises
+    ------
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
     """
     s = game.check_profile(s)
     if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < game.n:
@@ -101,7 +116,17 @@ def _best_response(game: CachingGame, s: np.ndarray, i: int) -> tuple[np.ndarray
 
 
 def equilibrium_gap(game: CachingGame, s) -> tuple[float, np.ndarray]:
-    """``max_i (cost_i(s) - best-response cost_i)`` and the per-worker regrets (all >= 0)."""
+    """``max_i (cost_i(s) - best-response cost_i)`` and the per-worker regrets (all >= 0).
+
+    Parameters
+    ----------
+    game : CachingGame
+    s : object
+
+    Returns
+    -------
+    tuple[float, np.ndarray]
+    """
     s = game.check_profile(s)
     costs = game.player_costs(s)
     regrets = np.array([costs[i] - _best_response(game, s, i)[1] for i in range(game.n)])
@@ -178,7 +203,24 @@ def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 2
 # ---------------------------------------------------------------------------------------------------------
 @dataclass(repr=False)
 class EnumerationResult(Readable):
-    """All pure equilibria and the brute-force optimum of a small game (:func:`enumerate_profiles`)."""
+    """All pure equilibria and the brute-force optimum of a small game (:func:`enumerate_profiles`).
+
+    Parameters
+    ----------
+    equilibria : numpy.ndarray
+        (E, n, B) every pure equilibrium.
+    equilibrium_costs : numpy.ndarray
+        (E,) their social costs.
+    optimum : numpy.ndarray
+        (n, B) a socially optimal profile.
+    optimum_cost : float
+    n_profiles : int
+        Profiles enumerated.
+    poa, pos : float
+        Worst / best equilibrium over the optimum.
+    certificate : Certificate
+        The largest equilibrium gap over the listed equilibria, re-checked exactly.
+    """
 
     equilibria: np.ndarray        # (E, n, B) profiles
     equilibrium_costs: np.ndarray  # (E,) social costs
@@ -263,6 +305,21 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
     largest equilibrium gap over *every* listed equilibrium, recomputed one profile at a time with
     :func:`equilibrium_gap` (the assignment best response, not the vectorized screen) and checked before
     returning. With no pure equilibrium, PoA and PoS are NaN and the certificate is 0 (nothing to check).
+
+    Parameters
+    ----------
+    game : CachingGame
+    max_profiles : int
+    chunk : int
+
+    Returns
+    -------
+    EnumerationResult
+
+    Raises
+    ------
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
     """
     strat = [strategies(game, i) for i in range(game.n)]
     total = int(np.prod([len(r) for r in strat], dtype=float))

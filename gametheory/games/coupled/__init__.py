@@ -3,6 +3,10 @@
 :mod:`~gametheory.games.coupled.system` holds :class:`CoupledSystem`, composed from the three games (the
 routing game's multiclass variant, the caching game's best response, the one Planner step);
 :mod:`~gametheory.games.coupled.analysis` its experiments on a measured profile.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, section 4.4.
 """
 
 from gametheory.games.coupled.analysis import (

@@ -2,6 +2,12 @@
 
 :mod:`~gametheory.games.network.game` holds the game and the TNTP reader glue;
 :mod:`~gametheory.games.network.solvers` path-based gradient projection and the cvxpy program.
+
+References
+----------
+.. [1] M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of Transportation*, 1956.
+.. [2] Transportation Networks for Research Core Team, "Transportation Networks for Research" (TNTP format),
+   https://github.com/bstabler/TransportationNetworks.
 """
 
 from gametheory.games.network.game import METHODS, NetworkGame, read_tntp

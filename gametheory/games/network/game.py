@@ -12,6 +12,11 @@ Both use path-based gradient projection (Jayakrishnan et al. 1994; see
 :mod:`gametheory.games.network.solvers`) with the relative gap (sum t x - sum t y_AON) / sum t x as
 stopping rule and certificate. ``method="cvxpy"`` is the convex-program cross-check for
 small graphs. :func:`read_tntp` builds a game from TNTP net and trips files (BPR links).
+
+References
+----------
+.. [1] J. G. Wardrop, "Some theoretical aspects of road traffic research", Proc. ICE 1, 1952.
+.. [2] R. Jayakrishnan et al., "A faster path-based algorithm for traffic assignment", TRR 1443, 1994.
 """
 
 from __future__ import annotations
@@ -53,6 +58,24 @@ class NetworkGame:
     ``BPR``); ``demands``: ``{(origin, destination): rate}`` with rates > 0 (flow units per time unit);
     ``no_through``: nodes paths may start or end at but never pass through (TNTP zones below the first
     thru node). The game is immutable: solving never changes it.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        Edges with a ``latency`` LatencyCurve.
+    demands : dict
+        (origin, destination) -> rate > 0.
+    no_through : frozenset
+        Nodes paths may start or end at but never pass through.
+
+    Raises
+    ------
+    InvalidInputError
+        A graph without edges or with a non-curve latency, empty or malformed demands, unknown nodes.
+
+    References
+    ----------
+    .. [1] M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of Transportation*, 1956.
     """
 
     graph: nx.DiGraph
@@ -91,17 +114,28 @@ class NetworkGame:
     # ---- arrays ---------------------------------------------------------------------------------------
     @property
     def nodes(self) -> list:
+        """The graph's nodes, in order."""
         return list(self.graph.nodes)
 
     @property
     def edges(self) -> list:
+        """The edges (u, v), in the order of every flow vector."""
         return list(self.graph.edges)
 
     @property
     def curves(self) -> list:
+        """The edges' latency curves, in edge order."""
         return [data["latency"] for _, _, data in self.graph.edges(data=True)]
 
-    def _arrays(self):
+    def arrays(self):
+        """The game as the solvers' edge arrays.
+
+        Returns
+        -------
+        tuple
+            (tail, head, n_nodes, od_origin, od_dest, od_demand, no_through): node indices in the graph's node
+            order, one entry per edge and per OD pair.
+        """
         index = {n: i for i, n in enumerate(self.graph.nodes)}
         edges = self.edges
         tail = np.array([index[u] for u, _ in edges], dtype=int)
@@ -113,7 +147,14 @@ class NetworkGame:
         nt = [index[n] for n in self.no_through if n in index]
         return tail, head, len(index), o, d, rate, nt
 
-    def _costs(self):
+    def link_costs(self):
+        """The link-cost evaluator of the solvers: :class:`BPRCosts` when every edge is BPR, else
+        :class:`CurveCosts`.
+
+        Returns
+        -------
+        BPRCosts or CurveCosts
+        """
         curves = self.curves
         if all(type(c) is BPR for c in curves):
             return BPRCosts([c.t0 for c in curves], [c.practical_capacity for c in curves],
@@ -149,8 +190,8 @@ class NetworkGame:
         if not (isinstance(rgap, (int, float)) and 0 < rgap < 1):
             raise InvalidInputError(f"rgap must be in (0, 1), got {rgap!r}")
         self._check_capacity()
-        tail, head, n, o, d, rate, nt = self._arrays()
-        base = self._costs()
+        tail, head, n, o, d, rate, nt = self.arrays()
+        base = self.link_costs()
         costs = base if kind == "equilibrium" else MarginalCosts(base)
         objective = base.integral if kind == "equilibrium" else (lambda x: x * base.time(x))
         res = gradient_projection(tail, head, n, o, d, rate, costs, no_through=nt, rgap=rgap, max_iter=max_iter,
@@ -245,14 +286,29 @@ class NetworkGame:
         return self.equilibrium(rgap=rgap).cost / self.optimum(rgap=rgap).cost
 
     def relative_gap(self, x, kind: str = "equilibrium") -> float:
-        """Relative gap of link flows ``x`` (edges order) on latencies or marginal costs: the certificate."""
+        """Relative gap of link flows ``x`` (edges order) on latencies or marginal costs: the certificate.
+
+        Parameters
+        ----------
+        x : object
+        kind : str
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        InvalidInputError
+            When an argument is malformed; the message names it and its value.
+        """
         if kind not in ("equilibrium", "optimum"):
             raise InvalidInputError(f"kind must be 'equilibrium' or 'optimum', got {kind!r}")
-        tail, head, n, o, d, rate, nt = self._arrays()
+        tail, head, n, o, d, rate, nt = self.arrays()
         x = nonnegative_array(x, "x (link flows)", ndim=1)
         if x.size != tail.size:
             raise InvalidInputError(f"x (link flows): need one flow per edge ({tail.size}), got {x.size}")
-        base = self._costs()
+        base = self.link_costs()
         costs = base if kind == "equilibrium" else MarginalCosts(base)
         origins = sorted(set(o.tolist()))
         dist, _ = ShortestPaths(tail, head, n, origins, nt).run(costs.time(x))
@@ -262,10 +318,10 @@ class NetworkGame:
 
     def _solve_cvxpy(self, kind: str, tolerance: float, solver) -> Result:
         """The convex program (origin-based link-node form) with cvxpy; certificate: its relative gap."""
-        tail, head, n, o, d, rate, nt = self._arrays()
+        tail, head, n, o, d, rate, nt = self.arrays()
         x, value = cvxpy_assignment(tail, head, n, o, d, rate, self.curves, system_optimum=kind == "optimum",
                                     no_through=nt, solver=solver)
-        base = self._costs()
+        base = self.link_costs()
         total = float(base.time(x) @ x)
         objective = float(np.sum(base.integral(x))) if kind == "equilibrium" else total  # at the returned flows
         gap = max(self.relative_gap(x, kind), 0.0)
@@ -279,6 +335,15 @@ def read_tntp(net_path, trips_path) -> NetworkGame:
 
     Each link gets ``BPR(free_flow_time, capacity, b, power)``; zones below ``<FIRST THRU NODE>`` become
     ``no_through`` nodes.
+
+    Parameters
+    ----------
+    net_path : object
+    trips_path : object
+
+    Returns
+    -------
+    NetworkGame
     """
     net = read_tntp_net(Path(net_path))
     trips = read_tntp_trips(Path(trips_path))

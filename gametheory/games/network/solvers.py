@@ -15,6 +15,14 @@ total cost) solved by cvxpy, for small graphs.
 Link costs are evaluated by vectorized evaluators over all edges: :class:`BPRCosts` (numpy over arrays of
 BPR parameters), :class:`CurveCosts` (any :mod:`gametheory.latency` curves, one call per edge) and
 :class:`MarginalCosts` (wraps either for the system optimum).
+
+References
+----------
+.. [1] R. Jayakrishnan, W. K. Tsai, J. N. Prashker, S. Rajadhyaksha, "A faster path-based algorithm for traffic
+   assignment", Transportation Research Record 1443, 1994.
+.. [2] D. P. Bertsekas, E. M. Gafni, "Projection methods for variational inequalities with application to the
+   traffic assignment problem", Math. Programming Study 17, 1982.
+.. [3] M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of Transportation*, 1956.
 """
 
 from __future__ import annotations
@@ -42,7 +50,17 @@ __all__ = [
 
 # ---- link-cost evaluators --------------------------------------------------------------------------------
 class BPRCosts:
-    """BPR link times ``t0 (1 + alpha (x / cap)^beta)`` vectorized over edges (arrays of length E)."""
+    """BPR link times ``t0 (1 + alpha (x / cap)^beta)`` vectorized over edges (arrays of length E).
+
+    Parameters
+    ----------
+    t0, capacity, alpha, beta : array_like
+        BPR parameters per edge.
+
+    References
+    ----------
+    .. [1] Bureau of Public Roads, *Traffic Assignment Manual*, U.S. Department of Commerce, 1964.
+    """
 
     def __init__(self, t0, capacity, alpha, beta):
         self.t0 = np.asarray(t0, dtype=float)
@@ -52,11 +70,33 @@ class BPRCosts:
         self._k = self.t0 * self.alpha  # t0 * alpha
 
     def time(self, x, idx=None):
+        """Link times at flows ``x`` (of the edges ``idx``, default all).
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         if idx is None:
             return self.t0 + self._k * (x / self.cap) ** self.beta
         return self.t0[idx] + self._k[idx] * (x / self.cap[idx]) ** self.beta[idx]
 
     def slope(self, x, idx=None):
+        """Derivatives of the link times.
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         s = slice(None) if idx is None else idx
         b, cap = self.beta[s], self.cap[s]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -64,6 +104,17 @@ class BPRCosts:
         return np.nan_to_num(d, nan=0.0, posinf=0.0)
 
     def curvature(self, x, idx=None):
+        """Second derivatives of the link times.
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         s = slice(None) if idx is None else idx
         b, cap = self.beta[s], self.cap[s]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -71,6 +122,17 @@ class BPRCosts:
         return np.nan_to_num(d, nan=0.0, posinf=0.0)
 
     def integral(self, x, idx=None):
+        """Beckmann terms int_0^x t.
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         s = slice(None) if idx is None else idx
         cap, b = self.cap[s], self.beta[s]
         return self.t0[s] * x + self._k[s] * cap * (x / cap) ** (b + 1.0) / (b + 1.0)
@@ -82,6 +144,11 @@ class CurveCosts:
     Curves with a finite capacity (M/M/1, pole) are continued linearly past ``(1 - 1e-3) capacity`` with
     the slope there, so intermediate iterates (e.g. the first all-or-nothing loading) stay finite;
     :meth:`check` then rejects a final solution in that continued region with CapacityExceededError.
+
+    Parameters
+    ----------
+    curves : sequence of LatencyCurve
+        One per edge.
     """
 
     MARGIN = 1e-3
@@ -111,19 +178,73 @@ class CurveCosts:
         return out
 
     def time(self, x, idx=None):
+        """Link times at flows ``x`` (of the edges ``idx``, default all).
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         return self._eval("time", x, idx)
 
     def slope(self, x, idx=None):
+        """Derivatives of the link times.
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         return self._eval("slope", x, idx)
 
     def curvature(self, x, idx=None):
+        """Second derivatives of the link times (central difference).
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         return self._eval("curvature", x, idx)
 
     def integral(self, x, idx=None):
+        """Beckmann terms int_0^x t.
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         return self._eval("integral", x, idx)
 
     def check(self, x):
-        """Raise CapacityExceededError when a flow reaches the continued region next to a capacity."""
+        """Raise CapacityExceededError when a flow reaches the continued region next to a capacity.
+
+        Parameters
+        ----------
+        x : object
+
+        Raises
+        ------
+        CapacityExceededError
+            When the load reaches a capacity (no finite cost).
+        """
         bad = np.flatnonzero(np.asarray(x) >= self.limit)
         if bad.size:
             e = int(bad[0])
@@ -131,18 +252,57 @@ class CurveCosts:
 
 
 class MarginalCosts:
-    """Marginal social cost ``t + x t'`` (and its slope ``2 t' + x t''``) of a base evaluator."""
+    """Marginal social cost ``t + x t'`` (and its slope ``2 t' + x t''``) of a base evaluator.
+
+    Parameters
+    ----------
+    base : BPRCosts or CurveCosts
+        The latencies.
+    """
 
     def __init__(self, base):
         self.base = base
 
     def time(self, x, idx=None):
+        """Marginal costs t + x t' at flows ``x``.
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         return self.base.time(x, idx) + x * self.base.slope(x, idx)
 
     def slope(self, x, idx=None):
+        """Their derivatives 2 t' + x t''.
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         return 2.0 * self.base.slope(x, idx) + x * self.base.curvature(x, idx)
 
-    def integral(self, x, idx=None):  # integral of the marginal cost = total cost x t(x)
+    def integral(self, x, idx=None):
+        """The integral of the marginal cost: the total cost x t(x).
+
+        Parameters
+        ----------
+        x : object
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         return x * self.base.time(x, idx)
 
 
@@ -187,13 +347,32 @@ class ShortestPaths:
             raise InvalidInputError("network has parallel edges (two edges with the same tail and head)")
 
     def run(self, t):
+        """Shortest-path distances and predecessors from every origin under link costs ``t``.
+
+        Parameters
+        ----------
+        t : object
+
+        Returns
+        -------
+        object
+        """
         w = np.maximum(t, np.finfo(float).tiny)  # csgraph drops explicit zeros; keep zero-cost edges
         g = csr_matrix((w, (self.stail, self.head)), shape=(self.n, self.n))
         dist, pred = dijkstra(g, directed=True, indices=self.sources, return_predecessors=True)
         return dist, pred
 
     def pred_edges(self, pred_row):
-        """Edge index into each node on the tree (-1 where none)."""
+        """Edge index into each node on the tree (-1 where none).
+
+        Parameters
+        ----------
+        pred_row : object
+
+        Returns
+        -------
+        object
+        """
         ok = pred_row >= 0
         keys = pred_row.astype(np.int64) * self.n + np.arange(self.n)
         out = np.full(self.n, -1)
@@ -485,6 +664,28 @@ def cvxpy_assignment(tail, head, n_nodes, od_origin, od_dest, od_demand, curves,
     One flow vector per origin over the edges (edges leaving a ``no_through`` node other than that origin
     are dropped), flow conservation at every node; minimize sum of ``curve.cvxpy_integral`` (UE) or
     ``curve.cvxpy_total`` (SO). For small graphs; the independent check of :func:`gradient_projection`.
+
+    Parameters
+    ----------
+    tail : object
+    head : object
+    n_nodes : object
+    od_origin : object
+    od_dest : object
+    od_demand : object
+    curves : object
+    system_optimum : object
+    no_through : object
+    solver : object
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    ConvergenceError
+        When the method stops before meeting its tolerance.
     """
     import cvxpy as cp
 

@@ -5,6 +5,11 @@
 :mod:`~gametheory.games.resource.closed_forms` symbolic solutions of two cost families,
 :mod:`~gametheory.games.resource.decode_pool` the decode pool's ITL by Little's law and
 :mod:`~gametheory.games.resource.planner` the Planner's +-1 dynamics on a load trace.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, Definition 1,
+   Proposition 1, Remark 1.
 """
 
 from gametheory.games.resource.closed_forms import CASES, ClosedForms, NumericForms, derive, evaluate

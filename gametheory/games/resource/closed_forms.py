@@ -22,6 +22,11 @@ Results (sympy's expressions equal these; tests/test_resource_closed_forms.py ch
   PoA ``(sqrt(a) + sqrt(b)) (w_P sqrt(a) + w_D sqrt(b)) / (sqrt(w_P a) + sqrt(w_D b))^2``;
 - mm1: the same PoA with ``a = 1/mu_P``, ``b = 1/mu_D``: it does not depend on the loads or the budget
   (the loads only shift the split by the GPUs each pool needs to be stable).
+
+References
+----------
+.. [1] A. Meurer et al., "SymPy: symbolic computing in Python", PeerJ Computer Science 3, 2017.
+.. [2] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007.
 """
 
 from __future__ import annotations
@@ -45,7 +50,15 @@ class ClosedForms:
     """sympy expressions of one case: ``equilibrium`` / ``optimum`` = G_P at the VE / optimum (GPUs),
     ``equilibrium_cost`` / ``optimum_cost`` = the weighted social cost there, ``poa`` = their ratio
     (simplified); ``costs`` = (C_P, C_D) as expressions of ``G_P``, ``G_D``; ``symbols`` maps names to the
-    sympy symbols (``G``, ``G_P``, ``G_D``, ``w_P``, ``w_D`` and the case's parameters)."""
+    sympy symbols (``G``, ``G_P``, ``G_D``, ``w_P``, ``w_D`` and the case's parameters).
+
+    Parameters
+    ----------
+    case : str
+    symbols : dict
+    costs : tuple
+    equilibrium, optimum, equilibrium_cost, optimum_cost, poa : sympy.Expr
+    """
 
     case: str
     symbols: dict
@@ -64,7 +77,13 @@ class ClosedForms:
 
 @dataclass(frozen=True)
 class NumericForms:
-    """The closed forms at numbers: splits (G_P, G_D) in GPUs, weighted social costs, PoA."""
+    """The closed forms at numbers: splits (G_P, G_D) in GPUs, weighted social costs, PoA.
+
+    Parameters
+    ----------
+    equilibrium_split, optimum_split : tuple of float
+    equilibrium_cost, optimum_cost, poa : float
+    """
 
     equilibrium_split: tuple[float, float]
     optimum_split: tuple[float, float]
@@ -75,7 +94,23 @@ class NumericForms:
 
 @lru_cache(maxsize=None)
 def derive(case: str) -> ClosedForms:
-    """Derive the VE, the optimum and PoA of ``case`` ("inverse" or "mm1") with sympy (cached)."""
+    """Derive the VE, the optimum and PoA of ``case`` ("inverse" or "mm1") with sympy (cached).
+
+    Parameters
+    ----------
+    case : str
+
+    Returns
+    -------
+    ClosedForms
+
+    Raises
+    ------
+    RuntimeError
+        See the message.
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
+    """
     G, g_p, g_d, w_p, w_d = sp.symbols("G G_P G_D w_P w_D", positive=True)
     if case == "inverse":
         a, b = sp.symbols("a b", positive=True)
@@ -124,7 +159,26 @@ def evaluate(case: str, total_gpus: float, weights: tuple[float, float] = (1.0, 
     ``lambda_D`` for "mm1"), evaluated with 30 significant digits (mpmath) and returned as floats.
 
     Raises :class:`InvalidInputError` for missing/extra/non-positive parameters and
-    :class:`CapacityExceededError` when the M/M/1 loads need the whole budget or more."""
+    :class:`CapacityExceededError` when the M/M/1 loads need the whole budget or more.
+
+    Parameters
+    ----------
+    case : str
+    total_gpus : float
+    weights : tuple[float, float]
+    **params
+
+    Returns
+    -------
+    NumericForms
+
+    Raises
+    ------
+    CapacityExceededError
+        When the load reaches a capacity (no finite cost).
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
+    """
     forms = derive(case)
     missing = set(forms.parameters) - {"G"} - set(params)
     extra = set(params) - set(forms.parameters)

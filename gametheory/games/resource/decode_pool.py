@@ -29,6 +29,22 @@ def little_decode_itl_ms(step_ms: Callable, rate_per_worker_rps: float, output_t
     fixed point of Little's law ``b = rate * output_tokens * ITL(b) / 1000`` in
     ``[0, max_batch]`` (a geometric scan for the first sign change, then Brent's method); the ITL is the
     step latency at ``max(b, 1)`` (a worker never runs less than one sequence).
+
+    Parameters
+    ----------
+    step_ms : callable
+        Batch -> decode step latency (ms) at the worker's context (vectorized or scalar).
+    rate_per_worker_rps : float
+        Requests/s the worker is fed.
+    output_tokens : float
+        Tokens each request decodes.
+    max_batch : float
+        Sequences the worker can hold.
+
+    Returns
+    -------
+    float
+        ms; ``inf`` when no fixed point fits in ``max_batch`` (the worker is saturated).
     """
     per_worker = rate_per_worker_rps * output_tokens / 1000.0
 

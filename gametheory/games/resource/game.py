@@ -82,7 +82,13 @@ PoolCost = Callable[[float], float]
 # --------------------------------------------------------------------------------------------- pool costs
 @dataclass(frozen=True)
 class InverseCost:
-    """``C(G) = work / G``: a fixed amount of work (GPU-ms) spread over G GPUs (the textbook a/G cost)."""
+    """``C(G) = work / G``: a fixed amount of work (GPU-ms) spread over G GPUs (the textbook a/G cost).
+
+    Parameters
+    ----------
+    work : float
+        GPU-ms of work (> 0).
+    """
 
     work: float
 
@@ -93,16 +99,44 @@ class InverseCost:
         return self.work / _positive_gpus(g, "InverseCost")
 
     def derivative(self, g):
+        """C'(G) = -work / G^2.
+
+        Parameters
+        ----------
+        g : object
+
+        Returns
+        -------
+        object
+        """
         return -self.work / _positive_gpus(g, "InverseCost") ** 2
 
     def cvxpy(self, g):
+        """The cost as a cvxpy expression of G (convex).
+
+        Parameters
+        ----------
+        g : object
+
+        Returns
+        -------
+        object
+        """
         return self.work * cp.inv_pos(g)
 
 
 @dataclass(frozen=True)
 class MM1PoolCost:
     """Mean sojourn time of a pool as one M/M/1 queue whose service rate grows with its GPUs:
-    ``C(G) = 1 / (mu_per_gpu G - rate)`` (seconds when rates are per second). Stable for G > rate / mu."""
+    ``C(G) = 1 / (mu_per_gpu G - rate)`` (seconds when rates are per second). Stable for G > rate / mu.
+
+    Parameters
+    ----------
+    mu_per_gpu : float
+        Service rate per GPU.
+    rate : float
+        Arrival rate (same unit).
+    """
 
     mu_per_gpu: float
     rate: float
@@ -123,16 +157,44 @@ class MM1PoolCost:
         return 1.0 / slack
 
     def derivative(self, g):
+        """C'(G) = -mu / (mu G - rate)^2.
+
+        Parameters
+        ----------
+        g : object
+
+        Returns
+        -------
+        object
+        """
         return -self.mu_per_gpu * self(g) ** 2
 
     def cvxpy(self, g):
+        """The cost as a cvxpy expression of G (convex).
+
+        Parameters
+        ----------
+        g : object
+
+        Returns
+        -------
+        object
+        """
         return cp.inv_pos(self.mu_per_gpu * g - self.rate)
 
 
 @dataclass(frozen=True)
 class PerGPULoadCost:
     """``C(G) = curve(rate / G)``: a pool whose load ``rate`` is split evenly over G GPUs, each with the
-    latency ``curve`` (any :mod:`gametheory.latency` curve) of its own load."""
+    latency ``curve`` (any :mod:`gametheory.latency` curve) of its own load.
+
+    Parameters
+    ----------
+    curve : LatencyCurve
+        Latency of one GPU's load.
+    rate : float
+        The pool's load.
+    """
 
     curve: object
     rate: float
@@ -150,6 +212,16 @@ class PerGPULoadCost:
         return float(self.curve(self.rate / _positive_gpus(g, "PerGPULoadCost")))
 
     def derivative(self, g):
+        """C'(G) = -curve'(rate / G) rate / G^2.
+
+        Parameters
+        ----------
+        g : object
+
+        Returns
+        -------
+        object
+        """
         g = _positive_gpus(g, "PerGPULoadCost")
         return -float(self.curve.derivative(self.rate / g)) * self.rate / g**2
 
@@ -173,6 +245,30 @@ class PDResourceGame:
     ``step`` = GPUs per worker (tensor-parallel size) for the integer game in
     :mod:`gametheory.games.resource.integer`; ``min_gpus`` = lower bounds per pool (defaults to 0; the
     region where a cost is infinite or raises :class:`CapacityExceededError` is excluded automatically).
+
+    Parameters
+    ----------
+    total_gpus : float
+        The budget G.
+    prefill_cost, decode_cost : callable
+        Non-increasing costs of the pool's GPU count.
+    weights : tuple of float
+        (w_P, w_D) of the social cost.
+    step : int, optional
+        GPUs per worker, for the integer game.
+    min_gpus : tuple of float
+        Lower bounds per pool.
+
+    Raises
+    ------
+    InvalidInputError
+        A non-positive budget, non-callable costs, bad weights or bounds, or a budget that cannot hold one
+        worker per pool.
+
+    References
+    ----------
+    .. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, Definition 1.
+    .. [2] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007.
     """
 
     total_gpus: float
@@ -208,23 +304,52 @@ class PDResourceGame:
 
     # -- evaluation -------------------------------------------------------------------------------
     def pool_costs(self, g_prefill: float) -> tuple[float, float]:
-        """(C_P(G_P), C_D(G - G_P)); ``inf`` where a pool is saturated."""
+        """(C_P(G_P), C_D(G - G_P)); ``inf`` where a pool is saturated.
+
+        Parameters
+        ----------
+        g_prefill : float
+
+        Returns
+        -------
+        tuple of float
+        """
         return _value(self.prefill_cost, g_prefill, "prefill_cost"), _value(
             self.decode_cost, self.total_gpus - g_prefill, "decode_cost"
         )
 
     def social_cost(self, g_prefill: float, weights: tuple[float, float] | None = None) -> float:
-        """``w_P C_P(G_P) + w_D C_D(G - G_P)`` (the game's weights unless given)."""
+        """``w_P C_P(G_P) + w_D C_D(G - G_P)`` (the game's weights unless given).
+
+        Parameters
+        ----------
+        g_prefill : float
+        weights : tuple of float, optional
+
+        Returns
+        -------
+        float
+        """
         w = self.weights if weights is None else weights
         cp_, cd = self.pool_costs(g_prefill)
         return w[0] * cp_ + w[1] * cd
 
     def marginals(self, g_prefill: float) -> tuple[float, float]:
-        """(C_P'(G_P), C_D'(G - G_P)): both <= 0 for non-increasing costs."""
+        """(C_P'(G_P), C_D'(G - G_P)): both <= 0 for non-increasing costs.
+
+        Parameters
+        ----------
+        g_prefill : float
+
+        Returns
+        -------
+        tuple of float
+        """
         return self._deriv[0](g_prefill), self._deriv[1](self.total_gpus - g_prefill)
 
     @property
     def derivative_method(self) -> str:
+        """How the costs are differentiated: "analytic", "central difference" or both."""
         kinds = {("analytic" if getattr(c, "derivative", None) is not None else "central difference")
                  for c in (self.prefill_cost, self.decode_cost)}
         return " + ".join(sorted(kinds))
@@ -464,6 +589,21 @@ def kkt_certificate(game: PDResourceGame, g_prefill: float, weights: tuple[float
     residual is 0 when moving a GPU toward that pool would raise the objective, else the same ratio. At a
     kink of a cost (piecewise-linear or clipped curves) where that ratio is not small, the certificate is
     Clarke's: kind ``kkt_subgradient``, residual 0 when the one-sided slopes 1e-9 G away bracket 0.
+
+    Parameters
+    ----------
+    game : PDResourceGame
+    g_prefill : float
+    weights : tuple of float
+    tolerance : float
+
+    Returns
+    -------
+    Certificate
+
+    References
+    ----------
+    .. [1] F. H. Clarke, *Optimization and Nonsmooth Analysis*, Wiley 1983 (the subgradient condition).
     """
     return _kkt(game, weights, float(g_prefill), tolerance)[0]
 

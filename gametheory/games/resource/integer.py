@@ -29,6 +29,12 @@ Solution concepts on this grid (the discrete counterparts of :mod:`gametheory.ga
   optimum.
 
 :func:`compare_with_rounding` shows when the integer VE is not the continuous VE rounded to the grid.
+
+References
+----------
+.. [1] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007.
+.. [2] K. Murota, *Discrete Convex Analysis*, SIAM 2003 (local = global minima of separable convex
+   functions on the grid).
 """
 
 from __future__ import annotations
@@ -73,6 +79,19 @@ class SplitTable:
     ``prefill_costs``/``decode_costs`` = C_P(G_P), C_D(G_D) (``inf`` where a pool is saturated),
     ``feasible`` = both costs finite and the ``min_gpus`` bounds met. ``workers`` = N, ``step`` = GPUs per
     worker, ``weights`` = the game's (w_P, w_D).
+
+    Parameters
+    ----------
+    step, workers : int
+        GPUs per worker; workers in the budget.
+    weights : tuple of float
+        The game's (w_P, w_D).
+    prefill_workers, prefill_gpus, decode_gpus : numpy.ndarray
+        The splits.
+    prefill_costs, decode_costs : numpy.ndarray
+        C_P, C_D per split (inf where saturated).
+    feasible : numpy.ndarray
+        Boolean per split.
     """
 
     step: int
@@ -91,12 +110,35 @@ class SplitTable:
         return self.prefill_costs + self.decode_costs
 
     def social_costs(self, weights: tuple[float, float] | None = None) -> np.ndarray:
-        """``w_P C_P + w_D C_D`` per split (the game's weights unless given)."""
+        """``w_P C_P + w_D C_D`` per split (the game's weights unless given).
+
+        Parameters
+        ----------
+        weights : tuple of float, optional
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         w = self.weights if weights is None else weights
         return w[0] * self.prefill_costs + w[1] * self.decode_costs
 
     def index(self, prefill_workers: int) -> int:
-        """Row of the split with ``prefill_workers`` prefill workers."""
+        """Row of the split with ``prefill_workers`` prefill workers.
+
+        Parameters
+        ----------
+        prefill_workers : int
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        InvalidInputError
+            When the split is not on the table.
+        """
         k = int(prefill_workers) - int(self.prefill_workers[0])
         if not 0 <= k < self.prefill_workers.size or self.prefill_workers[k] != prefill_workers:
             raise InvalidInputError(
@@ -108,7 +150,17 @@ class SplitTable:
     def one_step_improvements(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(up, down): how much ``values`` drops when one worker moves decode -> prefill (up) or
         prefill -> decode (down); ``-inf`` where the move leaves the feasible splits, ``+inf`` where it
-        leaves an infeasible split for a feasible one."""
+        leaves an infeasible split for a feasible one.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            One objective value per split.
+
+        Returns
+        -------
+        up, down : numpy.ndarray
+        """
         v = np.where(self.feasible, values, math.inf)
         up = np.full(v.size, -math.inf)
         down = np.full(v.size, -math.inf)
@@ -127,6 +179,24 @@ def split_table(game: PDResourceGame, step: int | None = None) -> SplitTable:
 
     Raises :class:`InvalidInputError` when the budget cannot hold one worker per pool or a cost rises with
     its pool's GPUs, :class:`CapacityExceededError` when no split keeps both pools unsaturated.
+
+    Parameters
+    ----------
+    game : PDResourceGame
+        The game.
+    step : int, optional
+        GPUs per worker (``game.step`` unless given; 1 GPU when neither is set).
+
+    Returns
+    -------
+    SplitTable
+
+    Raises
+    ------
+    InvalidInputError
+        The budget cannot hold one worker per pool, or a cost rises with its GPUs.
+    CapacityExceededError
+        When no split keeps both pools unsaturated.
     """
     step = _step(game, step)
     n_workers = int(math.floor(game.total_gpus / step + 1e-12))
@@ -284,7 +354,24 @@ def one_step_certificate(game: PDResourceGame, prefill_workers: int, step: int |
                          weights: tuple[float, float] | None = (1.0, 1.0)) -> Certificate:
     """The integer-VE certificate of any split (``weights=(1, 1)``; ``None`` = the game's weights, i.e. the
     optimum's local test): the largest drop of ``w_P C_P + w_D C_D`` from moving one worker either way.
-    It holds (``.ok``) when that drop is <= 0; it is ``inf`` at an infeasible split next to a feasible one."""
+    It holds (``.ok``) when that drop is <= 0; it is ``inf`` at an infeasible split next to a feasible one.
+
+    Parameters
+    ----------
+    game : PDResourceGame
+        The game.
+    prefill_workers : int
+        The split.
+    step : int, optional
+        GPUs per worker (``game.step`` unless given; 1 GPU when neither is set).
+    weights : tuple of float or None
+        (1, 1) for the VE test; None for the game's weights (the optimum's local test).
+
+    Returns
+    -------
+    Certificate
+        Kind ``one_step_improvement``.
+    """
     table = split_table(game, step)
     k = table.index(prefill_workers)
     up, down = table.one_step_improvements(table.social_costs(weights))
@@ -342,7 +429,28 @@ def best_responses(game: PDResourceGame, player: str, other_gpus: float, step: i
 
     The pool may take any whole number of workers (>= 1, >= its ``min_gpus``) that fits in what the shared
     budget leaves, ``G - other_gpus``; it keeps those of least cost. Empty when none fits or every one
-    saturates the pool."""
+    saturates the pool.
+
+    Parameters
+    ----------
+    game : PDResourceGame
+        The game.
+    player : {"prefill", "decode"}
+    other_gpus : float
+        The other pool's GPUs.
+    step : int, optional
+        GPUs per worker (``game.step`` unless given; 1 GPU when neither is set).
+
+    Returns
+    -------
+    tuple of float
+        Empty when no feasible count exists.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown player or a negative or non-finite GPU count.
+    """
     if player not in ("prefill", "decode"):
         raise InvalidInputError(f"player must be 'prefill' or 'decode', got {player!r}")
     step = _step(game, step)
@@ -364,7 +472,26 @@ def best_responses(game: PDResourceGame, player: str, other_gpus: float, step: i
 
 
 def is_generalized_nash(game: PDResourceGame, split: tuple[float, float], step: int | None = None) -> bool:
-    """True when each pool's GPUs in ``split`` are a best response to the other's under the shared budget."""
+    """True when each pool's GPUs in ``split`` are a best response to the other's under the shared budget.
+
+    Parameters
+    ----------
+    game : PDResourceGame
+        The game.
+    split : tuple of float
+        (G_P, G_D) in GPUs.
+    step : int, optional
+        GPUs per worker (``game.step`` unless given; 1 GPU when neither is set).
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    InvalidInputError
+        When the split exceeds the budget.
+    """
     g_p, g_d = (float(x) for x in split)
     if g_p + g_d > game.total_gpus + 1e-9:
         raise InvalidInputError(f"split {split} exceeds total_gpus = {game.total_gpus:g}")
@@ -382,6 +509,17 @@ class RoundingComparison:
     rounding is not among them; ``neither_rounding`` = neither floor nor ceil is; ``excess`` = relative
     excess of the objective (C_P + C_D for the VE, weighted cost for the optimum) at the nearest rounding
     over the integer solution.
+
+    Parameters
+    ----------
+    kind : str
+    step : int
+    continuous : float
+    floor, ceil, nearest : float or None
+    integer : Result
+    integer_splits : tuple of float
+    differs, neither_rounding : bool
+    excess : float
     """
 
     kind: str
@@ -401,7 +539,25 @@ def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: s
                           ) -> RoundingComparison:
     """Round the continuous VE (``kind="equilibrium"``) or optimum (``"optimum"``) to the worker grid and
     compare with the integer one. Rounding picks a split the integer game may not: the nearest grid point
-    to the continuous minimizer of a convex but asymmetric cost need not be its grid minimizer."""
+    to the continuous minimizer of a convex but asymmetric cost need not be its grid minimizer.
+
+    Parameters
+    ----------
+    game : PDResourceGame
+        The game.
+    step : int, optional
+        GPUs per worker (``game.step`` unless given; 1 GPU when neither is set).
+    kind : {"equilibrium", "optimum"}
+
+    Returns
+    -------
+    RoundingComparison
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown kind.
+    """
     table = split_table(game, step)
     if kind == "equilibrium":
         cont = game.equilibrium()

@@ -6,6 +6,10 @@
 :mod:`~gametheory.games.routing.cvx` the same programs in cvxpy;
 :mod:`~gametheory.games.routing.atomic` the atomic (unsplittable) game;
 :mod:`~gametheory.games.routing.across_load` the PoA swept across load next to the class bound.
+
+References
+----------
+.. [1] T. Roughgarden, E. Tardos, "How bad is selfish routing?", J. ACM 49(2), 2002.
 """
 
 from gametheory.games.routing.across_load import PoAAcrossLoad, poa_across_load

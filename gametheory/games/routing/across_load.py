@@ -6,6 +6,11 @@
 there) and the load regime of each demand from the knee of the mean equilibrium latency
 (:func:`gametheory.regimes.find_knees`). The rows come back as a :class:`PoAAcrossLoad` (a list of dicts that
 also prints as a table, converts to a DataFrame and plots).
+
+References
+----------
+.. [1] T. Roughgarden, "The price of anarchy is independent of the network topology", JCSS 67, 2003 (the
+   class bound).
 """
 
 from __future__ import annotations
@@ -29,6 +34,13 @@ class PoAAcrossLoad(Table):
     ``knee`` is the :class:`~gametheory.regimes.KneeConsensus` of the mean equilibrium latency against total
     demand (None when regimes were not asked for or too few loads were given); ``knee_note`` says how the
     ``regime`` column was filled.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        One per load.
+    knee : KneeConsensus, optional
+    knee_note : str
     """
 
     def __init__(self, rows=(), knee=None, knee_note: str = ""):

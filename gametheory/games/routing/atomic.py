@@ -63,7 +63,19 @@ def _check(curves, n: int, overlap, omega):
 
 
 def player_costs(curves, assignment, overlap=None, omega: float = 0.0) -> np.ndarray:
-    """Cost of every player under ``assignment`` (worker index per player)."""
+    """Cost of every player under ``assignment`` (worker index per player).
+
+    Parameters
+    ----------
+    curves : object
+    assignment : object
+    overlap : object
+    omega : float
+
+    Returns
+    -------
+    np.ndarray
+    """
     a = np.asarray(assignment, dtype=int)
     curves, O, om = _check(curves, a.size, overlap, omega)
     counts = np.bincount(a, minlength=len(curves))
@@ -78,7 +90,21 @@ def player_costs(curves, assignment, overlap=None, omega: float = 0.0) -> np.nda
 
 
 def deviation_cost(curves, assignment, i: int, w: int, O: np.ndarray, omega: float) -> float:
-    """Cost of player i if it moved to worker w (others fixed)."""
+    """Cost of player i if it moved to worker w (others fixed).
+
+    Parameters
+    ----------
+    curves : object
+    assignment : object
+    i : int
+    w : int
+    O : np.ndarray
+    omega : float
+
+    Returns
+    -------
+    float
+    """
     a = np.asarray(assignment, dtype=int).copy()
     a[i] = w
     n_w = int(np.sum(a == w))
@@ -90,12 +116,34 @@ def deviation_cost(curves, assignment, i: int, w: int, O: np.ndarray, omega: flo
 
 
 def social_cost(curves, assignment, overlap=None, omega: float = 0.0) -> float:
-    """Sum of the players' costs."""
+    """Sum of the players' costs.
+
+    Parameters
+    ----------
+    curves : object
+    assignment : object
+    overlap : object
+    omega : float
+
+    Returns
+    -------
+    float
+    """
     return float(player_costs(curves, assignment, overlap, omega).sum())
 
 
 def rosenthal_potential(curves, assignment) -> float:
-    """Phi(a) = sum_w sum_{j=1}^{n_w} l_w(j) (Rosenthal 1973)."""
+    """Phi(a) = sum_w sum_{j=1}^{n_w} l_w(j) (Rosenthal 1973).
+
+    Parameters
+    ----------
+    curves : object
+    assignment : object
+
+    Returns
+    -------
+    float
+    """
     a = np.asarray(assignment, dtype=int)
     counts = np.bincount(a, minlength=len(curves))
     return float(sum(sum(c(float(j)) for j in range(1, k + 1)) for c, k in zip(curves, counts, strict=True)))
@@ -183,7 +231,24 @@ def best_response_dynamics(curves, start, overlap=None, omega: float = 0.0, *, m
 
 
 def pure_equilibria(curves, n_players: int, overlap=None, omega: float = 0.0) -> list[tuple[int, ...]]:
-    """All pure Nash equilibria, by enumerating the m^n assignments (small instances)."""
+    """All pure Nash equilibria, by enumerating the m^n assignments (small instances).
+
+    Parameters
+    ----------
+    curves : object
+    n_players : int
+    overlap : object
+    omega : float
+
+    Returns
+    -------
+    list[tuple[int, ...]]
+
+    Raises
+    ------
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
+    """
     curves, O, om = _check(curves, n_players, overlap, omega)
     if len(curves) ** n_players > 200000:
         raise InvalidInputError(f"{len(curves)}^{n_players} assignments is too many to enumerate")
@@ -195,7 +260,24 @@ def pure_equilibria(curves, n_players: int, overlap=None, omega: float = 0.0) ->
 
 
 def exact_optimum(curves, n_players: int, overlap=None, omega: float = 0.0) -> tuple[tuple[int, ...], float]:
-    """(assignment, social cost) minimizing total cost, by enumeration (exact; gap 0)."""
+    """(assignment, social cost) minimizing total cost, by enumeration (exact; gap 0).
+
+    Parameters
+    ----------
+    curves : object
+    n_players : int
+    overlap : object
+    omega : float
+
+    Returns
+    -------
+    tuple[tuple[int, ...], float]
+
+    Raises
+    ------
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
+    """
     curves, O, om = _check(curves, n_players, overlap, omega)
     if len(curves) ** n_players > 200000:
         raise InvalidInputError(f"{len(curves)}^{n_players} assignments is too many to enumerate")
@@ -210,7 +292,12 @@ def exact_optimum(curves, n_players: int, overlap=None, omega: float = 0.0) -> t
 def cycling_instance():
     """(curves, overlap, omega): 2 identical workers l(n) = 0.5 n, request A with a short prompt that is a
     prefix of request B's long one (O[A, B] = 1, O[B, A] = 0.1), omega = 1. A gains by joining B
-    (1 - 1 = 0 < 0.5) and B gains by leaving A (0.5 < 1 - 0.1): no pure equilibrium, BRD cycles."""
+    (1 - 1 = 0 < 0.5) and B gains by leaving A (0.5 < 1 - 0.1): no pure equilibrium, BRD cycles.
+
+    Returns
+    -------
+    object
+    """
     curves = [Affine(0.0, 0.5), Affine(0.0, 0.5)]
     overlap = np.array([[0.0, 1.0], [0.1, 0.0]])
     return curves, overlap, 1.0

@@ -27,6 +27,12 @@ interpolation error bounded by max|f''| delta^2 / 8), giving a certified lower b
 X_w <= min(R, 0.999 capacity_w); the upper bound is the
 true cost of the MILP point polished by local descent. Gap = (upper - lower) / (sum_w X_w l_w(X_w)) at the
 upper point (the latency part; the cache term can make the social cost itself near zero or negative).
+
+References
+----------
+.. [1] S. Dafermos, "Traffic equilibrium and variational inequalities", Transportation Science 14, 1980.
+.. [2] A. Nagurney, D. Zhang, *Projected Dynamical Systems and Variational Inequalities with Applications*,
+   Kluwer 1996.
 """
 
 from __future__ import annotations
@@ -40,26 +46,75 @@ __all__ = ["cache_benefit", "class_costs", "milp_optimum", "project_rows", "proj
 
 
 def cache_benefit(x: np.ndarray, H: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """h_k(x_kw) = H_k (1 - exp(-x_kw / s_k)) for a K x m flow matrix (latency unit)."""
+    """h_k(x_kw) = H_k (1 - exp(-x_kw / s_k)) for a K x m flow matrix (latency unit).
+
+    Parameters
+    ----------
+    x : np.ndarray
+    H : np.ndarray
+    s : np.ndarray
+
+    Returns
+    -------
+    np.ndarray
+    """
     return H[:, None] * (1.0 - np.exp(-x / s[:, None]))
 
 
 def class_costs(curves, x: np.ndarray, omega: float, H: np.ndarray, s: np.ndarray, bank=None) -> np.ndarray:
-    """K x m matrix of c_kw = l_w(X_w) - omega h_k(x_kw)."""
+    """K x m matrix of c_kw = l_w(X_w) - omega h_k(x_kw).
+
+    Parameters
+    ----------
+    curves : object
+    x : np.ndarray
+    omega : float
+    H : np.ndarray
+    s : np.ndarray
+    bank : object
+
+    Returns
+    -------
+    np.ndarray
+    """
     X = x.sum(axis=0)
     lat = bank.eval(X)[0] if bank is not None else np.array([c(float(v)) for c, v in zip(curves, X, strict=True)])
     return lat[None, :] - omega * cache_benefit(x, H, s)
 
 
 def social_cost(curves, x: np.ndarray, omega: float, H: np.ndarray, s: np.ndarray, bank=None) -> float:
-    """sum_w X_w l_w(X_w) - omega sum_kw x_kw h_k(x_kw)."""
+    """sum_w X_w l_w(X_w) - omega sum_kw x_kw h_k(x_kw).
+
+    Parameters
+    ----------
+    curves : object
+    x : np.ndarray
+    omega : float
+    H : np.ndarray
+    s : np.ndarray
+    bank : object
+
+    Returns
+    -------
+    float
+    """
     X = x.sum(axis=0)
     lat = bank.eval(X)[0] if bank is not None else np.array([c(float(v)) for c, v in zip(curves, X, strict=True)])
     return float(X @ lat - omega * np.sum(x * cache_benefit(x, H, s)))
 
 
 def project_rows(v: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Euclidean projection of each row v_k onto {y >= 0, sum y = r_k} (sort-based; Held et al. 1974)."""
+    """Euclidean projection of each row v_k onto {y >= 0, sum y = r_k} (sort-based; Held et al. 1974).
+
+    Parameters
+    ----------
+    v : np.ndarray
+    r : np.ndarray
+
+    Returns
+    -------
+    np.ndarray
+    """
     K, m = v.shape
     u = -np.sort(-v, axis=1)
     css = np.cumsum(u, axis=1) - r[:, None]
@@ -72,7 +127,22 @@ def project_rows(v: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 def equilibrium_gap(curves, x, omega, H, s, r, bank=None) -> tuple[float, float]:
     """(absolute, relative) Wardrop gap: max_k (max_{w: x_kw > 0} c_kw - min_w c_kw), and the flow-weighted
-    sum_kw x_kw (c_kw - min_w c_kw) over sum_w X_w l_w(X_w)."""
+    sum_kw x_kw (c_kw - min_w c_kw) over sum_w X_w l_w(X_w).
+
+    Parameters
+    ----------
+    curves : object
+    x : object
+    omega : object
+    H : object
+    s : object
+    r : object
+    bank : object
+
+    Returns
+    -------
+    tuple[float, float]
+    """
     c = class_costs(curves, x, omega, H, s, bank)
     cmin = c.min(axis=1)
     used = x > 1e-12 * np.maximum(r[:, None], 1e-300)
@@ -89,6 +159,27 @@ def projection_equilibrium(curves, r: np.ndarray, omega: float, H: np.ndarray, s
 
     Returns (x, abs_gap, rel_gap, nit). The step is 1 / L with L estimated from the curves' slopes and the
     cache term's Lipschitz constant omega H / s, halved whenever a step would leave the capacity region.
+
+    Parameters
+    ----------
+    curves : object
+    r : np.ndarray
+    omega : float
+    H : np.ndarray
+    s : np.ndarray
+    x0 : np.ndarray
+    rgap : float
+    max_iter : int
+    bank : object
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    ConvergenceError
+        When the method stops before meeting its tolerance.
     """
     caps = np.array([c.capacity for c in curves])
     x = x0.copy()
@@ -135,6 +226,27 @@ def milp_optimum(curves, r: np.ndarray, omega: float, H: np.ndarray, s: np.ndarr
     minus its interpolation error bound. Upper bound: the true cost at the MILP point after local descent.
     The interpolation error shrinks as 1 / pieces^2: while the relative gap exceeds ``rgap`` the pieces are
     doubled (up to ``max_pieces`` and ``MILP_MAX_SIZE``); the certificate is checked on the last solve.
+
+    Parameters
+    ----------
+    curves : object
+    r : np.ndarray
+    omega : float
+    H : np.ndarray
+    s : np.ndarray
+    pieces : int
+    cuts : int
+    rgap : float
+    max_pieces : int
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
     """
     K, m = len(r), len(curves)
     if K * m * pieces > MILP_MAX_SIZE:

@@ -7,6 +7,11 @@ checked against).
 
 Both need curves with a DCP form (Polynomial, Affine, Pole, MM1, BPR). Per-class flows are not unique at
 omega = 0 (only the worker totals are), so the programs are posed on worker totals X_w with sum_w X_w = R.
+
+References
+----------
+.. [1] M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of Transportation*, 1956.
+.. [2] S. Diamond, S. Boyd, "CVXPY: a Python-embedded modeling language for convex optimization", JMLR 17, 2016.
 """
 
 from __future__ import annotations
@@ -63,10 +68,32 @@ def _vectorized(curves, x, total: bool):
 
 
 def beckmann_cvx(curves, demand: float, solver: str | None = None) -> tuple[np.ndarray, float]:
-    """(worker flows, Beckmann potential) of the Wardrop equilibrium, by cvxpy (Clarabel by default)."""
+    """(worker flows, Beckmann potential) of the Wardrop equilibrium, by cvxpy (Clarabel by default).
+
+    Parameters
+    ----------
+    curves : object
+    demand : float
+    solver : str | None
+
+    Returns
+    -------
+    tuple[np.ndarray, float]
+    """
     return _solve(curves, demand, False, solver)
 
 
 def optimum_cvx(curves, demand: float, solver: str | None = None) -> tuple[np.ndarray, float]:
-    """(worker flows, total cost sum X l(X)) of the social optimum, by cvxpy (Clarabel by default)."""
+    """(worker flows, total cost sum X l(X)) of the social optimum, by cvxpy (Clarabel by default).
+
+    Parameters
+    ----------
+    curves : object
+    demand : float
+    solver : str | None
+
+    Returns
+    -------
+    tuple[np.ndarray, float]
+    """
     return _solve(curves, demand, True, solver)

@@ -132,14 +132,17 @@ class RoutingGame:
     # ---- helpers ---------------------------------------------------------------------------------
     @property
     def n_workers(self) -> int:
+        """Workers."""
         return len(self.latencies)
 
     @property
     def n_classes(self) -> int:
+        """Request classes."""
         return int(self.demands.size)
 
     @property
     def total_demand(self) -> float:
+        """Total demand (requests/s)."""
         return float(self.demands.sum())
 
     def _bank(self) -> CurveBank:
@@ -151,7 +154,16 @@ class RoutingGame:
         return CurveBank(self.latencies)
 
     def social_cost(self, flows) -> float:
-        """Social cost of worker x class flows (m, K) or worker flows (m,) (split proportionally)."""
+        """Social cost of worker x class flows (m, K) or worker flows (m,) (split proportionally).
+
+        Parameters
+        ----------
+        flows : object
+
+        Returns
+        -------
+        float
+        """
         x = self._class_matrix(np.asarray(flows, dtype=float))
         return cr.social_cost(self.latencies, x, self.omega, self.cache_benefit, self.cache_scale, self._bank())
 

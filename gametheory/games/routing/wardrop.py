@@ -104,7 +104,17 @@ class CurveBank:
         self.pa, self.pb, self.pc, self.pk = p.T
 
     def eval(self, x: np.ndarray, idx: np.ndarray | None = None):
-        """(l, l', l'') at loads ``x`` (one per curve, or one per curve in ``idx``)."""
+        """(l, l', l'') at loads ``x`` (one per curve, or one per curve in ``idx``).
+
+        Parameters
+        ----------
+        x : np.ndarray
+        idx : np.ndarray | None
+
+        Returns
+        -------
+        object
+        """
         x = np.asarray(x, dtype=float)
         full = idx is None
         sel = np.arange(self.m) if full else np.asarray(idx, dtype=int)
@@ -153,7 +163,18 @@ class CurveBank:
         return v, d1, d2
 
     def g(self, x, marginal: bool, idx=None):
-        """(g, g') with g = l (equilibrium) or l + x l' (optimum), at loads ``x``."""
+        """(g, g') with g = l (equilibrium) or l + x l' (optimum), at loads ``x``.
+
+        Parameters
+        ----------
+        x : object
+        marginal : bool
+        idx : object
+
+        Returns
+        -------
+        object
+        """
         x = np.asarray(x, dtype=float)
         v, d1, d2 = self.eval(x, idx)
         if marginal:
@@ -162,7 +183,19 @@ class CurveBank:
 
     def invert(self, t: float, marginal: bool, upper: np.ndarray, g0: np.ndarray) -> np.ndarray:
         """x_w(t) for every worker: 0 where g_w(0) >= t, ``upper[w]`` where g_w stays below t up to it, else
-        the root of g_w(x) = t (g the latency, or the marginal cost when ``marginal``)."""
+        the root of g_w(x) = t (g the latency, or the marginal cost when ``marginal``).
+
+        Parameters
+        ----------
+        t : float
+        marginal : bool
+        upper : np.ndarray
+        g0 : np.ndarray
+
+        Returns
+        -------
+        np.ndarray
+        """
         x = np.zeros(self.m)
         active = g0 < t
         if self.poly_idx.size:
@@ -261,7 +294,18 @@ class CurveBank:
 
 @dataclass(frozen=True)
 class WaterFillResult:
-    """Flows per worker (requests/s), the common level (ms), the costs at the flows and the certificate."""
+    """Flows per worker (requests/s), the common level (ms), the costs at the flows and the certificate.
+
+    Parameters
+    ----------
+    flows : numpy.ndarray
+    level : float
+    costs : numpy.ndarray
+    certificate : Certificate
+    nit : int
+    success : bool
+    message : str
+    """
 
     flows: np.ndarray
     level: float
