@@ -97,7 +97,12 @@ def decode_capacity_rps(step_ms: Callable, output_tokens: float, max_batch: floa
         return 1000.0 * b / (output_tokens * float(step_ms(b)))
 
     grid = np.geomspace(1e-3, float(max_batch), 400)
-    values = np.array([throughput(b) for b in grid])
+    try:  # vectorized step-latency functions (profiles) are evaluated in one call
+        values = 1000.0 * grid / (output_tokens * np.asarray(step_ms(grid), dtype=float))
+        if values.shape != grid.shape:
+            raise TypeError
+    except (TypeError, ValueError):
+        values = np.array([throughput(b) for b in grid])
     i = int(np.argmax(values))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     if hi > lo:
