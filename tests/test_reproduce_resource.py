@@ -9,6 +9,7 @@ import math
 import pytest
 
 from gametheory.reproduce import resource
+from gametheory.serving import game1
 
 
 def test_resource_section_runs_and_is_consistent(tmp_path):
@@ -23,7 +24,7 @@ def test_resource_section_runs_and_is_consistent(tmp_path):
         assert r["opt_ttft_ms"] >= r["eq_ttft_ms"]  # the equilibrium over-provisions prefill
     assert section.summary["poa_max"] == max(r["poa"] for r in feasible)
     for row in section.summary["layouts"]:
-        for name in resource.LAYOUTS:
+        for name in game1.LAYOUTS:
             ratio = row[f"{name}_vs_opt"]
             assert math.isnan(ratio) or ratio >= 1.0 - 1e-12
     for knee in section.summary["prefill_knee"]:
