@@ -25,7 +25,7 @@ ROOT = Path(gametheory.__file__).parent
 LAYERS = (
     ("base", ("gametheory.errors", "gametheory._validate", "gametheory.certificates", "gametheory.paper_setup",
               "gametheory._progress", "gametheory.display", "gametheory.plotting", "gametheory.results",
-              "gametheory.io")),
+              "gametheory.quiet", "gametheory.io")),
     ("curves", ("gametheory.latency", "gametheory.fitting", "gametheory.regimes", "gametheory.bounds")),
     ("games", ("gametheory.games", "gametheory.__init__")),
     ("serving", ("gametheory.serving",)),

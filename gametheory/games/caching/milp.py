@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from gametheory.certificates import Certificate
 from gametheory.errors import CertificateError, ConvergenceError
 from gametheory.games.caching.game import CachingGame
+from gametheory.quiet import quiet_highs
 from gametheory.results import Result
 
 __all__ = ["social_optimum_bruteforce", "social_optimum_milp"]
@@ -104,6 +105,7 @@ def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_
         Ac = sp.csr_matrix((np.ones(len(entries)), tuple(zip(*entries, strict=True))), shape=(len(capped), nx_))
         cons.append(Ac @ x <= np.array([game.capacity[i, t] for i, t in capped]))
     prob = cp.Problem(cp.Minimize(obj), cons)
+    quiet_highs()  # no solver banner in the user's output
     prob.solve(solver=cp.HIGHS, mip_rel_gap=gap_tolerance, time_limit=time_limit_s)
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or x.value is None:
         raise ConvergenceError(f"caching MILP: HiGHS status {prob.status}")

@@ -41,6 +41,7 @@ import numpy as np
 
 from gametheory.certificates import Certificate
 from gametheory.errors import ConvergenceError, InvalidInputError
+from gametheory.quiet import quiet_highs
 
 __all__ = ["cache_benefit", "class_costs", "milp_optimum", "project_rows", "projection_equilibrium", "social_cost"]
 
@@ -296,6 +297,7 @@ def _milp_bounds(curves, r, omega, H, s, pieces, cuts):
             obj_cache = obj_cache + f @ lam
     prob = cp.Problem(cp.Minimize(cp.sum(t) + obj_cache), cons)
     try:
+        quiet_highs()  # no solver banner in the user's output
         prob.solve(solver="HIGHS")
     except cp.error.SolverError as exc:
         raise ConvergenceError(f"milp_optimum: HiGHS failed ({exc})") from exc
