@@ -9,14 +9,17 @@ see no control characters.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from tqdm import tqdm
 
-__all__ = ["enabled", "progress"]
+__all__ = ["enabled", "progress", "timer"]
 
 T = TypeVar("T")
 
@@ -43,7 +46,7 @@ def enabled(stream=None) -> bool:
 
 
 def progress(items: Iterable[T], label: str, total: int | None = None, stream=None,
-             force: bool = False) -> Iterator[T]:
+             force: bool = False, leave: bool = True) -> Iterator[T]:
     """Yield ``items`` while drawing a tqdm progress bar with an ETA.
 
     Parameters
@@ -59,6 +62,8 @@ def progress(items: Iterable[T], label: str, total: int | None = None, stream=No
     force : bool
         Draw even where the bar is off by default (an explicit request such as ``sweep(progress=True)``);
         ``GAMETHEORY_PROGRESS=0`` still wins.
+    leave : bool
+        Keep the finished bar on screen (False: erase it, for loops inside a longer report).
 
     Returns
     -------
@@ -75,6 +80,55 @@ def progress(items: Iterable[T], label: str, total: int | None = None, stream=No
             total = len(items)  # type: ignore[arg-type]
         except TypeError:
             total = None
-    with tqdm(items, desc=label, total=total, file=stream, leave=True, dynamic_ncols=True,
+    with tqdm(items, desc=label, total=total, file=stream, leave=leave, dynamic_ncols=True,
               mininterval=0.2) as bar:
         yield from bar
+
+
+@contextlib.contextmanager
+def timer(label: str, expected_seconds: float | None = None, stream=None, tick: float = 0.5) -> Iterator[None]:
+    """A bar for one long step that has no loop to count: it advances with the elapsed time.
+
+    With ``expected_seconds`` (e.g. the step's time in a previous run) the bar fills towards it and shows an
+    ETA; without, it shows the elapsed time. It is drawn by a background thread every ``tick`` seconds, only
+    where :func:`progress` would draw, and erased when the step ends.
+
+    Parameters
+    ----------
+    label : str
+    expected_seconds : float, optional
+        How long the step is expected to take.
+    stream : file-like, optional
+        Where to draw (default ``sys.stderr``).
+    tick : float
+        Seconds between redraws.
+
+    Returns
+    -------
+    contextmanager
+    """
+    stream = stream or sys.stderr
+    if not enabled(stream):
+        yield
+        return
+    total = round(expected_seconds, 1) if expected_seconds and expected_seconds > 0 else None
+    bar = tqdm(desc=label, total=total, file=stream, leave=False, dynamic_ncols=True, unit="s",
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}" if total else
+               "{desc}: {elapsed} elapsed")
+    stop = threading.Event()
+    start = time.perf_counter()
+
+    def advance() -> None:
+        while not stop.wait(tick):
+            done = time.perf_counter() - start
+            bar.n = min(round(done, 1), total) if total else round(done, 1)
+            bar.refresh()
+
+    thread = threading.Thread(target=advance, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        bar.close()

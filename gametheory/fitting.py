@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import isotonic_regression, least_squares, minimize_scalar, nnls
 
+from gametheory._progress import progress
 from gametheory._validate import finite_array, nonnegative_array
 from gametheory.display import Readable, format_value
 from gametheory.errors import InvalidInputError, StatisticsWarning
@@ -521,7 +522,7 @@ def _bootstrap_stderr(family, x, fitted, resid, w, degree, n_boot, seed) -> dict
     rng = np.random.default_rng(seed)
     r = resid * np.sqrt(w)
     samples: dict[str, list[float]] = {}
-    for _ in range(int(n_boot)):
+    for _ in progress(range(int(n_boot)), f"bootstrap of the {family} fit", leave=False):
         yb = np.maximum(fitted + rng.choice(r, size=r.size, replace=True) / np.sqrt(w), 0.0)
         try:
             _, p, _, _, _ = _FITTERS[family](x, yb, w, degree=degree)

@@ -23,8 +23,11 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from gametheory.errors import GameTheoryError
+
 __all__ = [
     "COLORS",
+    "FigureStyleError",
     "MIN_RATIO_SPAN",
     "RC",
     "axes",
@@ -32,6 +35,7 @@ __all__ = [
     "figure_problems",
     "knee_line",
     "legend",
+    "plain_log_ticks",
     "ratio_ylim",
     "save",
     "style",
@@ -208,10 +212,49 @@ def ratio_ylim(ax, values, *, floor: float = 1.0, min_span: float = MIN_RATIO_SP
     return limits
 
 
-def save(fig, path) -> None:
-    """Save ``fig`` in the shared style's resolution with a tight bounding box, then close it."""
+class FigureStyleError(GameTheoryError):
+    """A figure breaks the shared style's rules (:func:`figure_problems` lists them)."""
+
+
+def plain_log_ticks(ax, axis: str = "y") -> None:
+    """Label a logarithmic axis with plain numbers (1, 2, 5, 10, ...) instead of powers of ten.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    axis : {"y", "x"}
+    """
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    formatter = ScalarFormatter()
+    formatter.set_scientific(False)
+    target.set_major_formatter(formatter)
+    target.set_minor_formatter(NullFormatter())
+
+
+def save(fig, path, *, check: bool = True) -> None:
+    """Save ``fig`` in the shared style's resolution with a tight bounding box, then close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+    check : bool
+        Refuse a figure that breaks the style's rules.
+
+    Raises
+    ------
+    FigureStyleError
+        ``check`` and :func:`figure_problems` found a problem (the figure is not written).
+    """
     import matplotlib.pyplot as plt
 
+    problems = figure_problems(fig) if check else []
+    if problems:
+        plt.close(fig)
+        raise FigureStyleError(f"{path}: " + "; ".join(problems))
     with style():
         fig.savefig(path)
     plt.close(fig)

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gametheory._progress import progress
 from gametheory.display import Readable, Table
 from gametheory.errors import InvalidInputError, NoKneeError
 from gametheory.fitting import FitResult, check_points, fit
@@ -247,7 +248,7 @@ def find_knee(x, y, *, method: str = "hinge", weights=None, n_boot: int = 100, c
     fitted = np.asarray(base.curve(xs))
     r = (ys - fitted) * np.sqrt(w)
     knees = []
-    for _ in range(int(n_boot)):
+    for _ in progress(range(int(n_boot)), f"{method} knee bootstrap", leave=False):
         if method == "kneedle":
             # isotonic residuals understate the noise: resample (load, latency) cases instead, keeping the two
             # end points (Kneedle's knee is defined against the chord of the measured range, which must not move)

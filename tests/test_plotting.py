@@ -56,3 +56,21 @@ def test_ratio_axis_keeps_small_effects_small():
     lo, hi = ratio_ylim(ax, [1.0, 4.0])
     assert lo <= 1.0 and 4.0 < hi < 4.5
     plt.close(ax.figure)
+
+
+def test_save_refuses_a_figure_that_breaks_the_rules(tmp_path):
+    import pytest
+
+    from gametheory.plotting import FigureStyleError, save
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="a")
+    ax.plot([0, 1], [1, 0], label="b")
+    with pytest.raises(FigureStyleError, match="no y-label"):
+        save(fig, tmp_path / "bad.png")
+    assert not (tmp_path / "bad.png").exists()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="a")
+    ax.set_ylabel("latency (ms)")
+    save(fig, tmp_path / "good.png")
+    assert (tmp_path / "good.png").stat().st_size > 1000

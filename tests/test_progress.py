@@ -37,3 +37,25 @@ def test_default_follows_the_terminal(monkeypatch):
     stream = io.StringIO()
     assert not enabled(stream)  # not a terminal: no bar in logs or CI
     assert list(progress(range(2), "work", stream=stream)) == [0, 1] and stream.getvalue() == ""
+
+
+def test_timer_draws_elapsed_time_and_eta(monkeypatch):
+    import time
+
+    from gametheory._progress import timer
+
+    monkeypatch.setenv("GAMETHEORY_PROGRESS", "1")
+    stream = io.StringIO()
+    with timer("section", expected_seconds=10.0, stream=stream, tick=0.05):
+        time.sleep(0.3)
+    text = stream.getvalue()
+    assert "section" in text and "%" in text and "<" in text  # a filling bar with an ETA
+    stream = io.StringIO()
+    with timer("section", stream=stream, tick=0.05):
+        time.sleep(0.2)
+    assert "elapsed" in stream.getvalue()
+    monkeypatch.setenv("GAMETHEORY_PROGRESS", "0")
+    stream = io.StringIO()
+    with timer("section", expected_seconds=1.0, stream=stream, tick=0.05):
+        time.sleep(0.1)
+    assert stream.getvalue() == ""

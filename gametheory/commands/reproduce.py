@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory._progress import timer
 from gametheory.commands.arguments import output_folder
 from gametheory.errors import InvalidInputError
 
@@ -59,20 +60,30 @@ def _jsonable(value):
     return value
 
 
+def _previous_seconds(path: Path) -> dict:
+    """Each section's wall time in the summary.json of an earlier run in the same folder (for the ETA)."""
+    try:
+        return {name: float(sec["seconds"]) for name, sec in json.loads(path.read_text()).items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
 def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=None) -> dict:
     """Run the named sections, print them to ``stream`` (standard output at call time by default) and return the
     combined summary."""
     stream = stream if stream is not None else sys.stdout
     out_dir.mkdir(parents=True, exist_ok=True)
+    expected = _previous_seconds(out_dir / "summary.json") if not full else {}
     summary: dict = {}
     for i, name in enumerate(names, 1):
         module = importlib.import_module(f"gametheory.reproduce.{name}")
         print(f"[{i}/{len(names)}] {module.TITLE} ...", file=stream, flush=True)
         start = time.perf_counter()
-        if "previous" in inspect.signature(module.run).parameters:  # sections that read earlier ones
-            section = module.run(out_dir, full=full, previous=summary)
-        else:
-            section = module.run(out_dir, full=full)
+        with timer(f"[{i}/{len(names)}] {name}", expected.get(name)):
+            if "previous" in inspect.signature(module.run).parameters:  # sections that read earlier ones
+                section = module.run(out_dir, full=full, previous=summary)
+            else:
+                section = module.run(out_dir, full=full)
         seconds = time.perf_counter() - start
         print(f"\n== {section.title} ({seconds:.1f} s) ==", file=stream)
         print(section.render(), file=stream)

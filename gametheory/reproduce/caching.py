@@ -14,6 +14,7 @@ import numpy as np
 
 from gametheory.games.caching import experiments as ex
 from gametheory.games.caching import recompute_ms_from_profile
+from gametheory.plotting import axis_label, legend, ratio_ylim, save, styled
 from gametheory.reproduce import Section, Table
 from gametheory.serving.profiles import load_profile
 
@@ -23,6 +24,7 @@ TITLE = "Game 2: selfish KV caching, PoA on complete, line and hierarchical topo
 PROFILE = "b200_llama31_70b_tp4_fp8_trtllm"  # recompute cost of a block: its prefill time on this profile
 
 
+@styled
 def _plot(out_dir: Path, line_rows, hbm_rows) -> list[Path]:
     import matplotlib
 
@@ -31,31 +33,30 @@ def _plot(out_dir: Path, line_rows, hbm_rows) -> list[Path]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     n = np.array([r[0] for r in line_rows])
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(n, [r[2] for r in line_rows], "o-", label="exact PoA (worst alpha)")
     ax.plot(n, [r[4] for r in line_rows], "s--", label="PoA at alpha = n/2 (centre replica)")
     c = line_rows[-1][2] / np.sqrt(n[-1])
     ax.plot(n, c * np.sqrt(n), ":", label=f"{c:.2f} sqrt(n)")
     ax.axhline(1.0, color="grey", lw=0.8)
     ax.set_xlabel("workers n on a line")
-    ax.set_ylabel("price of anarchy")
-    ax.legend(fontsize=8)
+    ax.set_ylabel(axis_label("PoA", "worst equilibrium / optimum"))
+    legend(ax)
     fig.tight_layout()
     p1 = out_dir / "caching_line_poa.png"
-    fig.savefig(p1, dpi=100)
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    save(fig, p1)
+    fig, ax = plt.subplots(figsize=(6, 4))
     B = [r[0] for r in hbm_rows]
     ax.plot(B, [r[2] for r in hbm_rows], "o-", label="PoA")
     ax.plot(B, [r[3] for r in hbm_rows], "s--", label="PoS")
     ax.axvline(hbm_rows[0][1] + 0.5, color="grey", ls=":", label="G1 capacity")
     ax.set_xlabel("KV blocks demanded per worker (context)")
-    ax.set_ylabel("ratio to optimum")
-    ax.legend(fontsize=8)
+    ax.set_ylabel(axis_label("ratio", "equilibrium / optimum"))
+    ratio_ylim(ax, [r[2] for r in hbm_rows] + [r[3] for r in hbm_rows])  # a 0.3 % effect stays 0.3 %
+    legend(ax)
     fig.tight_layout()
     p2 = out_dir / "caching_hbm_saturation.png"
-    fig.savefig(p2, dpi=100)
-    plt.close(fig)
+    save(fig, p2)
     return [p1, p2]
 
 

@@ -25,6 +25,7 @@ from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, PROFILE_340B, TE
 from gametheory.paper_setup import PROFILE_70B as PROFILE
 from gametheory.paper_setup import SHARED_PREFIX_TOKENS as PREFIX_TOKENS
 from gametheory.paper_setup import WORKERS_70B as WORKERS
+from gametheory.plotting import legend, ratio_ylim, save, styled
 from gametheory.reproduce import Section, Table
 from gametheory.serving.profiles import load_profile
 
@@ -64,6 +65,7 @@ def _regime_pivot(rows: list[dict], title: str) -> Table:
     )
 
 
+@styled
 def _regime_figure(rows: list[dict], out_dir: Path, loads=(0.3, 0.9, 1.1), combos=((0, 1), (1, 1), (3, 1), (1, 2)),
                    intervals: int = 30) -> Path:
     """Split per Planner interval at a few constant loads (the orbit: transient, then the cycle repeated);
@@ -73,7 +75,7 @@ def _regime_figure(rows: list[dict], out_dir: Path, loads=(0.3, 0.9, 1.1), combo
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(loads), figsize=(4 * len(loads), 3.4), dpi=100, sharey=True)
+    fig, axes = plt.subplots(1, len(loads), figsize=(5 * len(loads), 4.2), sharey=True)
     for ax, load in zip(axes, loads, strict=True):
         for i, (d, g) in enumerate(combos):
             r = next(r for r in rows if r["load_fraction"] == load and r["delay"] == d and r["gain"] == g)
@@ -81,19 +83,17 @@ def _regime_figure(rows: list[dict], out_dir: Path, loads=(0.3, 0.9, 1.1), combo
             while len(path) < intervals:
                 path, sat = path + path[t0:t0 + r["period"]], sat + sat[t0:t0 + r["period"]]
             y = np.array([int(c) for c in path[:intervals]]) + 0.08 * (i - 1.5)
-            ax.step(range(intervals), y, where="post", lw=1.2, label=f"delay {d}, gain {g}")
+            ax.step(range(intervals), y, where="post", lw=1.4, label=f"delay {d}, gain {g}")
             bad = [k for k in range(intervals) if sat[k] == "1"]
-            ax.plot(bad, y[bad], "x", color="red", ms=4)
+            ax.plot(bad, y[bad], "x", color="#D55E00", ms=5, label="saturated split" if i == 0 and bad else None)
         saturated = next(r for r in rows if r["load_fraction"] == load)["saturated_splits"]
-        ax.set_title(f"load {load:g} x 1P capacity (saturated splits: {saturated})", fontsize=9)
+        ax.set_title(f"load {load:g} x 1P capacity (saturated splits: {saturated})")
         ax.set_xlabel("Planner interval")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("prefill workers")
-    axes[0].legend(fontsize=7, loc="upper left")
+        ax.set_ylabel("prefill workers (count)")
+        legend(ax, loc="upper left")
     fig.tight_layout()
     path = out_dir / "coupled_regimes.png"
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 
@@ -112,36 +112,40 @@ def _poa_table(rows: list[dict], title: str, fixed: str, with_system_fraction: b
     )
 
 
+@styled
 def _figure(rows_by_slots: dict, out_dir: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), dpi=100)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     for ax, (slots, rows) in zip(axes, rows_by_slots.items(), strict=True):
         x = [r["load_fraction"] for r in rows]
-        for key, label in [
-            ("poa_system", "whole system (worst eq.)"),
-            ("poa_game1", "Game 1 alone (split)"),
-            ("poa_game2", "Game 2 alone (caching)"),
-            ("poa_game3", "Game 3 alone (routing)"),
-            ("poa_1p5d", "fixed 1P/5D layout"),
+        # distinct markers, line styles and widths, drawn widest first, so coinciding curves stay visible
+        for key, label, style_, width, marker in [
+            ("poa_1p5d", "fixed 1P/5D layout", "-", 4.0, "o"),
+            ("poa_system", "whole system (worst eq.)", "-", 2.6, "s"),
+            ("poa_game1", "Game 1 alone (split)", "--", 1.8, "^"),
+            ("poa_game2", "Game 2 alone (caching)", ":", 1.8, "v"),
+            ("poa_game3", "Game 3 alone (routing)", "-.", 1.4, "x"),
         ]:
-            ax.plot(x, [r[key] for r in rows], marker="o", ms=3, label=label)
+            ax.plot(x, [r[key] for r in rows], linestyle=style_, linewidth=width, marker=marker, ms=6,
+                    markerfacecolor="none", label=label, alpha=0.9)
         saturated = [r["load_fraction"] for r in rows if not np.isfinite(r["poa_1p5d"])]
         if saturated:
             ax.axvline(saturated[0], color="grey", ls="--", lw=1)
-            ax.text(saturated[0], 1.0, " 1P/5D saturated ->", fontsize=7, va="bottom")
+            ax.annotate(" 1P/5D saturated ->", xy=(saturated[0], 0.02), xycoords=("data", "axes fraction"),
+                        fontsize=9, va="bottom")
         ax.set_xlabel("load / capacity of one prefill worker")
         ax.set_ylabel("PoA (social cost / joint optimum)")
         ax.set_title(f"cache holds {slots} of {TEMPLATES} templates per worker")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+        ratio_ylim(ax, [r[k] for r in rows for k in ("poa_1p5d", "poa_system", "poa_game1", "poa_game2",
+                                                      "poa_game3")])
+        legend(ax, loc="upper left")
     fig.tight_layout()
     path = out_dir / "coupled_poa.png"
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 

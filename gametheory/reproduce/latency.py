@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory.plotting import save, styled
 from gametheory.reproduce import Section, Table
 from gametheory.serving.profiles import list_profiles, load_profile
 
@@ -83,33 +84,34 @@ def summarize(name: str) -> dict:
     return out
 
 
+@styled
 def _figure(summaries: list[dict], out_dir: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     for s in summaries:
         p = load_profile(s["name"])
         label = s["name"].replace("_llama31_70b", " 70B").replace("_nemotron4_340b", " 340B")
         x, y = p.prefill_points(128)
-        (line,) = axes[0].plot(x, y, "o", ms=3, label=label)
+        (line,) = axes[0].plot(x, y, "o", ms=4, label=label)
         xs = np.linspace(0, x.max(), 50)
         axes[0].plot(xs, p.prefill_ms(xs, isl=128), "-", color=line.get_color(), lw=1)
         b, lat = p.decode_points(2048) if 2048 in p.decode_context else p.decode_points(p.decode_context[-1])
-        axes[1].plot(b, lat, "o", ms=3, color=line.get_color())
+        axes[1].plot(b, lat, "o", ms=4, color=line.get_color(), label=label)
         bs = np.linspace(1, b.max(), 100)
         axes[1].plot(bs, p.decode_step_ms(bs, 2048), "-", color=line.get_color(), lw=1)
     axes[0].set(xlabel="tokens per prefill batch (128-token prompts)", ylabel="prefill latency (ms)",
                 title="Prefill: measured points and affine fits")
     axes[1].set(xlabel="decode batch (sequences)", ylabel="decode step latency (ms)",
                 title="Decode step at context 2048: points and fits")
-    axes[0].legend(fontsize=6)
+    axes[0].legend(title="B200 profile (points: measured; lines: fits)", loc="upper left")
+    axes[1].legend(title="B200 profile", loc="upper left")
     fig.tight_layout()
     path = out_dir / "latency_profiles.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, TOTAL_GPUS
 from gametheory.paper_setup import PROFILE_70B as PROFILE
+from gametheory.plotting import legend, ratio_ylim, save, styled
 from gametheory.reproduce import Section, Table
 from gametheory.serving.game1 import (
     GOODPUT_RATE,
@@ -43,6 +44,7 @@ __all__ = ["TITLE", "run"]
 
 TITLE = "Game 1: the P/D split on the measured B200 profile (equilibrium vs optimum, fixed layouts)"
 
+@styled
 def _figure(rows: list[dict], layouts: list[dict], out_dir: Path) -> Path:
     import matplotlib
 
@@ -51,7 +53,7 @@ def _figure(rows: list[dict], layouts: list[dict], out_dir: Path) -> Path:
 
     ok = [r for r in rows if r["feasible"]]
     x = [r["rate_rps"] for r in ok]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), dpi=100)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     ax = axes[0]
     ax.plot(x, [r["eq_prefill_gpus"] for r in ok], "o-", ms=3, label="equilibrium (continuous)")
     ax.plot(x, [r["opt_prefill_gpus"] for r in ok], "s-", ms=3, label="optimum (continuous)")
@@ -59,26 +61,26 @@ def _figure(rows: list[dict], layouts: list[dict], out_dir: Path) -> Path:
             label="equilibrium (TP4 workers)")
     ax.step(x, [4 * r["opt_prefill_workers_int"] for r in ok], where="mid", ls="--", color="C1",
             label="optimum (TP4 workers)")
-    ax.set(xlabel="request rate (req/s)", ylabel=f"prefill GPUs of {TOTAL_GPUS}", title="The split")
-    ax.legend(fontsize=7)
+    ax.set(xlabel="request rate (requests/s)", ylabel=f"prefill GPUs (of {TOTAL_GPUS})", title="The split")
+    legend(ax)
     ax = axes[1]
     ax.plot(x, [r["poa"] for r in ok], "o-", ms=3, label="continuous")
     ax.plot(x, [r["poa_int"] for r in ok], "s--", ms=3, label="whole TP4 workers")
-    ax.set(xlabel="request rate (req/s)", ylabel="PoA", title="Price of anarchy of the split")
-    ax.legend(fontsize=7)
+    ax.set(xlabel="request rate (requests/s)", ylabel="PoA (equilibrium / optimum cost)",
+           title="Price of anarchy of the split")
+    ratio_ylim(ax, [r["poa"] for r in ok] + [r["poa_int"] for r in ok])
+    legend(ax)
     ax = axes[2]
     lx = [r["rate_rps"] for r in layouts]
     for name in LAYOUTS:
         ax.plot(lx, [r[f"{name}_vs_opt"] for r in layouts], "o-", ms=3, label=f"fixed {name}")
-    ax.set(xlabel="request rate (req/s)", ylabel="cost / best split of the same budget",
+    ax.set(xlabel="request rate (requests/s)", ylabel="cost ratio (fixed layout / best split)",
            title="Fixed layouts (until they saturate)")
-    ax.legend(fontsize=7)
-    for a in axes:
-        a.grid(alpha=0.3)
+    ratio_ylim(ax, [r[f"{name}_vs_opt"] for r in layouts for name in LAYOUTS])
+    legend(ax)
     fig.tight_layout()
     path = Path(out_dir) / "resource_split.png"
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory.plotting import axis_label, knee_line, legend, plain_log_ticks, save, style
 from gametheory.reproduce import Section, Table
 from gametheory.serving.profiles import load_profile
 
@@ -75,19 +76,23 @@ def run(out_dir: Path, full: bool = False) -> Section:
     t1 = Table("PoA across load, omega = 1, two prefix classes (worst equilibrium found / MILP optimum)",
                ["load req/s", "load/capacity", "eq cost", "opt cost (MILP)", "PoA"],
                [[r["load"], r["load"] / cap, r["equilibrium_cost"], r["optimum_cost"], r["poa"]] for r in rows1])
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot([r["load"] / cap for r in rows0], [r["poa"] for r in rows0], "o-", label="PoA, omega = 0")
-    ax.plot([r["load"] / cap for r in rows0], [r["bound"] for r in rows0], "s--", label="Pigou bound at eq. loads")
-    ax.plot([r["load"] / cap for r in rows1], [r["poa"] for r in rows1], "^-", label="PoA, omega = 1, 2 classes")
-    ax.set_xlabel("total demand / total capacity")
-    ax.set_ylabel("ratio")
-    ax.set_yscale("log")
-    ax.legend(fontsize=8)
-    ax.set_title("Routing on 3 B200 workers", fontsize=9)
-    fig.tight_layout()
-    fig_path = out_dir / "routing_poa_across_load.png"
-    fig.savefig(fig_path, dpi=100)
-    plt.close(fig)
+    with style():
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        ax.plot([r["load"] / cap for r in rows0], [r["poa"] for r in rows0], "o-", label="PoA, omega = 0")
+        ax.plot([r["load"] / cap for r in rows0], [r["bound"] for r in rows0], "s--",
+                label="Pigou bound at equilibrium loads")
+        ax.plot([r["load"] / cap for r in rows1], [r["poa"] for r in rows1], "^-", label="PoA, omega = 1, 2 classes")
+        if rows0.knee is not None and rows0.knee.found:
+            knee_line(ax, rows0.knee.load / cap, [v / cap for v in rows0.knee.interval], label="knee")
+        ax.set_xlabel(axis_label("total demand", "fraction of total capacity"))
+        ax.set_ylabel(axis_label("PoA or bound", "equilibrium / optimum cost"))
+        ax.set_yscale("log")
+        plain_log_ticks(ax)
+        legend(ax, loc="upper left")
+        ax.set_title("Routing on 3 B200 workers")
+        fig.tight_layout()
+        fig_path = out_dir / "routing_poa_across_load.png"
+        save(fig, fig_path)
     summary = {
         "workers": names,
         "capacity_req_s": cap,
