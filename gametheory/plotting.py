@@ -270,7 +270,8 @@ def figure_problems(fig) -> list[str]:
     Returns
     -------
     list of str
-        One line per problem: a panel without a y-label, a y-label without its unit (or, for a
+        One line per problem: a panel without a y-label (its own, or that of a panel sharing its y axis), a
+        y-label without its unit (or, for a
         dimensionless quantity, its definition) in parentheses, e.g. "TTFT P99 (ms)" or
         "PoA (equilibrium / optimum)"; a panel with several labelled series and no legend; a font below 8 pt.
     """
@@ -279,7 +280,7 @@ def figure_problems(fig) -> list[str]:
         if not ax.get_visible() or not ax.has_data() or _is_colorbar(ax):
             continue
         name = f"panel {i} ({ax.get_title() or 'untitled'})"
-        ylabel = ax.get_ylabel().strip()
+        ylabel = ax.get_ylabel().strip() or _shared_ylabel(fig, ax)
         if not ylabel:
             problems.append(f"{name}: no y-label")
         elif "(" not in ylabel:
@@ -296,6 +297,13 @@ def figure_problems(fig) -> list[str]:
             if t.get_text() and t.get_fontsize() < 8:
                 problems.append(f"{name}: axis label font {t.get_fontsize():.1f} pt (< 8)")
     return problems
+
+
+def _shared_ylabel(fig, ax) -> str:
+    """The y-label of a panel that shares ``ax``'s y axis (``sharey=True`` labels only the first)."""
+    shared = ax.get_shared_y_axes()
+    return next((other.get_ylabel().strip() for other in fig.axes
+                 if other is not ax and shared.joined(ax, other) and other.get_ylabel().strip()), "")
 
 
 def _is_colorbar(ax) -> bool:

@@ -74,3 +74,18 @@ def test_save_refuses_a_figure_that_breaks_the_rules(tmp_path):
     ax.set_ylabel("latency (ms)")
     save(fig, tmp_path / "good.png")
     assert (tmp_path / "good.png").stat().st_size > 1000
+
+
+def test_shared_y_axis_takes_the_first_panels_label():
+    fig, axes = plt.subplots(1, 2, sharey=True)
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+    axes[0].set_ylabel("latency (ms)")
+    assert figure_problems(fig) == []
+    fig2, axes2 = plt.subplots(1, 2)
+    for ax in axes2:
+        ax.plot([0, 1], [0, 1])
+    axes2[0].set_ylabel("latency (ms)")
+    assert any("panel 1" in p and "no y-label" in p for p in figure_problems(fig2))
+    plt.close(fig)
+    plt.close(fig2)

@@ -86,7 +86,7 @@ def _knee_map_figure(cal, out_dir: Path) -> Path:
                    title=cal.cluster(setup).name)
             if ax is axes[0]:
                 ax.set_ylabel("prefill batch (requests per step)")
-                plotting.legend(ax, loc="lower left", fontsize=8)
+            plotting.legend(ax, loc="lower left", fontsize=8)  # a legend wherever there are several series
         bar = fig.colorbar(mesh, ax=axes, shrink=0.9)
         bar.set_label("log2 analytic knee C* (clients)")
         fig.suptitle("Analytic knee over prefill batch and output length; contours at the paper's C = 96 and 128")
@@ -123,8 +123,8 @@ def _curves_figure(curves: dict, out_dir: Path) -> Path:
         axes[3].set_yscale("log")
         for ax in axes:
             ax.axvspan(96, 128, color="0.5", alpha=0.12, lw=0)
-        plotting.legend(axes[3], fontsize=8)
-        plotting.legend(axes[0], fontsize=8)
+        for ax in axes:  # a legend wherever there are several series (the shared style's rule)
+            plotting.legend(ax, fontsize=8)
         fig.suptitle("Calibrated engine model, three setups (dotted: simulated knee; grey band: the paper's (96, 128])")
     path = out_dir / "regimes.png"
     plotting.save(fig, path)
