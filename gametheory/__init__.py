@@ -10,6 +10,10 @@ are :class:`Result` objects (:mod:`gametheory.results`). Latency curves (:mod:`g
 measured B200 profiles (:mod:`gametheory.serving.profiles`) feed all three; :mod:`gametheory.bounds` turns
 curves into Price-of-Anarchy bounds and :mod:`gametheory.regimes` finds the saturation knee. The game classes
 are imported on first use, so ``import gametheory`` stays light.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026.
 """
 
 from importlib import import_module

@@ -21,7 +21,7 @@ import gametheory
 
 ROOT = Path(gametheory.__file__).parent
 #: the packages and modules held to the standard (the games, the result type, the paper's setup)
-CHECKED = ("games", "results.py", "paper_setup.py", "certificates.py", "errors.py")
+CHECKED = ("games", "results.py", "paper_setup.py", "certificates.py", "errors.py", "__init__.py")
 
 
 def checked_files() -> list[Path]:
