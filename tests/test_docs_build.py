@@ -37,6 +37,20 @@ def test_mkdocs_build_strict(tmp_path):
     # The API reference is generated from docstrings, not empty: Game 1's class is rendered.
     games = (tmp_path / "site" / "reference/games/index.html").read_text()
     assert "PDResourceGame" in games
+    # Sphinx roles of the docstrings render as cross-references, never literally
+    for page in (tmp_path / "site" / "reference").glob("*/index.html"):
+        html = page.read_text()
+        assert ":func:`" not in html and ":class:`" not in html and ":mod:`" not in html, page
+    assert 'class="autorefs autorefs-internal"' in games
+    # math renders offline: MathJax is served from the site and configured for arithmatex's markup
+    site = tmp_path / "site"
+    assert (site / "assets" / "mathjax" / "MathJax.js").is_file()
+    assert (site / "assets" / "mathjax" / "jax" / "output" / "HTML-CSS").is_dir()
+    assert any((site / "assets" / "mathjax" / "fonts").rglob("*.woff"))
+    latency = (site / "latency" / "index.html").read_text()
+    assert 'class="arithmatex"' in latency and "assets/mathjax/MathJax.js" in latency
+    assert "cdn" not in latency.lower()
+    assert (site / "howto-assess" / "index.html").is_file()
 
 
 def test_strict_build_fails_on_a_broken_link(tmp_path):
