@@ -76,3 +76,12 @@ def test_table_mixed_columns_and_bad_rows():
     assert list(df.columns) == ["a", "b"] and math.isnan(df.loc[0, "b"])
     with pytest.raises(TypeError):
         row_dict(42)
+
+
+def test_simulator_sweep_returns_a_table():
+    from gametheory.serving.sweeps import SweepPoint, sweep
+
+    rows = sweep("70b_1p5d", [16], n_requests=200, progress=False)
+    assert isinstance(rows, Table) and isinstance(rows[0], SweepPoint) and len(rows) == 1
+    df = rows.to_frame()
+    assert df.loc[0, "concurrency"] == 16 and "poa_hat" in df.columns

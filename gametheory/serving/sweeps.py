@@ -21,6 +21,7 @@ import numpy as np
 
 from gametheory._progress import enabled as bar_enabled
 from gametheory._progress import progress as bar
+from gametheory.display import Table
 from gametheory.errors import InvalidInputError
 
 __all__ = ["OMEGAS", "TAUS", "SweepPoint", "cv", "run_point", "sweep", "tau_omega_grid"]
@@ -81,7 +82,7 @@ def run_point(setup, concurrency: int, tau: float, omega: float, n_requests: int
 
 def sweep(setup, concurrencies, configs=None, *, engine=None, workload=None, n_requests=3000, seed: int = 0,
           warmup: int | None = None, executor: Executor | None = None, progress: bool | None = None
-          ) -> list[SweepPoint]:
+          ) -> Table:
     """Run every (C, tau, omega) point; results in submission order (C outer, configs inner).
 
     Parameters
@@ -101,7 +102,9 @@ def sweep(setup, concurrencies, configs=None, *, engine=None, workload=None, n_r
 
     Returns
     -------
-    list of SweepPoint
+    Table
+        The :class:`SweepPoint` rows in submission order: a list that also prints as a table and converts to a
+        DataFrame (``.to_frame()``, :class:`gametheory.display.Table`).
 
     Raises
     ------
@@ -122,7 +125,7 @@ def sweep(setup, concurrencies, configs=None, *, engine=None, workload=None, n_r
         if progress is None:
             progress = bar_enabled()
         done = bar(futs, f"sweep of {len(futs)} points", force=True) if progress else futs
-        return [f.result() for f in done]
+        return Table([f.result() for f in done], title=f"sweep of {len(jobs)} points")
     finally:
         if own:
             ex.shutdown()
