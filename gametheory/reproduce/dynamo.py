@@ -7,6 +7,10 @@ the same :class:`~gametheory.serving.engine.Cluster`: engine limits, KV link, ti
 curves) and our simulator run the same calibrated workload over a load grid spanning the knee
 (:func:`gametheory.serving.validation.cross_check`); the section prints both sides, the knee of each (hinge of
 mean latency against C) and the largest relative errors, and the timing-file checks.
+
+References
+----------
+.. [1] NVIDIA Dynamo 1.6.1, ``dynamo.replay`` and the KV router, https://github.com/ai-dynamo/dynamo.
 """
 
 from __future__ import annotations
@@ -23,6 +27,20 @@ FULL_GRID = (16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 256, 384, 512, 768, 102
 
 
 def run(out_dir: Path, full: bool = False) -> Section:
+    """Run the section.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Folder for the figures (created if missing).
+    full : bool
+        All three setups on a 15-point grid, 2 repeats (default: two setups, 8 points, 1 repeat).
+
+    Returns
+    -------
+    Section
+        Tables, figures, notes and the summary keys of the module docstring.
+    """
     from gametheory.serving import dynamo as d
 
     if not d.dynamo_available():

@@ -10,6 +10,11 @@ routing).
 Summary keys (a contract): per setup ``340b_1p2d``, ``70b_1p2d``, ``70b_1p5d``: ``static_poa_hat``,
 ``adaptive_poa_hat``, ``throughput_change`` (adaptive / static - 1), ``ttft_p99_static_ms``,
 ``ttft_p99_adaptive_ms``.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026, sections 6 and
+   8 (the controller, experiment 3, the section 8.1 attribution).
 """
 
 from __future__ import annotations
@@ -30,6 +35,20 @@ PAPER = {"70b_1p5d": "PoA-hat 66.4 -> 21.5 (3.1x), throughput -13 %",
 
 
 def run(out_dir: Path, full: bool = False) -> Section:
+    """Run the section.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Folder for the figures (created if missing).
+    full : bool
+        3 trials and 8 saturated intervals (default: 1 trial, 4 intervals).
+
+    Returns
+    -------
+    Section
+        Tables, figures, notes and the summary keys of the module docstring.
+    """
     from gametheory._progress import progress
     from gametheory.serving.calibration import calibrate
     from gametheory.serving.experiments import adaptive_vs_static

@@ -16,6 +16,12 @@ Summary keys (a contract other tools read): per setup ``340b_1p2d``, ``70b_1p2d`
 ``knee_c_interval``, ``knee_c_analytic``, and lists aligned with ``concurrency``: ``poa_hat`` (paper form,
 Dynamo's default router settings), ``ttft_p99_ms``, ``itl_p50_ms``, ``throughput_rps``; once:
 ``calibration: {parameters: {...}, observation: "..."}``.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026, sections 5-8.
+.. [2] P. J. Denning and J. P. Buzen, "The operational analysis of queueing network models", ACM Computing
+   Surveys 10(3), 1978.
 """
 
 from __future__ import annotations
@@ -155,6 +161,21 @@ def _sweep_figure(spreads: dict, out_dir: Path) -> Path:
 
 
 def run(out_dir: Path, full: bool = False) -> Section:
+    """Run the section.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Folder for the figures (created if missing).
+    full : bool
+        The large grid (25 concurrencies, max(4000, 8 C) measured requests a point, the (tau, omega) sweep on all three
+        setups, the knee agreement over the calibration family) instead of the default one.
+
+    Returns
+    -------
+    Section
+        Tables, figures, notes and the summary keys of the module docstring.
+    """
     from gametheory.serving.calibration import calibrate
     from gametheory.serving.experiments import FULL_GRID, GRID, config_spread, load_curve
 

@@ -49,7 +49,7 @@ _MAX_OUTPUT = 4096
 class Calibration:
     """The calibrated engine and workload, and the observation they came from.
 
-    Attributes
+    Parameters
     ----------
     prefill_batch : int
         Requests per prefill step (``EngineConfig.max_prefill_seqs``), b*.
@@ -89,16 +89,47 @@ class Calibration:
                 f"{(lo + hi) / 2:g}")
 
     def workload(self, **changes) -> Workload:
-        """The paper's workload with the calibrated output length (``changes``: other Workload fields)."""
+        """The paper's workload with the calibrated output length.
+
+        Parameters
+        ----------
+        **changes
+            Other :class:`~gametheory.serving.workload.Workload` fields.
+
+        Returns
+        -------
+        Workload
+        """
         return paper_workload(self.output_tokens, **changes)
 
     def cluster(self, setup: str) -> Cluster:
-        """A paper setup (:data:`gametheory.serving.engine.PAPER_SETUPS`) with the calibrated engine."""
+        """A paper setup with the calibrated engine.
+
+        Parameters
+        ----------
+        setup : str
+            A name of :data:`gametheory.serving.engine.PAPER_SETUPS`.
+
+        Returns
+        -------
+        Cluster
+        """
         return paper_cluster(setup, self.engine)
 
     def family(self, batches=None) -> list[tuple[int, int]]:
-        """The admissible (b, O(b)) pairs: for each batch in ``batches`` (default a log-spaced set over the
-        admissible range) the output length that puts the observed knee nearest the interval's midpoint."""
+        """The admissible (b, O(b)) pairs of the one-dimensional family the observation leaves.
+
+        Parameters
+        ----------
+        batches : iterable of int, optional
+            Prefill batches (default 9 log-spaced values over the admissible range).
+
+        Returns
+        -------
+        list of (int, int)
+            For each batch, the output length that puts the observed setup's analytic knee nearest the
+            interval's midpoint.
+        """
         lo, hi = self.batch_range
         if batches is None:
             batches = sorted({int(round(x)) for x in _geomspace(lo, hi, 9)})
@@ -107,7 +138,14 @@ class Calibration:
         return [(b, _nearest_output(cluster, replace(self.engine, max_prefill_seqs=b), mid)) for b in batches]
 
     def to_dict(self) -> dict:
-        """``{"parameters": {...}, "observation": "...", ...}`` for ``out/summary.json``."""
+        """The calibration record of ``out/summary.json``.
+
+        Returns
+        -------
+        dict
+            ``parameters`` ({name: value}), ``observation`` (words), ``rule``, ``batch_range``,
+            ``knee_c_analytic`` and the ``fixed`` assumptions.
+        """
         return {"parameters": self.parameters, "observation": self.observation,
                 "rule": "admissible prefill batches [b_lo, b_hi]; b* = round(sqrt(b_lo b_hi)); O* puts the knee "
                         "nearest the interval's midpoint",

@@ -159,8 +159,21 @@ class EngineConfig:
         return max(1.0, min(float(self.prefill_seqs), fit))
 
     def uncached_tokens(self, input_tokens: float, prefix_tokens: float) -> float:
-        """New tokens a prefill computes for a prompt whose first ``prefix_tokens`` are cached (whole blocks,
-        at least the last token), or all of them without prefix caching."""
+        """New tokens a prefill computes for a prompt whose first ``prefix_tokens`` are cached.
+
+        Parameters
+        ----------
+        input_tokens : float
+            Prompt length (tokens).
+        prefix_tokens : float
+            Tokens of the prompt held in the prefix cache.
+
+        Returns
+        -------
+        float
+            ``input_tokens`` minus the cached whole blocks (at least the last token is computed, as in vLLM); all
+            of them without prefix caching.
+        """
         n = float(input_tokens)
         if not self.prefix_caching:
             return n
@@ -174,6 +187,8 @@ VLLM_DEFAULTS = EngineConfig()
 
 #: the paper's setups (:data:`gametheory.paper_setup.SETUPS`) by name
 PAPER_SETUPS = paper_setup.SETUPS
+#: the largest prefill step the timing table holds (tokens); larger steps are computed from the curve
+_TABLE_MAX_TOKENS = 65536
 _LABELS = {"340b_1p2d": "340B TP8 1P/2D", "70b_1p2d": "70B TP4 1P/2D", "70b_1p5d": "70B TP4 1P/5D"}
 
 
@@ -225,26 +240,58 @@ class Cluster:
                 raise InvalidInputError(f"Cluster.profile must be a Profile (load_profile); it lacks {attr}()")
 
     def with_engine(self, **changes) -> Cluster:
-        """This cluster with some engine fields changed (``EngineConfig`` field names)."""
+        """This cluster with some engine fields changed.
+
+        Parameters
+        ----------
+        **changes
+            :class:`EngineConfig` fields and their new values.
+
+        Returns
+        -------
+        Cluster
+        """
         return replace(self, engine=replace(self.engine, **changes))
 
     def with_layout(self, n_prefill: int, n_decode: int) -> Cluster:
-        """This cluster with another nP/mD layout (same profile, link and engine)."""
+        """This cluster with another nP/mD layout (same profile, link and engine).
+
+        Parameters
+        ----------
+        n_prefill, n_decode : int
+            Prefill and decode workers (>= 1 each).
+
+        Returns
+        -------
+        Cluster
+        """
         return replace(self, n_prefill=n_prefill, n_decode=n_decode,
                        name=f"{self.name.rsplit(' ', 1)[0]} {n_prefill}P/{n_decode}D" if self.name else "")
 
     # ---- timing --------------------------------------------------------------------------------------
     @cached_property
     def prefill_table(self) -> np.ndarray:
-        """Prefill step time (ms) for 0 .. max(max_num_batched_tokens, 16384) tokens in the step (index =
-        tokens; entry 0 is 0): the profile's fitted prefill curve, tabulated once."""
-        top = max(self.engine.max_num_batched_tokens, 16384)
+        """Prefill step time (ms) for 0 .. max(min(max_num_batched_tokens, 65536), 16384) tokens in the step
+        (index = tokens; entry 0 is 0): the profile's fitted prefill curve, tabulated once (larger steps are
+        computed from the curve when asked, so a huge token budget costs no memory)."""
+        top = max(min(self.engine.max_num_batched_tokens, _TABLE_MAX_TOKENS), 16384)
         tab = np.asarray(self.profile.prefill_ms(np.arange(top + 1, dtype=float)), float)
         tab[0] = 0.0
         return tab
 
     def prefill_ms(self, tokens: float) -> float:
-        """Time (ms) of one prefill step over ``tokens`` new tokens (all requests of the step together)."""
+        """Time of one prefill step.
+
+        Parameters
+        ----------
+        tokens : float
+            New tokens of the step (all its requests together).
+
+        Returns
+        -------
+        float
+            Milliseconds (0 for no tokens).
+        """
         t = float(tokens)
         if t <= 0:
             return 0.0
@@ -252,22 +299,53 @@ class Cluster:
         return float(tab[int(round(t))]) if t < tab.size - 1 else float(self.profile.prefill_ms(t))
 
     def decode_slots(self, context: float) -> int:
-        """Decode batch limit of one worker at a mean context: ``max_num_seqs``, or fewer when the KV budget
-        of the profile holds fewer sequences of that length."""
+        """Decode batch limit of one worker at a mean context.
+
+        Parameters
+        ----------
+        context : float
+            Mean KV length of a decoding request (tokens).
+
+        Returns
+        -------
+        int
+            ``max_num_seqs``, or fewer when the KV budget of the profile holds fewer sequences of that length.
+        """
         limit = self.engine.max_num_seqs
         if hasattr(self.profile, "max_decode_batch"):
             limit = min(limit, int(self.profile.max_decode_batch(context)))
         return max(limit, 1)
 
     def step_table(self, context: float) -> np.ndarray:
-        """Decode step time (ms) at batch 0 .. decode_slots(context) (entry 0 is 0), at mean KV length
-        ``context`` tokens."""
+        """Decode step times of one worker against its batch.
+
+        Parameters
+        ----------
+        context : float
+            Mean KV length of a decoding request (tokens).
+
+        Returns
+        -------
+        ndarray
+            Step time (ms) at batch 0 .. ``decode_slots(context)`` (entry 0 is 0).
+        """
         slots = self.decode_slots(context)
         steps = np.asarray(self.profile.decode_step_ms(np.arange(1, slots + 1, dtype=float), context), float)
         return np.concatenate([[0.0], steps])
 
     def transfer_ms(self, input_tokens) -> np.ndarray | float:
-        """KV-transfer time (ms) of a prompt's KV cache over the cluster's link (0 when the link is 0)."""
+        """KV-transfer time of a prompt's KV cache over the cluster's link.
+
+        Parameters
+        ----------
+        input_tokens : float or array_like
+            Prompt length(s) (tokens).
+
+        Returns
+        -------
+        float or ndarray
+            Milliseconds (0 when the link is 0).
+        """
         if not self.link_gb_per_s:
             return np.zeros_like(np.asarray(input_tokens, float)) if np.ndim(input_tokens) else 0.0
         return self.profile.kv_transfer_ms(input_tokens, self.link_gb_per_s)

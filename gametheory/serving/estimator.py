@@ -88,7 +88,7 @@ _CHUNK_ELEMS = 4_000_000
 class PoAHatResult(Readable):
     """PoA-hat of a request log.
 
-    Attributes
+    Parameters
     ----------
     value : float
         sum(ACTUAL) / sum(OPT) over all windows (inf when sum OPT = 0 < sum ACTUAL).
@@ -126,14 +126,32 @@ class PoAHatResult(Readable):
                 ("windows", self.windows)]
 
     def to_frame(self):
-        """One row per window: window index, ACTUAL, OPT and their ratio."""
+        """One row per window.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``window``, ``actual``, ``opt`` and ``ratio``.
+        """
         import pandas as pd
 
         return pd.DataFrame({"window": np.arange(self.windows.size), "actual": self.actual, "opt": self.opt,
                              "ratio": self.windows})
 
     def plot(self, ax=None, *, unit: str = "window"):
-        """Per-window ratios in routing order with the overall value; returns the axes."""
+        """Per-window ratios in routing order with the overall value.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on (default a new figure's).
+        unit : str
+            Label of the x axis' unit.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from gametheory.plotting import axes, legend, ratio_ylim
 
         ax = axes(ax)
@@ -162,6 +180,7 @@ def _opt_perm(block: np.ndarray) -> np.ndarray:
 
 
 def _opt_hungarian(c: np.ndarray, per_worker: int) -> float:
+    per_worker = min(per_worker, c.shape[0])  # no worker can take more rows than the window has
     rep = np.repeat(c, per_worker, axis=1) if per_worker > 1 else c
     r, k = linear_sum_assignment(rep)
     return float(rep[r, k].sum())

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gametheory import paper_setup
+from gametheory._validate import integer, positive_scalar
 from gametheory.errors import InvalidInputError
 from gametheory.serving.engine import Cluster, EngineConfig, paper_cluster
 from gametheory.serving.workload import Workload
@@ -69,7 +70,7 @@ def _cluster(setup, engine: EngineConfig | None) -> Cluster:
 class LoadCurve:
     """Steady-state metrics against closed-loop concurrency, the knee and the regimes of one setup.
 
-    Attributes
+    Parameters
     ----------
     setup : str
     concurrency : ndarray
@@ -181,7 +182,7 @@ def load_curve(setup, concurrencies=GRID, *, engine: EngineConfig | None = None,
 class ConfigSpread:
     """PoA-hat across router configurations at one C below and one above the knee.
 
-    Attributes
+    Parameters
     ----------
     configs : list of (tau, omega)
     below_c, above_c : int
@@ -246,7 +247,7 @@ def config_spread(setup, below_c: int, above_c: int, configs=None, *, engine: En
 class AdaptiveOutcome:
     """Experiment 3 on one setup: saturated-phase means per arm over the trials.
 
-    Attributes
+    Parameters
     ----------
     setup : str
     ramp : tuple of int
@@ -307,10 +308,13 @@ def adaptive_vs_static(setup, *, engine: EngineConfig | None = None, workload: W
     trials : int
         Independent seeds (>= 1).
     knee : float, optional
-        Default the analytic knee.
+        Default the analytic knee (finite, > 0).
     below, above : float
-        Multiples of the knee below and in the saturated phase.
-    n_below, n_ramp, n_saturated : int
+        Multiples of the knee below and in the saturated phase (finite, 0 < below < above).
+    n_below, n_ramp : int
+        Intervals at ``below`` x the knee and stepping up (>= 0).
+    n_saturated : int
+        Intervals of the saturated phase (>= 1).
     split : (int, int), optional
         Another nP/mD layout of the same GPUs to run with the defaults (Game 1's attribution); None = skip.
     thresholds : (float, float), optional
@@ -324,7 +328,8 @@ def adaptive_vs_static(setup, *, engine: EngineConfig | None = None, workload: W
     Raises
     ------
     InvalidInputError
-        trials below 1, a split with another GPU count, or as the actuator.
+        trials below 1, a knee or multiples that are not finite and positive, below >= above, negative interval
+        counts, a split with another GPU count, or as the actuator.
 
     References
     ----------
@@ -336,8 +341,13 @@ def adaptive_vs_static(setup, *, engine: EngineConfig | None = None, workload: W
 
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
         raise InvalidInputError(f"trials must be an integer >= 1, got {trials!r}")
+    below, above = positive_scalar(below, "below"), positive_scalar(above, "above")
+    if below >= above:
+        raise InvalidInputError(f"below ({below:g}) must be smaller than above ({above:g}): multiples of the knee")
+    n_below, n_ramp = integer(n_below, "n_below", minimum=0), integer(n_ramp, "n_ramp", minimum=0)
+    n_saturated = integer(n_saturated, "n_saturated", minimum=1)
     cluster = _cluster(setup, engine)
-    k = analytic_knee(cluster, workload) if knee is None else float(knee)
+    k = analytic_knee(cluster, workload) if knee is None else positive_scalar(knee, "knee")
     lo, hi = max(1, int(round(below * k))), max(2, int(round(above * k)))
     steps = [int(round(lo + (hi - lo) * (i + 1) / (n_ramp + 1))) for i in range(n_ramp)]
     ramp = tuple([lo] * n_below + steps + [hi] * n_saturated)

@@ -47,14 +47,18 @@ from gametheory.errors import InvalidInputError
 from gametheory.serving.engine import Cluster
 from gametheory.serving.workload import Workload, paper_workload
 
-__all__ = ["ClosedLoopResult", "Saturation", "analytic_knee", "closed_loop", "saturation"]
+__all__ = ["MAX_POPULATION", "ClosedLoopResult", "Saturation", "analytic_knee", "closed_loop", "saturation"]
+
+#: the largest closed-loop population :func:`closed_loop` evaluates (its recursion visits every population up to
+#: the largest asked for, about 12 microseconds each: a million clients take about 12 s)
+MAX_POPULATION = 1_000_000
 
 
 @dataclass(frozen=True)
 class Saturation:
     """Operational bounds and the knee of a cluster under a workload (see the module docstring).
 
-    Attributes
+    Parameters
     ----------
     demand_ms : float
         D, one request alone (ms, think time excluded).
@@ -200,8 +204,19 @@ def analytic_knee(cluster: Cluster, workload: Workload | None = None) -> float:
 
 @dataclass(frozen=True)
 class ClosedLoopResult:
-    """Approximate MVA at each requested concurrency: throughput (requests/s), mean TTFT, ITL and response
-    time (ms), and the operational bounds."""
+    """Approximate MVA at each requested concurrency.
+
+    Parameters
+    ----------
+    concurrency : ndarray
+        The populations asked for.
+    throughput_rps : ndarray
+        Requests/s.
+    ttft_ms, itl_ms, latency_ms : ndarray
+        Mean TTFT, ITL and response time (ms).
+    bounds : Saturation
+        The operational bounds and the knee.
+    """
 
     concurrency: np.ndarray
     throughput_rps: np.ndarray
@@ -223,7 +238,7 @@ def closed_loop(cluster: Cluster, concurrency, workload: Workload | None = None)
     ----------
     cluster : Cluster
     concurrency : int or array_like of int
-        Closed-loop populations (>= 1).
+        Closed-loop populations, 1 .. :data:`MAX_POPULATION`.
     workload : Workload, optional
 
     Returns
@@ -233,7 +248,7 @@ def closed_loop(cluster: Cluster, concurrency, workload: Workload | None = None)
     Raises
     ------
     InvalidInputError
-        A population below 1, or as :func:`saturation`.
+        A population below 1 or above :data:`MAX_POPULATION`, or as :func:`saturation`.
 
     References
     ----------
@@ -243,6 +258,10 @@ def closed_loop(cluster: Cluster, concurrency, workload: Workload | None = None)
     cs = np.atleast_1d(np.asarray(concurrency))
     if cs.size == 0 or not np.issubdtype(cs.dtype, np.integer) or cs.min() < 1:
         raise InvalidInputError(f"concurrency must hold integers >= 1, got {concurrency!r}")
+    if cs.max() > MAX_POPULATION:
+        raise InvalidInputError(f"concurrency {int(cs.max()):,} is above MAX_POPULATION = {MAX_POPULATION:,} (the "
+                                "recursion visits every population up to it); past the knee the throughput is "
+                                "X_max and the response time C / X_max - Z (saturation())")
     bnd = saturation(cluster, wl)
     u, b_full, o, z = bnd.uncached_tokens, bnd.prefill_batch, wl.mean_output, wl.think_ms
     n_p, n_d = cluster.n_prefill, cluster.n_decode

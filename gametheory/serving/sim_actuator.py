@@ -11,6 +11,11 @@ poll: an interval's report leaves it out (``poa_hat = None``), and :meth:`Simula
 gives the paper-form PoA-hat of the requests that arrived in a span of intervals once they have finished
 (it drains the simulation, so call it after the last interval). :func:`gametheory.serving.controller.static_vs_adaptive`
 uses it for the saturated phase.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026 (section 6: the
+   controller polls TTFT P99 every 5 s).
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gametheory._validate import integer
 from gametheory.errors import InvalidInputError
 from gametheory.serving.controller import IntervalReport
 from gametheory.serving.engine import Cluster, paper_cluster
-from gametheory.serving.simulator import ClusterSim
+from gametheory.serving.simulator import MAX_REQUESTS, ClusterSim
 from gametheory.serving.workload import Workload
 
 __all__ = ["SimulatorActuator"]
@@ -38,7 +44,7 @@ class SimulatorActuator:
     setup : str or Cluster
         A name of :data:`gametheory.serving.engine.PAPER_SETUPS` (vLLM default engine) or a Cluster.
     ramp : tuple of int
-        Closed-loop concurrency of each interval.
+        Closed-loop concurrency of each interval (1 .. :data:`~gametheory.serving.simulator.MAX_REQUESTS`).
     seed : int
         Seed of the simulation.
     interval_s : float
@@ -63,15 +69,36 @@ class SimulatorActuator:
 
     def __post_init__(self):
         cluster = self.setup if isinstance(self.setup, Cluster) else paper_cluster(self.setup)
-        if not self.ramp or min(int(c) for c in self.ramp) < 1:
+        if isinstance(self.ramp, (str, bytes)) or not hasattr(self.ramp, "__len__") or not len(self.ramp):
             raise InvalidInputError(f"ramp must list concurrencies >= 1, got {self.ramp!r}")
+        self.ramp = tuple(integer(c, f"ramp[{i}] (concurrency)", minimum=1, maximum=MAX_REQUESTS)
+                          for i, c in enumerate(self.ramp))
         if not (isinstance(self.interval_s, (int, float)) and math.isfinite(self.interval_s) and self.interval_s > 0):
             raise InvalidInputError(f"interval_s must be a finite number > 0, got {self.interval_s!r}")
         self.cluster = cluster
         self.sim = ClusterSim(cluster, self.workload, int(self.ramp[0]), None, seed=self.seed)
 
     def run_interval(self, index: int, tau: float, omega: float) -> IntervalReport:
-        """Run interval ``index`` (in order 0, 1, 2, ...) under (tau, omega); see the module docstring."""
+        """Run one poll interval under a router setting (see the module docstring).
+
+        Parameters
+        ----------
+        index : int
+            The interval, in order 0, 1, 2, ...
+        tau, omega : float
+            Router temperature and overlap weight for this interval.
+
+        Returns
+        -------
+        IntervalReport
+            TTFT P99 of the first tokens produced in the interval (ms), completions per second, no PoA-hat
+            (:meth:`poa_hat_between`).
+
+        Raises
+        ------
+        InvalidInputError
+            Intervals out of order, or a bad setting.
+        """
         if index != self._next:
             raise InvalidInputError(f"SimulatorActuator runs intervals in order: expected {self._next}, got {index}")
         self._next += 1
@@ -95,8 +122,19 @@ class SimulatorActuator:
         return IntervalReport(ttft_p99, done / self.interval_s, None, c, self.interval_s)
 
     def poa_hat_between(self, first_interval: int, last_interval: int, metric: str = "e2e") -> float:
-        """Paper-form PoA-hat of the requests that arrived during intervals ``first_interval`` ..
-        ``last_interval`` (inclusive), after letting them finish (the simulation is drained: call it last).
+        """Paper-form PoA-hat of the requests that arrived during a span of intervals, after letting them
+        finish (the simulation is drained: call it last).
+
+        Parameters
+        ----------
+        first_interval, last_interval : int
+            The span, inclusive.
+        metric : {"e2e", "ttft"}
+            End-to-end latency or TTFT.
+
+        Returns
+        -------
+        float
 
         Raises
         ------

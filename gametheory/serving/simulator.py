@@ -57,14 +57,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gametheory._validate import nonnegative_scalar
+from gametheory._validate import integer, nonnegative_scalar
 from gametheory.errors import InvalidInputError, SimulationLimitError
 from gametheory.serving.engine import Cluster
 from gametheory.serving.router import BufferedUniforms, pick
 from gametheory.serving.workload import Workload, paper_workload
 
-__all__ = ["LOG_FIELDS", "POLICIES", "ClusterSim", "SimResult", "simulate"]
+__all__ = ["LOG_FIELDS", "MAX_REQUESTS", "POLICIES", "ClusterSim", "SimResult", "simulate"]
 
+#: the most requests (and closed-loop clients) one simulation may send: the request log and the per-request
+#: state take about 1.4 kB a request, so 5,000,000 requests hold about 7 GB; a larger budget is an error before
+#: anything is allocated, and an open-ended run that reaches it stops with SimulationLimitError
+MAX_REQUESTS = 5_000_000
 POLICIES = ("dynamo", "round_robin", "random", "least_loaded")
 LOG_FIELDS = [
     ("arrival_ms", "f8"), ("prefill_worker", "i4"), ("worker", "i4"), ("template", "i4"),
@@ -78,7 +82,7 @@ _ARRIVE, _PREFILL, _KV, _DECODE = 0, 1, 2, 3
 class SimResult:
     """What a simulation measured.
 
-    Attributes
+    Parameters
     ----------
     log : ndarray
         One row per request in arrival order: :data:`LOG_FIELDS` plus ``model_ms`` and ``model_ttft_ms`` (m,).
@@ -108,7 +112,21 @@ class SimResult:
     horizon_ms: float
 
     def poa_hat(self, metric: str = "e2e", form: str = "paper", **kw):
-        """PoA-hat of the measured requests (:func:`gametheory.serving.estimator.poa_hat_log`)."""
+        """PoA-hat of the measured requests (:func:`gametheory.serving.estimator.poa_hat_log`).
+
+        Parameters
+        ----------
+        metric : {"e2e", "ttft"}
+            End-to-end latency or TTFT.
+        form : {"paper", "matching"}
+            The paper's form or the matching ratio.
+        **kw
+            ``n_boot``, ``confidence``, ``seed`` of the bootstrap.
+
+        Returns
+        -------
+        PoAHatResult
+        """
         from gametheory.serving.estimator import poa_hat_log
 
         return poa_hat_log(self.log[self.warmup:], metric=metric, form=form, **kw)
@@ -124,15 +142,17 @@ class ClusterSim:
     workload : Workload, optional
         Default :func:`~gametheory.serving.workload.paper_workload` (128 output tokens).
     concurrency : int
-        Closed-loop clients C (ignored with open arrivals, ``workload.arrival_rate_per_s``).
+        Closed-loop clients C, 1 .. :data:`MAX_REQUESTS` (ignored with open arrivals,
+        ``workload.arrival_rate_per_s``).
     n_requests : int or None
-        Requests to send in all (a budget), or None for an open-ended run (requests are drawn in chunks).
+        Requests to send in all (a budget, 1 .. :data:`MAX_REQUESTS`), or None for an open-ended run (requests
+        are drawn in chunks; :meth:`run_until` then needs a finite end time).
     policy : str
         One of :data:`POLICIES`.
     tau, omega : float
         Router temperature and overlap weight (>= 0).
     seed : int
-        Seed of every random stream; equal seeds give equal logs.
+        Seed of every random stream (an integer >= 0); equal seeds give equal logs.
     max_events : int or None
         Bound on processed events; default ``64 (requests sent + C) + 100,000``. Exceeding it raises
         :class:`~gametheory.errors.SimulationLimitError`.
@@ -140,8 +160,8 @@ class ClusterSim:
     Raises
     ------
     InvalidInputError
-        A cluster or workload of the wrong type, an unknown policy, C or the budget below 1, NaN or negative
-        tau/omega.
+        A cluster or workload of the wrong type, an unknown policy, C or the budget below 1 or above
+        :data:`MAX_REQUESTS`, NaN or negative tau/omega, a seed that is not an integer >= 0.
     """
 
     def __init__(self, cluster: Cluster, workload: Workload | None = None, concurrency: int = 64,
@@ -160,6 +180,10 @@ class ClusterSim:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise InvalidInputError(f"{name} must be an integer >= 1, got {v!r}")
+            if name != "max_events" and v > MAX_REQUESTS:
+                raise InvalidInputError(f"{name} = {v:,} is above the simulator's limit of {MAX_REQUESTS:,} "
+                                        "(about 1.4 kB of request log and state per request); run fewer requests")
+        seed = integer(seed, "seed", minimum=0)
         self.cluster, self.wl, self.policy = cluster, wl, policy
         self.tau = nonnegative_scalar(tau, "tau")
         self.omega = nonnegative_scalar(omega, "omega")
@@ -243,15 +267,32 @@ class ClusterSim:
 
     # ---- controls --------------------------------------------------------------------------------------
     def set_setting(self, tau: float, omega: float) -> None:
-        """Router temperature and overlap weight from now on (finite, >= 0)."""
+        """Router temperature and overlap weight from now on.
+
+        Parameters
+        ----------
+        tau, omega : float
+            Finite, >= 0.
+        """
         self.tau = nonnegative_scalar(tau, "tau")
         self.omega = nonnegative_scalar(omega, "omega")
 
     def set_concurrency(self, c: int) -> None:
         """Closed-loop concurrency from now on: extra clients send at once; surplus clients leave when their
-        current request finishes (none is dropped)."""
-        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1:
-            raise InvalidInputError(f"concurrency must be an integer >= 1, got {c!r}")
+        current request finishes (none is dropped).
+
+        Parameters
+        ----------
+        c : int
+            Clients, 1 .. :data:`MAX_REQUESTS`.
+
+        Raises
+        ------
+        InvalidInputError
+            ``c`` not an integer in that range.
+        """
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 1 <= c <= MAX_REQUESTS:
+            raise InvalidInputError(f"concurrency must be an integer in [1, {MAX_REQUESTS:,}], got {c!r}")
         c = int(c)
         live = self.concurrency - self._retire
         if c > live:
@@ -291,7 +332,7 @@ class ClusterSim:
             n = self.isl[i]
             hit = max(self._hit_blocks(p, self.tmpl[i]) for p in range(self.n_p)) * self.bs
             u = n - min(hit, n - 1)
-            base = self.prefill_tab[u] + self.xfer[i]
+            base = (self.prefill_tab[u] if u < len(self.prefill_tab) else self.cluster.prefill_ms(u)) + self.xfer[i]
             o = self.osl[i]
             self.model_ttft[i] = [base + s for s in steps]
             self.model[i] = [base + o * s for s in steps]
@@ -435,17 +476,35 @@ class ClusterSim:
     # ---- event loop ------------------------------------------------------------------------------------
     def run_until(self, t_end_ms: float = math.inf) -> ClusterSim:
         """Process every event with time <= ``t_end_ms`` (ms); the clock then reads ``t_end_ms`` (or the last
-        event's time when the run drains first). Returns the simulation itself.
+        event's time when the run drains first).
+
+        Parameters
+        ----------
+        t_end_ms : float
+            Virtual time to stop at (ms), or inf to run until every request of the budget has finished (an
+            open-ended run, ``n_requests=None``, needs a finite time: it never drains by itself).
+
+        Returns
+        -------
+        ClusterSim
+            The simulation itself.
 
         Raises
         ------
         SimulationLimitError
-            More events than the bound (``max_events``, or ``64 (requests sent + C) + 100,000``).
+            More events than the bound (``max_events``, or ``64 (requests sent + C) + 100,000``), or an open-ended
+            run that reaches :data:`MAX_REQUESTS` requests.
         InvalidInputError
-            ``t_end_ms`` NaN.
+            ``t_end_ms`` not a number or NaN; inf on an open-ended run.
         """
-        if isinstance(t_end_ms, float) and math.isnan(t_end_ms):
+        if isinstance(t_end_ms, (bool, np.bool_)) or not isinstance(t_end_ms, (int, float, np.integer, np.floating)):
+            raise InvalidInputError(f"t_end_ms must be a time in ms or inf, got {t_end_ms!r}")
+        t_end_ms = float(t_end_ms)
+        if math.isnan(t_end_ms):
             raise InvalidInputError("t_end_ms must be a time (ms) or inf, got nan")
+        if t_end_ms == math.inf and self.budget is None:
+            raise InvalidInputError("an open-ended run (n_requests=None) never ends by itself: give a finite "
+                                    "t_end_ms, or call drain() to finish the requests sent")
         heap, pop = self.heap, heapq.heappop
         cap = self._event_cap()
         while heap and heap[0][0] <= t_end_ms:
@@ -470,7 +529,11 @@ class ClusterSim:
                 if self.budget is not None and self.nxt >= self.budget:
                     continue
                 if self.nxt >= len(self.isl):
-                    self._sample(self._chunk)
+                    if self.nxt >= MAX_REQUESTS:
+                        raise SimulationLimitError(f"open-ended simulation stopped at t = {t:.6g} ms after "
+                                                   f"{self.nxt:,} requests sent (limit MAX_REQUESTS = "
+                                                   f"{MAX_REQUESTS:,}); give an earlier t_end_ms")
+                    self._sample(min(self._chunk, MAX_REQUESTS - self.nxt))
                 r = self.nxt
                 self.nxt += 1
                 self._arrive(r, t)
@@ -481,7 +544,13 @@ class ClusterSim:
         return self
 
     def drain(self) -> ClusterSim:
-        """Send no further request and run until every request sent has finished. Returns the simulation."""
+        """Send no further request and run until every request sent has finished.
+
+        Returns
+        -------
+        ClusterSim
+            The simulation itself.
+        """
         self.budget = self.nxt
         return self.run_until()
 
@@ -497,8 +566,14 @@ class ClusterSim:
         return self.nxt
 
     def log(self) -> np.ndarray:
-        """The request log of the requests sent so far (:data:`LOG_FIELDS`, ``model_ms``, ``model_ttft_ms``);
-        times of events that have not happened yet are NaN."""
+        """The request log of the requests sent so far.
+
+        Returns
+        -------
+        ndarray
+            Structured, one row per request in arrival order: :data:`LOG_FIELDS`, ``model_ms`` and
+            ``model_ttft_ms`` (m,); times of events that have not happened yet are NaN.
+        """
         n, m = self.nxt, self.m
         out = np.zeros(n, dtype=LOG_FIELDS + [("model_ms", "f8", (m,)), ("model_ttft_ms", "f8", (m,))])
         arr = np.asarray(self.arrival[:n])
@@ -519,7 +594,16 @@ class ClusterSim:
         return out
 
     def result(self, warmup: int = 0) -> SimResult:
-        """Summary of the finished requests after the first ``warmup`` (see :class:`SimResult`).
+        """Summary of the finished requests after the first ``warmup``.
+
+        Parameters
+        ----------
+        warmup : int
+            Requests at the start left out of every metric.
+
+        Returns
+        -------
+        SimResult
 
         Raises
         ------

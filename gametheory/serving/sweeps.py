@@ -10,6 +10,11 @@ the paper's form (:func:`gametheory.serving.estimator.poa_hat_log`).
 The 16 configurations (:func:`tau_omega_grid`): router temperature tau in {0, 0.3, 0.7, 0.8} x overlap weight
 omega in {0.1, 0.5, 1, 2}. The paper does not list its grid; this one brackets its Table 2 entries (0, 1),
 (0.7, 1.0) and (0.8, 0.1).
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026 (section 8: 16
+   (tau, omega) configurations per Pareto sweep).
 """
 
 from __future__ import annotations
@@ -32,8 +37,19 @@ OMEGAS = (0.1, 0.5, 1.0, 2.0)
 
 @dataclass(frozen=True)
 class SweepPoint:
-    """One simulated point: C, tau, omega and the steady-state metrics (ms, requests/s; PoA-hat in the paper's
-    form on end-to-end latencies, and on TTFT)."""
+    """One simulated point: C, tau, omega and the steady-state metrics.
+
+    Parameters
+    ----------
+    concurrency : int
+    tau, omega : float
+    ttft_p99_ms, itl_p50_ms, mean_latency_ms : float
+        Milliseconds.
+    throughput_rps : float
+        Requests/s.
+    poa_hat, poa_hat_ttft : float
+        PoA-hat in the paper's form on end-to-end latencies, and on TTFT.
+    """
 
     concurrency: int
     tau: float
@@ -132,11 +148,27 @@ def sweep(setup, concurrencies, configs=None, *, engine=None, workload=None, n_r
 
 
 def tau_omega_grid() -> list[tuple[float, float]]:
-    """The 4 x 4 (tau, omega) grid of the module docstring (16 configurations)."""
+    """The 4 x 4 (tau, omega) grid of the module docstring.
+
+    Returns
+    -------
+    list of (float, float)
+        16 configurations, tau outer.
+    """
     return [(t, o) for t in TAUS for o in OMEGAS]
 
 
 def cv(values) -> float:
-    """Coefficient of variation std / mean (population std) of ``values``."""
+    """Coefficient of variation.
+
+    Parameters
+    ----------
+    values : array_like
+
+    Returns
+    -------
+    float
+        std / mean (population std).
+    """
     v = np.asarray(values, float)
     return float(v.std() / v.mean())

@@ -12,6 +12,12 @@ way). Both sides are repeated (``repeats`` seeds; Dynamo breaks routing ties at 
 relative error of a metric is (simulator - replay) / replay. Needs ai-dynamo 1.6.1 (``make dynamo``).
 
 :func:`sim_vs_model` compares the simulator with the approximate MVA of :mod:`gametheory.serving.queueing`.
+
+References
+----------
+.. [1] NVIDIA Dynamo, ``dynamo.replay`` and ``lib/mocker`` (ai-dynamo 1.6.1), https://github.com/ai-dynamo/dynamo.
+.. [2] M. Reiser and S. S. Lavenberg, "Mean-value analysis of closed multichain queuing networks", J. ACM
+   27(2), 1980.
 """
 
 from __future__ import annotations
@@ -29,8 +35,17 @@ METRICS = ("ttft_p50_ms", "ttft_p99_ms", "throughput_rps", "itl_mean_ms", "mean_
 
 @dataclass(frozen=True)
 class ValidationRow:
-    """One concurrency: replay and simulator means of each metric in :data:`METRICS` and the relative errors
-    (simulator - replay) / replay."""
+    """One concurrency: replay and simulator means of each metric and their relative errors.
+
+    Parameters
+    ----------
+    setup : str
+    concurrency : int
+    replay, sim : dict
+        Means of each metric of :data:`METRICS` on each side.
+    rel_err : dict
+        (simulator - replay) / replay per metric.
+    """
 
     setup: str
     concurrency: int
@@ -166,7 +181,7 @@ def sim_vs_model(cluster, concurrencies, *, workload=None, n_requests: int = 400
 class CrossCheck:
     """Simulator vs replay over a load grid: the rows, both knees and the largest relative errors.
 
-    Attributes
+    Parameters
     ----------
     setup : str
     rows : list of ValidationRow

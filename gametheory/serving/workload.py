@@ -10,6 +10,10 @@ neither the output length nor how much of a prompt its template shares. :func:`p
 output length as an argument (it is one of the two quantities calibrated in docs/regimes.md; the default is
 :data:`gametheory.paper_setup.OUTPUT_TOKENS`) and shares the first
 :data:`gametheory.paper_setup.SHARED_PREFIX_TOKENS` = 96 tokens (6 blocks of 16), the package's one assumption.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026 (section 7).
 """
 
 from __future__ import annotations
