@@ -46,3 +46,13 @@ def test_bad_interval():
         calibrate(interval=(128.0, 96.0))
     with pytest.raises(InvalidInputError, match="no prefill batch"):
         calibrate(interval=(0.1, 0.5))  # below the knee of one request with one output token
+
+
+def test_the_shared_prefix_is_an_assumption_the_rule_can_be_rerun_under():
+    alt = calibrate(prefix_tokens=64)
+    assert alt.prefix_tokens == 64 and alt.workload().prefix_tokens == 64
+    knee = analytic_knee(alt.cluster("70b_1p5d"), alt.workload())
+    assert 96 < knee <= 128 and knee == pytest.approx(alt.knee)
+    assert alt.to_dict()["fixed"]["shared_prefix_tokens"] == 64
+    with pytest.raises(InvalidInputError, match="prefix_tokens"):
+        calibrate(prefix_tokens=200)

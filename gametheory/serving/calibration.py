@@ -65,6 +65,8 @@ class Calibration:
         Analytic knee of the calibrated model on the observed setup.
     engine : EngineConfig
         The base engine with ``max_prefill_seqs = b*``.
+    prefix_tokens : int
+        The shared prefix of a template assumed (default :data:`gametheory.paper_setup.SHARED_PREFIX_TOKENS`).
     """
 
     prefill_batch: int
@@ -74,6 +76,7 @@ class Calibration:
     batch_range: tuple[int, int]
     knee: float
     engine: EngineConfig
+    prefix_tokens: int = paper_setup.SHARED_PREFIX_TOKENS
 
     @property
     def parameters(self) -> dict:
@@ -100,7 +103,7 @@ class Calibration:
         -------
         Workload
         """
-        return paper_workload(self.output_tokens, **changes)
+        return paper_workload(self.output_tokens, **{"prefix_tokens": self.prefix_tokens, **changes})
 
     def cluster(self, setup: str) -> Cluster:
         """A paper setup with the calibrated engine.
@@ -135,7 +138,8 @@ class Calibration:
             batches = sorted({int(round(x)) for x in _geomspace(lo, hi, 9)})
         cluster = paper_cluster(self.setup)
         mid = sum(self.interval) / 2
-        return [(b, _nearest_output(cluster, replace(self.engine, max_prefill_seqs=b), mid)) for b in batches]
+        return [(b, _nearest_output(cluster, replace(self.engine, max_prefill_seqs=b), mid, self.prefix_tokens))
+                for b in batches]
 
     def to_dict(self) -> dict:
         """The calibration record of ``out/summary.json``.
@@ -152,7 +156,7 @@ class Calibration:
                 "batch_range": list(self.batch_range), "knee_c_analytic": self.knee,
                 "fixed": {"engine": "vLLM v0.14.1 defaults on B200 (max_num_seqs 1024, max_num_batched_tokens "
                                     "8192, chunked prefill, prefix caching, block 16)",
-                          "shared_prefix_tokens": paper_setup.SHARED_PREFIX_TOKENS,
+                          "shared_prefix_tokens": self.prefix_tokens,
                           "input_tokens": paper_setup.INPUT_TOKENS}}
 
 
@@ -162,36 +166,39 @@ def _geomspace(lo: float, hi: float, n: int) -> list[float]:
     return [lo * (hi / lo) ** (k / (n - 1)) for k in range(n)]
 
 
-def _knee(cluster: Cluster, engine: EngineConfig, output_tokens: int) -> float:
-    return analytic_knee(replace(cluster, engine=engine), paper_workload(int(output_tokens)))
+def _knee(cluster: Cluster, engine: EngineConfig, output_tokens: int, prefix_tokens: int) -> float:
+    return analytic_knee(replace(cluster, engine=engine), paper_workload(int(output_tokens),
+                                                                          prefix_tokens=prefix_tokens))
 
 
-def _nearest_output(cluster: Cluster, engine: EngineConfig, target: float) -> int:
+def _nearest_output(cluster: Cluster, engine: EngineConfig, target: float, prefix_tokens: int) -> int:
     """Output length whose knee is nearest ``target`` (the knee grows with the output length: bisection)."""
     lo, hi = 1, _MAX_OUTPUT
-    if _knee(cluster, engine, lo) >= target:
+    if _knee(cluster, engine, lo, prefix_tokens) >= target:
         return lo
-    if _knee(cluster, engine, hi) <= target:
+    if _knee(cluster, engine, hi, prefix_tokens) <= target:
         return hi
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _knee(cluster, engine, mid) <= target:
+        if _knee(cluster, engine, mid, prefix_tokens) <= target:
             lo = mid
         else:
             hi = mid
-    return lo if abs(_knee(cluster, engine, lo) - target) <= abs(_knee(cluster, engine, hi) - target) else hi
+    k_lo, k_hi = _knee(cluster, engine, lo, prefix_tokens), _knee(cluster, engine, hi, prefix_tokens)
+    return lo if abs(k_lo - target) <= abs(k_hi - target) else hi
 
 
-def _admissible(cluster: Cluster, engine: EngineConfig, interval) -> bool:
+def _admissible(cluster: Cluster, engine: EngineConfig, interval, prefix_tokens: int) -> bool:
     """Some output length puts the knee in (low, high]."""
     low, high = interval
-    o = _nearest_output(cluster, engine, (low + high) / 2)
-    return any(low < _knee(cluster, engine, x) <= high for x in (o, max(o - 1, 1), o + 1))
+    o = _nearest_output(cluster, engine, (low + high) / 2, prefix_tokens)
+    return any(low < _knee(cluster, engine, x, prefix_tokens) <= high for x in (o, max(o - 1, 1), o + 1))
 
 
 @lru_cache(maxsize=8)
 def calibrate(setup: str = "70b_1p5d", interval: tuple[float, float] = PAPER_KNEE,
-              base: EngineConfig = VLLM_DEFAULTS) -> Calibration:
+              base: EngineConfig = VLLM_DEFAULTS, prefix_tokens: int = paper_setup.SHARED_PREFIX_TOKENS
+              ) -> Calibration:
     """Infer (prefill batch, output length) from the knee interval of one setup (module docstring).
 
     Parameters
@@ -202,6 +209,9 @@ def calibrate(setup: str = "70b_1p5d", interval: tuple[float, float] = PAPER_KNE
         Observed knee interval (low, high], clients.
     base : EngineConfig
         Every other engine setting (default vLLM's).
+    prefix_tokens : int
+        The shared prefix of a template, an assumption and not calibrated (default 96 tokens,
+        :data:`gametheory.paper_setup.SHARED_PREFIX_TOKENS`); another value shows how the predictions depend on it.
 
     Returns
     -------
@@ -210,20 +220,22 @@ def calibrate(setup: str = "70b_1p5d", interval: tuple[float, float] = PAPER_KNE
     Raises
     ------
     InvalidInputError
-        An interval that is not 0 < low < high, or no engine configuration with a knee in it.
+        An interval that is not 0 < low < high, a prefix outside [0, 128], or no engine configuration with a knee
+        in it.
 
     References
     ----------
     Module docstring.
     """
     low, high = (float(v) for v in interval)
+    prefix = paper_workload(1, prefix_tokens=prefix_tokens).prefix_tokens  # checked by the Workload
     if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
         raise InvalidInputError(f"interval must be (low, high] with 0 < low < high, got {interval!r}")
     cluster = paper_cluster(setup)
     b_max = base.max_num_seqs
 
     def ok(b):
-        return _admissible(cluster, replace(base, max_prefill_seqs=b), (low, high))
+        return _admissible(cluster, replace(base, max_prefill_seqs=b), (low, high), prefix)
 
     admissible = [b for b in (1, 2, 3, 4) if ok(b)]
     if not admissible:
@@ -241,5 +253,6 @@ def calibrate(setup: str = "70b_1p5d", interval: tuple[float, float] = PAPER_KNE
     b_hi = lo_b
     b_star = int(round(math.sqrt(b_lo * b_hi)))
     engine = replace(base, max_prefill_seqs=b_star)
-    o_star = _nearest_output(cluster, engine, (low + high) / 2)
-    return Calibration(b_star, o_star, setup, (low, high), (b_lo, b_hi), _knee(cluster, engine, o_star), engine)
+    o_star = _nearest_output(cluster, engine, (low + high) / 2, prefix)
+    return Calibration(b_star, o_star, setup, (low, high), (b_lo, b_hi), _knee(cluster, engine, o_star, prefix),
+                       engine, prefix)

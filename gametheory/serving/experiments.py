@@ -80,6 +80,9 @@ class LoadCurve:
         Requests/s.
     poa_hat, poa_hat_ttft : ndarray
         PoA-hat in the paper's form on end-to-end latencies and on TTFT.
+    poa_hat_e2e_over_ttft_model : ndarray
+        Realized end-to-end latencies against the optimum of the frozen TTFT model: a diagnostic of what a cost
+        model without the decode phase would show (docs/regimes.md), not the paper's form.
     knee : KneeResult or None
         Hinge break of mean latency against C, with its bootstrap interval (None: no knee in the grid).
     knee_analytic : float
@@ -96,6 +99,7 @@ class LoadCurve:
     mean_latency_ms: np.ndarray
     poa_hat: np.ndarray
     poa_hat_ttft: np.ndarray
+    poa_hat_e2e_over_ttft_model: np.ndarray
     knee: object
     knee_analytic: float
     regimes: list = field(default_factory=list)
@@ -174,7 +178,8 @@ def load_curve(setup, concurrencies=GRID, *, engine: EngineConfig | None = None,
         knee, regimes = None, ["n/a"] * len(cs)
     return LoadCurve(cluster.name, np.array(cs), np.array([p.ttft_p99_ms for p in pts]),
                      np.array([p.itl_p50_ms for p in pts]), np.array([p.throughput_rps for p in pts]), lat,
-                     np.array([p.poa_hat for p in pts]), np.array([p.poa_hat_ttft for p in pts]), knee,
+                     np.array([p.poa_hat for p in pts]), np.array([p.poa_hat_ttft for p in pts]),
+                     np.array([p.poa_hat_e2e_over_ttft_model for p in pts]), knee,
                      analytic_knee(cluster, workload), list(regimes))
 
 
