@@ -222,3 +222,17 @@ def test_every_run_is_bounded_with_a_named_error():
     for ramp in ((math.nan,), (0,), (8, 2.5), ()):
         with pytest.raises(InvalidInputError, match="ramp"):
             SimulatorActuator("70b_1p5d", ramp)
+
+
+def test_bootstrap_interval_is_the_normal_interval_of_a_mean_for_iid_windows():
+    # every window has the same frozen optimum (6 ms), so PoA-hat is the mean of the windows' realized sums / 6,
+    # and its percentile-bootstrap interval must match the normal interval mean +- 1.96 sd / sqrt(n) (n = 400)
+    rng = np.random.default_rng(11)
+    n = 400
+    sums = rng.exponential(10.0, n)
+    model = np.tile([[1.0, 5.0]], (2 * n, 1))
+    r = poa_hat(model, np.repeat(sums / 2, 2), n_boot=4000, seed=3)
+    half = 1.96 * sums.std() / np.sqrt(n) / 6
+    assert r.value == pytest.approx(sums.mean() / 6, rel=1e-12)
+    assert r.interval[0] == pytest.approx(r.value - half, rel=0.02)
+    assert r.interval[1] == pytest.approx(r.value + half, rel=0.02)

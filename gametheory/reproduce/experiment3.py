@@ -19,6 +19,7 @@ References
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from gametheory.reproduce import Section, Table
@@ -57,9 +58,12 @@ def run(out_dir: Path, full: bool = False) -> Section:
     trials = 3 if full else 1
     summary: dict = {"trials": trials}
     rows = []
-    for setup in progress(list(SPLITS), "experiment 3"):
-        o = adaptive_vs_static(setup, engine=cal.engine, workload=cal.workload(), trials=trials,
-                               n_saturated=8 if full else 4, split=SPLITS[setup])
+    with ProcessPoolExecutor(max_workers=2) as pool:  # the setups are independent: one per core
+        runs = {setup: pool.submit(adaptive_vs_static, setup, engine=cal.engine, workload=cal.workload(),
+                                   trials=trials, n_saturated=8 if full else 4, split=SPLITS[setup])
+                for setup in SPLITS}
+        outcomes = {setup: run.result() for setup, run in progress(list(runs.items()), "experiment 3")}
+    for setup, o in outcomes.items():
         s, a, g = o.static, o.adaptive, o.split
         summary[setup] = {
             "static_poa_hat": s["poa_hat"], "adaptive_poa_hat": a["poa_hat"],

@@ -26,6 +26,7 @@ References
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -190,8 +191,9 @@ def run(out_dir: Path, full: bool = False) -> Section:
     measured = (lambda c: max(4000, 8 * c)) if full else (lambda c: max(1500, 4 * c))
     summary: dict = {"calibration": cal.to_dict()}
     curves, rows = {}, []
+    pool = ProcessPoolExecutor(max_workers=2)  # one pool for every simulation of the section
     for setup in SETUPS:
-        lc = load_curve(setup, grid, engine=cal.engine, workload=wl, measured=measured)
+        lc = load_curve(setup, grid, engine=cal.engine, workload=wl, measured=measured, executor=pool)
         curves[setup] = lc
         summary[setup] = {
             "knee_c": lc.knee_c, "knee_c_interval": None if lc.knee is None else [float(v) for v in lc.knee.interval],
@@ -218,7 +220,8 @@ def run(out_dir: Path, full: bool = False) -> Section:
     for label, b, o in _agreement_configs(cal, full)[1:]:
         eng = replace(cal.engine, max_prefill_seqs=b)
         for setup in SETUPS:
-            lc = load_curve(setup, GRID, engine=eng, workload=replace(wl, output_tokens=(o, o)), n_boot=20)
+            lc = load_curve(setup, GRID, engine=eng, workload=replace(wl, output_tokens=(o, o)), n_boot=20,
+                            executor=pool)
             if lc.knee is None:
                 knee_rows.append([lc.setup, label, b or "none", o, None, "no knee", lc.knee_analytic, None, None])
                 continue
@@ -254,7 +257,8 @@ def run(out_dir: Path, full: bool = False) -> Section:
     # experiment 4: the (tau, omega) sweep
     spreads = {}
     for setup in (SETUPS if full else ("340b_1p2d",)):
-        sp = config_spread(setup, SWEEP_BELOW, SWEEP_ABOVE, engine=cal.engine, workload=wl, measured=measured)
+        sp = config_spread(setup, SWEEP_BELOW, SWEEP_ABOVE, engine=cal.engine, workload=wl, measured=measured,
+                           executor=pool)
         spreads[setup] = sp
         summary[setup]["tau_omega"] = {"below_c": sp.below_c, "above_c": sp.above_c, "cv_below": sp.cv_below,
                                        "cv_above": sp.cv_above, "variance_ratio": sp.variance_ratio,
@@ -262,6 +266,7 @@ def run(out_dir: Path, full: bool = False) -> Section:
                                        "poa_hat_below_sd": float(sp.below.std()),
                                        "poa_hat_above_mean": float(sp.above.mean()),
                                        "poa_hat_above_sd": float(sp.above.std())}
+    pool.shutdown()
     figures = [_curves_figure(curves, out_dir), _knee_map_figure(cal, out_dir), _sweep_figure(spreads, out_dir)]
     tables = [
         Table("Calibration: two unknowns from one observation (" + cal.observation + ")",

@@ -250,11 +250,13 @@ def _summarize(actual: np.ndarray, opt: np.ndarray, k: int, form: str, n_boot: i
         rng = np.random.default_rng(seed)
         n_win = actual.size
         reps = np.empty(int(n_boot))
-        p = np.full(n_win, 1.0 / n_win)
-        for b in range(int(n_boot)):
-            wts = rng.multinomial(n_win, p)
-            den = float(wts @ opt)
-            reps[b] = float(wts @ actual) / den if den > 0 else math.inf
+        step = max(1, _CHUNK_ELEMS // n_win)  # replicates per chunk: windows drawn with replacement, vectorized
+        for s in range(0, int(n_boot), step):
+            idx = rng.integers(0, n_win, size=(min(step, int(n_boot) - s), n_win))
+            num, den = actual[idx].sum(axis=1), opt[idx].sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                reps[s : s + idx.shape[0]] = np.where(den > 0, num / np.where(den > 0, den, 1.0),
+                                                      np.where(num > 0, math.inf, 1.0))
         a = (1 - confidence) / 2
         interval = (_quantile(reps, a), _quantile(reps, 1 - a))
     return PoAHatResult(value=value, median=_quantile(ratios, 0.5), p90=_quantile(ratios, 0.9), windows=ratios,

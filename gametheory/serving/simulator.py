@@ -66,7 +66,7 @@ from gametheory.serving.workload import Workload, paper_workload
 __all__ = ["LOG_FIELDS", "MAX_REQUESTS", "POLICIES", "ClusterSim", "SimResult", "simulate"]
 
 #: the most requests (and closed-loop clients) one simulation may send: the request log and the per-request
-#: state take about 1.4 kB a request, so 5,000,000 requests hold about 7 GB; a larger budget is an error before
+#: state take about 0.9 kB a request, so 5,000,000 requests hold about 4.5 GB; a larger budget is an error before
 #: anything is allocated, and an open-ended run that reaches it stops with SimulationLimitError
 MAX_REQUESTS = 5_000_000
 POLICIES = ("dynamo", "round_robin", "random", "least_loaded")
@@ -182,7 +182,7 @@ class ClusterSim:
                 raise InvalidInputError(f"{name} must be an integer >= 1, got {v!r}")
             if name != "max_events" and v > MAX_REQUESTS:
                 raise InvalidInputError(f"{name} = {v:,} is above the simulator's limit of {MAX_REQUESTS:,} "
-                                        "(about 1.4 kB of request log and state per request); run fewer requests")
+                                        "(about 0.9 kB of request log and state per request); run fewer requests")
         seed = integer(seed, "seed", minimum=0)
         self.cluster, self.wl, self.policy = cluster, wl, policy
         self.tau = nonnegative_scalar(tau, "tau")
@@ -212,7 +212,8 @@ class ClusterSim:
         self.tmpl, self.isl, self.osl, self.xfer, self.blocks = [], [], [], [], []
         self.arrival, self.pw, self.dw, self.remaining, self.cached, self.route_tok = [], [], [], [], [], []
         self.prefill_done, self.join, self.first_tok, self.end = [], [], [], []
-        self.model, self.model_ttft = [], []
+        self.model_base = []  # per request: the frozen prefill pass + transfer (ms)
+        self.window_steps = []  # per window: each decode worker's frozen step time (ms)
         self._chunk = self.m * 1024
         self._sample(self.budget if self.budget is not None else self._chunk)
         # prefill workers
@@ -262,8 +263,7 @@ class ClusterSim:
         self.remaining += [-1] * n
         self.cached += [0] * n
         self.route_tok += [0.0] * n
-        self.model += [None] * n
-        self.model_ttft += [None] * n
+        self.model_base += [math.nan] * n
 
     # ---- controls --------------------------------------------------------------------------------------
     def set_setting(self, tau: float, omega: float) -> None:
@@ -324,18 +324,21 @@ class ClusterSim:
                 cache.popitem(last=False)
 
     def _freeze_window(self, r0: int) -> None:
-        """Frozen modelled latencies (ms) of requests r0 .. r0 + m - 1 on every decode worker, from now."""
+        """Freeze the state for requests r0 .. r0 + m - 1 (one window): each decode worker's step time at its
+        batch + 1 and each request's prefill pass of its uncached tokens (under the best prefill cache now) plus
+        its transfer. :meth:`log` builds the frozen latencies from them (``model_ms = base + O step_w``,
+        ``model_ttft_ms = base + step_w``)."""
         r1 = min(r0 + self.m, len(self.isl))
-        step_tab, slots = self.step_tab, self.slots
-        steps = [step_tab[min(len(mem) + 1, slots)] for mem in self.members]
+        step_tab, slots, tab = self.step_tab, self.slots, self.prefill_tab
+        self.window_steps.append([step_tab[min(len(mem) + 1, slots)] for mem in self.members])
+        hits: dict = {}
         for i in range(r0, r1):
-            n = self.isl[i]
-            hit = max(self._hit_blocks(p, self.tmpl[i]) for p in range(self.n_p)) * self.bs
+            n, t = self.isl[i], self.tmpl[i]
+            hit = hits.get(t)
+            if hit is None:
+                hit = hits[t] = max(self._hit_blocks(p, t) for p in range(self.n_p)) * self.bs
             u = n - min(hit, n - 1)
-            base = (self.prefill_tab[u] if u < len(self.prefill_tab) else self.cluster.prefill_ms(u)) + self.xfer[i]
-            o = self.osl[i]
-            self.model_ttft[i] = [base + s for s in steps]
-            self.model[i] = [base + o * s for s in steps]
+            self.model_base[i] = (tab[u] if u < len(tab) else self.cluster.prefill_ms(u)) + self.xfer[i]
 
     def _route(self, r: int) -> tuple[int, int]:
         pol, uniform = self.policy, self.uniform
@@ -589,8 +592,10 @@ class ClusterSim:
         out["itl_ms"] = (end - np.asarray(self.join[:n])) / np.maximum(out["output_tokens"], 1)
         out["window"] = np.arange(n) // m
         if n:
-            out["model_ms"] = np.asarray(self.model[:n], float)
-            out["model_ttft_ms"] = np.asarray(self.model_ttft[:n], float)
+            base = np.asarray(self.model_base[:n])[:, None]
+            steps = np.asarray(self.window_steps, float)[out["window"]]
+            out["model_ms"] = base + out["output_tokens"][:, None].astype(float) * steps
+            out["model_ttft_ms"] = base + steps
         return out
 
     def result(self, warmup: int = 0) -> SimResult:
