@@ -3,9 +3,10 @@ value and what was expected.
 
 Numbers: :func:`finite_scalar`, :func:`nonnegative_scalar`, :func:`positive_scalar`, :func:`capacity_value`
 (a positive number or ``inf``). Integers: :func:`integer` (an int, or a float that is exactly an integer;
-never truncated; optional bounds), :func:`index` (0 <= i < size, no wrap-around), :func:`seed`. Arrays:
+never truncated; optional bounds), :func:`index` (0 <= i < size, no wrap-around), :func:`random_seed`. Arrays:
 :func:`finite_array`, :func:`nonnegative_array` (ragged input, strings and booleans rejected with the
-argument named), :func:`sums_to`. Options: :func:`choice`. Resources: :func:`size_limit`
+argument named), :func:`integer_array`, :func:`sums_to`. Options: :func:`choice`, :func:`flag`. Objects:
+:func:`instance`, :func:`sequence_of`, :func:`function`, :func:`path`. Resources: :func:`size_limit`
 (sizes that would exhaust memory or time, before anything is allocated). Strings and booleans are never taken
 for numbers: ``Affine("1", 1)`` and ``degree=True`` are errors, not 1.
 
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -28,12 +31,20 @@ __all__ = [
     "choice",
     "finite_array",
     "finite_scalar",
+    "flag",
+    "function",
     "index",
+    "instance",
     "integer",
+    "integer_array",
     "nonnegative_array",
+    "number_list",
+    "pair",
+    "path",
     "nonnegative_scalar",
     "positive_scalar",
-    "seed",
+    "random_seed",
+    "sequence_of",
     "size_limit",
     "sums_to",
 ]
@@ -51,7 +62,8 @@ def _is_bool(value) -> bool:
     return isinstance(value, (bool, np.bool_))
 
 
-def finite_array(values, name: str, *, ndim: int | None = None, min_size: int = 0) -> np.ndarray:
+def finite_array(values, name: str, *, ndim: int | None = None, min_size: int = 0,
+                 allow_posinf: bool = False) -> np.ndarray:
     """Return ``values`` as a float array after checking it.
 
     Parameters
@@ -64,6 +76,8 @@ def finite_array(values, name: str, *, ndim: int | None = None, min_size: int = 
         Required number of dimensions.
     min_size : int
         Required number of entries.
+    allow_posinf : bool
+        Accept ``+inf`` entries (capacities: "no limit").
 
     Returns
     -------
@@ -101,7 +115,7 @@ def finite_array(values, name: str, *, ndim: int | None = None, min_size: int = 
         raise InvalidInputError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
     if arr.size < min_size:
         raise InvalidInputError(f"{name} needs at least {min_size} entries, got {arr.size}")
-    bad = ~np.isfinite(arr)
+    bad = ~np.isfinite(arr) & ~(allow_posinf & (arr == np.inf))
     if bad.any():
         idx = np.argwhere(bad)[0]
         where = tuple(int(i) for i in idx) if arr.ndim > 1 else int(idx[0]) if arr.ndim == 1 else ()
@@ -205,13 +219,18 @@ def integer(value, name: str, *, minimum: int | None = None, maximum: int | None
 
 
 def index(value, name: str, size: int, *, what: str = "entries") -> int:
-    """An index into ``size`` items: an integer with 0 <= value < size (negative indices do not wrap)."""
+    """An index into ``size`` items: an int (not a float, not a bool) with 0 <= value < size (negative indices
+    do not wrap)."""
     if size <= 0:
         raise InvalidInputError(f"{name}: there are no {what} to index")
-    return integer(value, name, minimum=0, maximum=size - 1)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if _is_bool(value) or not isinstance(value, numbers.Integral) or not 0 <= int(value) < size:
+        raise InvalidInputError(f"{name} must be an integer index in 0..{size - 1}, got {_describe(value)}")
+    return int(value)
 
 
-def seed(value, name: str = "seed"):
+def random_seed(value, name: str = "seed"):
     """A random seed: None, an integer >= 0, or a :class:`numpy.random.Generator` (returned unchanged)."""
     if value is None or isinstance(value, np.random.Generator):
         return value
@@ -222,10 +241,10 @@ def choice(value, name: str, options: Iterable):
     """``value`` when it is one of ``options``; otherwise an error listing them."""
     options = tuple(options)
     try:
-        ok = value in options
-    except TypeError:  # unhashable or incomparable
+        ok = any(type(value) is type(o) and value == o for o in options)
+    except (TypeError, ValueError):  # incomparable, or an array compared elementwise
         ok = False
-    if not ok or _is_bool(value) and not any(_is_bool(o) for o in options):
+    if not ok:
         raise InvalidInputError(f"{name} must be one of {list(options)}, got {_describe(value)}")
     return value
 
@@ -234,7 +253,7 @@ def size_limit(n: int, name: str, *, limit: int = MAX_ELEMENTS, what: str = "ent
     """Raise before allocating when ``n`` (already an int) exceeds ``limit`` (default 2**30 float64 = 8 GiB)."""
     if n > limit:
         raise InvalidInputError(
-            f"{name}: {n:,} {what} would exceed the memory limit of {limit:,} (about {8 * limit / 2**30:.0f} GiB); "
+            f"{name}: {n:,} {what} would exceed the memory limit of {limit:,} (about {8 * limit / 2**30:.1f} GiB); "
             "use a smaller value"
         )
     return n
@@ -245,3 +264,92 @@ def sums_to(values: np.ndarray, total: float, name: str, *, rtol: float = 1e-9, 
     s = float(np.sum(values))
     if abs(s - total) > rtol * max(abs(total), abs(s)) + 1e-300:
         raise InvalidInputError(f"{name} must sum to {what} {total:.12g}, got {s:.12g}")
+
+
+def integer_array(values, name: str, *, ndim: int | None = None, minimum: int | None = None,
+                  maximum: int | None = None) -> np.ndarray:
+    """An array of integers (integral floats accepted, never truncated), optionally bounded; as int64."""
+    arr = finite_array(values, name, ndim=ndim)
+    if not np.all(arr == np.round(arr)):
+        i = np.argwhere(arr != np.round(arr))[0]
+        raise InvalidInputError(f"{name} must hold integers; entry {tuple(int(v) for v in i)} is {arr[tuple(i)]!r}")
+    if np.abs(arr).max(initial=0) > 2**53:
+        raise InvalidInputError(f"{name} holds integers too large to represent exactly: {arr.max()!r}")
+    for bound, bad, word in ((minimum, arr < (minimum if minimum is not None else 0), ">="),
+                             (maximum, arr > (maximum if maximum is not None else 0), "<=")):
+        if bound is not None and bad.any():
+            i = np.argwhere(bad)[0]
+            raise InvalidInputError(f"{name} entries must be {word} {bound}; entry {tuple(int(v) for v in i)} is "
+                                    f"{int(arr[tuple(i)])}")
+    return arr.astype(np.int64)
+
+
+def flag(value, name: str) -> bool:
+    """A boolean: True or False (numpy booleans too); 0, 1, "yes" and None are refused."""
+    if not _is_bool(value):
+        raise InvalidInputError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)
+
+
+def instance(value, kind, name: str, *, what: str | None = None):
+    """``value`` when it is an instance of ``kind`` (a class or a tuple of classes); an error naming it otherwise."""
+    if not isinstance(value, kind):
+        expected = what or (" or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__)
+        raise InvalidInputError(f"{name} must be a {expected}, got {_describe(value)} ({type(value).__name__})")
+    return value
+
+
+def sequence_of(values, kind, name: str, *, min_size: int = 1, what: str | None = None) -> list:
+    """A list of instances of ``kind`` (from any iterable but a string or a mapping); entries named by index."""
+    if isinstance(values, (str, bytes, dict)) or not isinstance(values, Iterable):
+        raise InvalidInputError(f"{name} must be a sequence of {what or kind.__name__}, got {_describe(values)}")
+    items = list(values)
+    if len(items) < min_size:
+        raise InvalidInputError(f"{name} needs at least {min_size} {what or kind.__name__}, got {len(items)}")
+    for i, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise InvalidInputError(f"{name}[{i}] must be a {what or kind.__name__}, got {_describe(item)} "
+                                    f"({type(item).__name__})")
+    return items
+
+
+def function(value, name: str):
+    """A callable (a function or an object with ``__call__``); classes are accepted too."""
+    if not callable(value):
+        raise InvalidInputError(f"{name} must be callable, got {_describe(value)} ({type(value).__name__})")
+    return value
+
+
+def path(value, name: str = "path") -> Path:
+    """A file-system path from a string or an ``os.PathLike``; empty strings and other types are refused."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or str(value) == "" \
+            or "\x00" in str(value):
+        raise InvalidInputError(f"{name} must be a file path (str or pathlib.Path), got {_describe(value)}")
+    try:
+        return Path(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} is not a valid path: {_describe(value)}") from exc
+
+
+def pair(values, name: str, *, positive: bool = False) -> tuple[float, float]:
+    """Two finite numbers >= 0 (``positive``: > 0), e.g. (prefill, decode); entries named by index."""
+    arr = nonnegative_array(values, name, ndim=1)
+    if arr.size != 2:
+        raise InvalidInputError(f"{name} must be two numbers, got {arr.size}")
+    if positive and (arr <= 0).any():
+        i = int(np.argmax(arr <= 0))
+        raise InvalidInputError(f"{name}[{i}] must be > 0, got {arr[i]!r}")
+    return float(arr[0]), float(arr[1])
+
+
+def number_list(values, name: str, *, integers: bool = False) -> list:
+    """A nonempty sequence of nonnegative numbers (integers, never truncated, with ``integers``) as a list.
+
+    For the grids of experiments and sweeps (loads, fractions, worker counts, delays)."""
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise InvalidInputError(f"{name} must be a sequence of numbers, got {_describe(values)}")
+    values = list(values)
+    arr = integer_array(values, name, ndim=1, minimum=0) if integers else nonnegative_array(values, name, ndim=1)
+    if arr.size == 0:
+        raise InvalidInputError(f"{name} must not be empty")
+    return arr.tolist()

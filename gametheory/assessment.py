@@ -39,8 +39,11 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory._validate import choice, integer, random_seed
+from gametheory._validate import path as check_path
 from gametheory.display import Readable, jsonable
 from gametheory.errors import CapacityExceededError, InvalidInputError
+from gametheory.fitting import FAMILIES
 
 __all__ = ["Assessment", "assess", "read_input"]
 
@@ -314,7 +317,13 @@ def read_input(path, *, load_column=None, latency_column=None, metric="ttft", st
     """
     from gametheory.serving.measurements import find_runs, read_csv, read_records, read_sweep
 
-    p = Path(path)
+    p = check_path(path)
+    for name, value in (("load_column", load_column), ("latency_column", latency_column)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInputError(f"{name} must be a column name (a string), got {value!r}")
+    metric = choice(metric, "metric", ("ttft", "itl", "e2e"))
+    if not isinstance(stat, str):
+        raise InvalidInputError(f"stat must be a statistic name such as 'p99' or 'avg', got {stat!r}")
     notes: list[str] = []
     if not p.exists():
         raise InvalidInputError(f"{p}: no such file or folder")
@@ -416,6 +425,12 @@ def assess(path=None, *, load=None, latency=None, log=None, load_column: str | N
 
     notes: list[str] = []
     logs: list = []
+    if not isinstance(stat, str):
+        raise InvalidInputError(f"stat must be a statistic name such as 'p99' or 'avg', got {stat!r}")
+    poa_metric = choice(poa_metric, "poa_metric", ("e2e", "ttft"))
+    family = choice(family, "family", FAMILIES + ("auto",))
+    n_boot = integer(n_boot, "n_boot", minimum=0, maximum=100_000)
+    seed = random_seed(seed)
     if path is not None:
         if load is not None or latency is not None:
             raise InvalidInputError("give either path or load and latency, not both")
@@ -429,7 +444,7 @@ def assess(path=None, *, load=None, latency=None, log=None, load_column: str | N
     else:
         raise InvalidInputError("assess needs a path, or load and latency arrays")
     if log is not None:
-        logs = [(None, Path(log))]
+        logs = [(None, check_path(log, "log"))]
     if data is None:
         raise InvalidInputError(f"{path}: a request log gives PoA-hat but no load-latency curve; pass the benchmark "
                                 "as the input and the log with log= (--log)")

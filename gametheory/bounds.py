@@ -26,7 +26,7 @@ import math
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from gametheory._validate import finite_array, nonnegative_scalar, positive_scalar
+from gametheory._validate import finite_array, integer, nonnegative_scalar, positive_scalar, sequence_of
 from gametheory.errors import InvalidInputError
 from gametheory.latency import LatencyCurve
 
@@ -120,8 +120,10 @@ def pigou_curve(curve: LatencyCurve, max_load: float, *, n_grid: int = 200) -> t
     R = positive_scalar(max_load, "max_load")
     if R >= curve.capacity:
         raise InvalidInputError(f"max_load {R!r} must be below the curve's capacity {curve.capacity!r}")
+    n_grid = integer(n_grid, "n_grid", minimum=2, maximum=10**6)
     xgrid = np.linspace(0.0, 1.0, 101)
-    rs = np.unique(np.concatenate([np.geomspace(R * 1e-6, R, n_grid // 2), np.linspace(R / n_grid, R, n_grid)]))
+    smallest = R * 1e-6 if R * 1e-6 > 0 else R  # a subnormal max_load: no room below it
+    rs = np.unique(np.concatenate([np.geomspace(smallest, R, n_grid // 2), np.linspace(R / n_grid, R, n_grid)]))
     vals = _ratios(curve, rs, xgrid)
     i = int(np.argmax(vals))
     best, arg = float(vals[i]), float(rs[i])
@@ -140,10 +142,11 @@ def pigou(curves, max_load) -> float:
     capacity raises InvalidInputError (the bound is unbounded there)."""
     if isinstance(curves, LatencyCurve):
         curves = [curves]
-    curves = list(curves)
-    if not curves:
-        raise InvalidInputError("curves must hold at least one curve")
-    loads = finite_array(np.broadcast_to(max_load, (len(curves),)), "max_load")
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    loads = finite_array(max_load, "max_load")
+    if loads.ndim > 1 or loads.ndim == 1 and loads.size != len(curves):
+        raise InvalidInputError(f"max_load must be one value or one per curve ({len(curves)}), got shape {loads.shape}")
+    loads = np.broadcast_to(loads, (len(curves),))
     out = 1.0
     for c, R in zip(curves, loads, strict=True):
         if R <= 0:
@@ -159,7 +162,8 @@ def class_bound(curves, total_load: float, loads=None) -> tuple[float, str]:
     up to ``loads[w]`` if given (e.g. the equilibrium loads: Roughgarden's variational-inequality proof only
     evaluates r at the equilibrium load of each worker; Correa, Schulz & Stier-Moses 2004), else up to
     min(total_load, capacity) (raising when the demand reaches a worker's capacity)."""
-    curves = list(curves)
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    total_load = nonnegative_scalar(total_load, "total_load")
     kinds = [c.curve_class for c in curves]
     if all(k.kind == "polynomial" for k in kinds):
         p = max(k.degree or 0.0 for k in kinds)

@@ -27,6 +27,9 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from gametheory._validate import integer
+from gametheory.errors import InvalidInputError
+
 __all__ = ["Readable", "Table", "format_value", "jsonable", "row_dict"]
 
 #: arrays with more entries than this are summarized, not listed
@@ -51,6 +54,7 @@ def format_value(value, digits: int = 4) -> str:
         Floats to ``digits`` significant digits (``inf``, ``nan`` spelled out), None as ``-``, arrays with
         more than ``MAX_LISTED`` entries as ``array(n=..., min..max)``, mappings as ``{k: v, ...}``.
     """
+    digits = integer(digits, "digits", minimum=1, maximum=17)
     if value is None:
         return "-"
     if isinstance(value, (bool, np.bool_)):
@@ -190,7 +194,7 @@ def row_dict(row) -> dict:
 
     Raises
     ------
-    TypeError
+    InvalidInputError
         When ``row`` is none of the above.
     """
     if isinstance(row, Mapping):
@@ -201,7 +205,8 @@ def row_dict(row) -> dict:
         return {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
     if isinstance(row, tuple) and hasattr(row, "_asdict"):
         return dict(row._asdict())
-    raise TypeError(f"a Table row must be a dict, a dataclass or a Readable result, got {type(row).__name__}")
+    raise InvalidInputError(
+        f"a Table row must be a dict, a dataclass or a Readable result, got {type(row).__name__}")
 
 
 class Table(list):
@@ -216,7 +221,13 @@ class Table(list):
     """
 
     def __init__(self, rows: Iterable = (), title: str = "rows"):
+        if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
+            raise InvalidInputError(f"rows must be an iterable of rows, got {type(rows).__name__}")
         super().__init__(rows)
+        for row in self:
+            row_dict(row)
+        if not isinstance(title, str):
+            raise InvalidInputError(f"title must be a string, got {title!r}")
         self.title = title
 
     def columns(self) -> list[str]:

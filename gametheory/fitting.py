@@ -49,7 +49,7 @@ import numpy as np
 from scipy.optimize import isotonic_regression, least_squares, minimize_scalar, nnls
 
 from gametheory._progress import progress
-from gametheory._validate import finite_array, nonnegative_array
+from gametheory._validate import choice, finite_array, flag, integer, nonnegative_array, random_seed
 from gametheory.display import Readable, format_value
 from gametheory.errors import InvalidInputError, StatisticsWarning
 from gametheory.latency import BPR, MM1, Affine, LatencyCurve, PiecewiseLinear, Pole, Polynomial, Tabulated
@@ -190,10 +190,20 @@ def _sigma(res: FitResult) -> float:
 # validation
 
 
+#: highest polynomial degree a fit takes
+MAX_DEGREE = 12
+
+
 def n_params(family: str, degree: int = 2) -> int:
     """Number of free parameters of ``family`` (for the information criteria and the minimum point count)."""
+    family = choice(family, "family", FAMILIES)
+    degree = integer(degree, "degree", minimum=1, maximum=MAX_DEGREE)
     return {"affine": 2, "polynomial": degree + 1, "bpr": 3, "mm1": 1, "pole": 4, "piecewise": 4,
             "tabulated": 2}[family]
+
+
+#: largest |load|, |latency| or weight a fit takes (powers of larger values overflow float64)
+MAX_MAGNITUDE = 1e12
 
 
 def check_points(x, y, weights=None):
@@ -236,6 +246,11 @@ def check_points(x, y, weights=None):
             raise InvalidInputError(f"weights must be > 0; entry {i} is {w[i]!r}")
     if xs.size > 1 and np.ptp(xs) == 0:
         raise InvalidInputError(f"x (load): all {xs.size} loads equal {xs[0]!r}; a curve of load needs loads that vary")
+    for name, arr in (("x (load)", xs), ("y (latency)", ys), ("weights", w)):
+        if arr.size and float(np.max(np.abs(arr))) > MAX_MAGNITUDE:
+            top = float(np.max(np.abs(arr)))
+            raise InvalidInputError(f"{name}: values up to {top:.3g} exceed {MAX_MAGNITUDE:.0e}; the fits' squares "
+                                    "and powers would overflow: rescale the units (e.g. ms -> s)")
     order = np.argsort(xs, kind="stable")
     return xs[order], ys[order], w[order]
 
@@ -257,9 +272,7 @@ def trend_warnings(x, y, w=None) -> list[str]:
         standard errors (or, with 2 points, positive); else one sentence saying the latency is decreasing or
         flat within noise, with the slope.
     """
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    w = np.ones_like(x) if w is None else np.asarray(w, float)
+    x, y, w = check_points(x, y, w)
     n = x.size
     if n < 2 or np.ptp(x) == 0:
         return []
@@ -575,20 +588,23 @@ def fit(x, y, family: str = "auto", weights=None, *, degree: int = 2, criterion:
     Akaike weights). Efron, B. & Tibshirani, R. (1993). An Introduction to the Bootstrap, sec. 9.5.
     """
     xs, ys, w = check_points(x, y, weights)
-    if criterion not in ("aic", "bic"):
-        raise InvalidInputError(f"criterion must be 'aic' or 'bic', got {criterion!r}")
-    if uncertainty not in ("covariance", "bootstrap"):
-        raise InvalidInputError(f"uncertainty must be 'covariance' or 'bootstrap', got {uncertainty!r}")
+    criterion = choice(criterion, "criterion", ("aic", "bic"))
+    uncertainty = choice(uncertainty, "uncertainty", ("covariance", "bootstrap"))
+    degree = integer(degree, "degree", minimum=1, maximum=MAX_DEGREE)
+    n_boot = integer(n_boot, "n_boot", minimum=1, maximum=100_000)
+    seed = random_seed(seed)
+    warn = flag(warn, "warn")
     opts = dict(degree=degree, criterion=criterion, uncertainty=uncertainty, n_boot=n_boot, seed=seed,
                 notes=trend_warnings(xs, ys, w))
+    family = choice(family, "family", FAMILIES + ("auto",))
     if family != "auto":
-        if family not in _FITTERS:
-            raise InvalidInputError(f"family must be one of {FAMILIES + ('auto',)}, got {family!r}")
         return _emit(_fit_one(family, xs, ys, w, **opts), warn)
 
-    for c in candidates:
-        if c not in PARAMETRIC_FAMILIES:
-            raise InvalidInputError(f"candidates must be among {PARAMETRIC_FAMILIES}, got {c!r}")
+    if isinstance(candidates, (str, bytes, dict)) or not hasattr(candidates, "__iter__"):
+        raise InvalidInputError(f"candidates must be a sequence of family names, got {candidates!r}")
+    candidates = [choice(c, "candidates entry", PARAMETRIC_FAMILIES) for c in candidates]
+    if not candidates:
+        raise InvalidInputError(f"candidates must name at least one of {PARAMETRIC_FAMILIES}")
     if xs.size < AUTO_MIN_POINTS:
         raise InvalidInputError(
             f"x (load): {xs.size} points are too few to choose a curve family (model selection needs at least "

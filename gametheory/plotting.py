@@ -23,7 +23,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from gametheory.errors import GameTheoryError
+from gametheory._validate import choice, finite_array, finite_scalar, flag, instance, nonnegative_scalar, pair
+from gametheory._validate import path as check_path
+from gametheory.errors import GameTheoryError, InvalidInputError
 
 __all__ = [
     "COLORS",
@@ -105,6 +107,18 @@ def styled(func):
     return wrapper
 
 
+def _check_axes(ax):
+    from matplotlib.axes import Axes
+
+    return instance(ax, Axes, "ax", what="matplotlib Axes")
+
+
+def _check_figure(fig):
+    from matplotlib.figure import Figure, SubFigure
+
+    return instance(fig, (Figure, SubFigure), "fig", what="matplotlib Figure")
+
+
 def axes(ax=None, *, figsize: tuple[float, float] = (6.4, 4.0)):
     """The axes a ``.plot(ax=None)`` method draws into.
 
@@ -121,9 +135,10 @@ def axes(ax=None, *, figsize: tuple[float, float] = (6.4, 4.0)):
         ``ax``, or the axes of a new figure made in the shared style.
     """
     if ax is not None:
-        return ax
+        return _check_axes(ax)
     import matplotlib.pyplot as plt
 
+    figsize = pair(figsize, "figsize", positive=True)
     with style():
         _, new = plt.subplots(figsize=figsize)
     return new
@@ -131,6 +146,8 @@ def axes(ax=None, *, figsize: tuple[float, float] = (6.4, 4.0)):
 
 def axis_label(quantity: str, unit: str | None) -> str:
     """ "quantity (unit)", or the quantity alone for a dimensionless one (``unit`` None or empty)."""
+    if not isinstance(quantity, str) or not (unit is None or isinstance(unit, str)):
+        raise InvalidInputError(f"quantity and unit must be strings, got {quantity!r} and {unit!r}")
     return f"{quantity} ({unit})" if unit else quantity
 
 
@@ -143,7 +160,7 @@ def legend(ax, **kwargs):
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.legend` (default ``loc="best"``).
     """
-    handles, labels = ax.get_legend_handles_labels()
+    handles, labels = _check_axes(ax).get_legend_handles_labels()
     if len(labels) < 2:
         return None
     kwargs.setdefault("loc", "best")
@@ -172,6 +189,15 @@ def knee_line(ax, load: float, interval: Sequence[float] | None = None, *, label
     matplotlib.lines.Line2D
         The line.
     """
+    _check_axes(ax)
+    load = finite_scalar(load, "load")
+    if interval is not None:
+        interval = finite_array(interval, "interval", ndim=1)
+        if interval.size != 2:
+            raise InvalidInputError(f"interval must be (low, high), got {interval.size} numbers")
+    for name, value in (("label", label), ("unit", unit), ("color", color)):
+        if not isinstance(value, str):
+            raise InvalidInputError(f"{name} must be a string, got {value!r}")
     text = f"{label} {load:.3g}{(' ' + unit) if unit else ''}"
     line = ax.axvline(load, color=color, linestyle="--", linewidth=1.3, label=text, zorder=1)
     if interval is not None and interval[1] > interval[0]:
@@ -202,7 +228,13 @@ def ratio_ylim(ax, values, *, floor: float = 1.0, min_span: float = MIN_RATIO_SP
     (float, float)
         The limits set.
     """
-    v = np.asarray(values, dtype=float)
+    _check_axes(ax)
+    floor, min_span, headroom = (finite_scalar(floor, "floor"), nonnegative_scalar(min_span, "min_span"),
+                                 nonnegative_scalar(headroom, "headroom"))
+    try:
+        v = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"values must be numbers, got {values!r}") from None
     v = v[np.isfinite(v)]
     lo = min(floor, float(v.min())) if v.size else floor
     hi = max(floor + min_span, float(v.max())) if v.size else floor + min_span
@@ -226,6 +258,8 @@ def plain_log_ticks(ax, axis: str = "y") -> None:
     """
     from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
+    _check_axes(ax)
+    axis = choice(axis, "axis", ("x", "y"))
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
     formatter = ScalarFormatter()
@@ -251,13 +285,19 @@ def save(fig, path, *, check: bool = True) -> None:
     """
     import matplotlib.pyplot as plt
 
-    problems = figure_problems(fig) if check else []
+    _check_figure(fig)
+    path = check_path(path, "path")
+    problems = figure_problems(fig) if flag(check, "check") else []
     if problems:
         plt.close(fig)
         raise FigureStyleError(f"{path}: " + "; ".join(problems))
-    with style():
-        fig.savefig(path)
-    plt.close(fig)
+    try:
+        with style():
+            fig.savefig(path)
+    except (ValueError, OSError) as exc:
+        raise InvalidInputError(f"cannot write the figure to {str(path)!r}: {exc}") from None
+    finally:
+        plt.close(fig)
 
 
 def figure_problems(fig) -> list[str]:
@@ -276,7 +316,7 @@ def figure_problems(fig) -> list[str]:
         "PoA (equilibrium / optimum)"; a panel with several labelled series and no legend; a font below 8 pt.
     """
     problems = []
-    for i, ax in enumerate(fig.axes):
+    for i, ax in enumerate(_check_figure(fig).axes):
         if not ax.get_visible() or not ax.has_data() or _is_colorbar(ax):
             continue
         name = f"panel {i} ({ax.get_title() or 'untitled'})"

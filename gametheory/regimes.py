@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gametheory._progress import progress
+from gametheory._validate import choice, finite_array, finite_scalar, integer, nonnegative_array, random_seed
 from gametheory.display import Readable, Table
 from gametheory.errors import InvalidInputError, NoKneeError
 from gametheory.fitting import FitResult, check_points, fit
@@ -180,6 +181,17 @@ def _evidence(xs, ys, w, families) -> tuple[float, str]:
     return delta, name
 
 
+#: most bootstrap refits a knee interval takes
+MAX_BOOT = 100_000
+
+
+def _confidence(value) -> float:
+    c = finite_scalar(value, "confidence")
+    if not 0 < c < 1:
+        raise InvalidInputError(f"confidence must be in (0, 1), got {value!r}")
+    return c
+
+
 def find_knee(x, y, *, method: str = "hinge", weights=None, n_boot: int = 100, confidence: float = 0.95,
               seed: int = 0) -> KneeResult:
     """Saturation knee of latency ``y`` against load ``x`` with a bootstrap interval (see module docstring).
@@ -214,10 +226,10 @@ def find_knee(x, y, *, method: str = "hinge", weights=None, n_boot: int = 100, c
     ----------
     Satopaa et al. (2011) for Kneedle; Efron & Tibshirani (1993), sec. 9.5, for the residual bootstrap.
     """
-    if method not in METHODS:
-        raise InvalidInputError(f"method must be one of {METHODS}, got {method!r}")
-    if not 0 < confidence < 1:
-        raise InvalidInputError(f"confidence must be in (0, 1), got {confidence!r}")
+    method = choice(method, "method", METHODS)
+    confidence = _confidence(confidence)
+    n_boot = integer(n_boot, "n_boot", minimum=0, maximum=MAX_BOOT)
+    seed = random_seed(seed)
     xs, ys, w = check_points(x, y, weights)
     if np.unique(xs).size < 4:
         raise InvalidInputError(f"x (load): knee detection needs at least 4 distinct loads, got {np.unique(xs).size}")
@@ -376,10 +388,14 @@ def find_knees(x, y, *, methods=METHODS, weights=None, n_boot: int = 100, confid
     InvalidInputError
         Bad input or an unknown method (a method finding no knee is not an error here).
     """
-    methods = tuple(methods)
-    for m in methods:
-        if m not in METHODS:
-            raise InvalidInputError(f"methods must be among {METHODS}, got {m!r}")
+    if isinstance(methods, (str, bytes, dict)) or not hasattr(methods, "__iter__"):
+        raise InvalidInputError(f"methods must be a sequence of method names from {METHODS}, got {methods!r}")
+    methods = tuple(choice(m, "methods entry", METHODS) for m in methods)
+    if not methods:
+        raise InvalidInputError(f"methods must name at least one of {METHODS}")
+    confidence = _confidence(confidence)
+    n_boot = integer(n_boot, "n_boot", minimum=0, maximum=MAX_BOOT)
+    seed = random_seed(seed)
     xs, ys, w = check_points(x, y, weights)
     knees, no_knee = {}, {}
     for m in methods:
@@ -427,7 +443,7 @@ def second_derivative(x, y, *, family: str = "auto", loads=None, weights=None) -
     """
     res = fit(x, y, family=family, weights=weights, warn=False)
     xs = np.asarray(x, dtype=float)
-    grid = np.linspace(xs.min(), xs.max(), 200) if loads is None else np.asarray(loads, dtype=float)
+    grid = np.linspace(xs.min(), xs.max(), 200) if loads is None else nonnegative_array(loads, "loads", ndim=1)
     span = max(float(xs.max() - xs.min()), 1e-12)
     h = 1e-3 * span
     cap = res.curve.capacity
@@ -462,7 +478,7 @@ def classify(x, y=None, *, knee=None, **knee_options):
     InvalidInputError
         Non-finite loads, curves passed as loads, or no ``y`` and no ``knee``.
     """
-    if not isinstance(x, np.ndarray) and np.ndim(x) > 0 and any(not np.isscalar(v) for v in x):
+    if isinstance(x, (list, tuple)) and x and all(hasattr(v, "curve_class") or hasattr(v, "curve") for v in x):
         raise InvalidInputError(
             "x (load) must be loads, not curves; for fitted curves use classify(loads, knee=find_knee(x, y))"
         )
@@ -470,10 +486,12 @@ def classify(x, y=None, *, knee=None, **knee_options):
         if y is None:
             raise InvalidInputError("y (latency) is required when no knee is given")
         knee = find_knee(x, y, **knee_options)
+    if not isinstance(knee, (KneeResult, KneeConsensus)):
+        raise InvalidInputError(f"knee must be a KneeResult or KneeConsensus (find_knee / find_knees), got {knee!r}")
     if isinstance(knee, KneeConsensus) and not knee.found:
         raise NoKneeError("consensus", knee.explanation)
-    xs = np.asarray(x, dtype=float)
-    if xs.ndim > 1 or not np.isfinite(xs).all():
+    xs = finite_array(x, "x (load)")
+    if xs.ndim > 1:
         raise InvalidInputError(f"x (load) must be a finite load or 1-D array of loads, got {x!r}")
     lo, hi = knee.interval
     labels = ["below" if v < lo else "saturated" if v > hi else "transition" for v in np.atleast_1d(xs)]
@@ -520,6 +538,8 @@ def regime_fits(x, y, *, knee: KneeResult | None = None, weights=None, **knee_op
     xs, ys, w = check_points(x, y, weights)
     if knee is None:
         knee = find_knee(xs, ys, weights=w, **knee_options)
+    elif not isinstance(knee, (KneeResult, KneeConsensus)) or not np.isfinite(knee.load):
+        raise InvalidInputError(f"knee must be a found KneeResult or KneeConsensus, got {knee!r}")
     lo_mask = xs <= knee.load
     hi_mask = xs >= knee.load
     below = fit(xs[lo_mask], ys[lo_mask], "affine", weights=w[lo_mask], warn=False) \

@@ -254,7 +254,7 @@ def test_best_response_validates_profile_and_worker():
 
 def test_best_response_dynamics_rejects_bad_options():
     game = chun_game(line_topology(3), 1.5, server_ms=100)
-    with pytest.raises(InvalidInputError, match="order must be 'round_robin' or 'random', got 'roundrobin'"):
+    with pytest.raises(InvalidInputError, match=r"order must be one of \['round_robin', 'random'\], got 'roundrobin'"):
         best_response_dynamics(game, order="roundrobin")
     with pytest.raises(InvalidInputError, match="max_rounds"):
         best_response_dynamics(game, max_rounds=0)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from gametheory.display import Readable, Table, format_value, row_dict
+from gametheory.errors import InvalidInputError
 
 
 @dataclass(frozen=True, repr=False)
@@ -74,7 +75,7 @@ def test_table_mixed_columns_and_bad_rows():
     t = Table([{"a": 1}, {"a": 2, "b": 3}])
     df = t.to_frame()
     assert list(df.columns) == ["a", "b"] and math.isnan(df.loc[0, "b"])
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidInputError, match="a Table row must be"):
         row_dict(42)
 
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PAGES = sorted([DOCS / "index.md", *DOCS.glob("howto-*.md")])
+PAGES = sorted([DOCS / "index.md", DOCS / "robustness.md", *DOCS.glob("howto-*.md")])
 BLOCK = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
 NEEDS = re.compile(r"^# needs: ([\w.]+)")
 

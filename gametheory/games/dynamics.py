@@ -28,7 +28,15 @@ from typing import Protocol
 
 import numpy as np
 
-from gametheory._validate import nonnegative_array, positive_scalar
+from gametheory._validate import (
+    choice,
+    finite_scalar,
+    function,
+    integer,
+    nonnegative_array,
+    nonnegative_scalar,
+    positive_scalar,
+)
 from gametheory.display import Readable
 from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
 
@@ -118,8 +126,9 @@ def orbit(step: Callable, start, *, key: Callable[[object], Hashable] = lambda s
     ----------
     .. [1] R. W. Floyd, "Nondeterministic algorithms", J. ACM 14(4), 1967.
     """
-    if isinstance(max_steps, bool) or int(max_steps) != max_steps or max_steps < 1:
-        raise InvalidInputError(f"max_steps must be a positive integer, got {max_steps!r}")
+    function(step, "step")
+    function(key, "key")
+    max_steps = integer(max_steps, "max_steps", minimum=1, maximum=10**8)
     seen: dict = {}
     states = []
     state = start
@@ -174,6 +183,12 @@ def planner_step(objective: Callable[[int], float], n: int, lo: int, hi: int, *,
     .. [1] NVIDIA Dynamo documentation, "Planner" (one worker per adjustment interval).
     .. [2] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007.
     """
+    function(objective, "objective")
+    n, lo, hi = integer(n, "n"), integer(lo, "lo"), integer(hi, "hi")
+    if saturated is not None:
+        choice(saturated, "saturated", ("prefill", "decode", "both"))
+    rtol = nonnegative_scalar(rtol, "rtol")
+    objective = _checked_objective(objective)
     if not lo <= n <= hi:
         raise InvalidInputError(f"n = {n!r} prefill workers is outside [{lo}, {hi}]")
     if saturated == "prefill":
@@ -423,12 +438,29 @@ def _saturated(c_p: float, c_d: float) -> str | None:
     return "both" if bad_p and bad_d else "prefill" if bad_p else "decode" if bad_d else None
 
 
+def _checked_objective(objective):
+    """``objective`` whose values are checked: a number or +inf (a saturated split), never NaN or a non-number."""
+    def value(k):
+        raw = objective(k)
+        if isinstance(raw, (float, np.floating)) and raw == math.inf:
+            return math.inf
+        return finite_scalar(raw, f"objective({k})")
+
+    return value
+
+
+def _check_model(model) -> None:
+    """Duck-typed check of a :class:`PlannerModel` (the protocol is not runtime-checkable)."""
+    missing = [a for a in ("settle", "resize", "key", "prepare") if not callable(getattr(model, a, None))]
+    if missing:
+        raise InvalidInputError(f"model must be a PlannerModel (settle, resize, key, prepare); "
+                                f"{type(model).__name__} lacks {missing}")
+
+
 def _check_planner_args(model: PlannerModel, delay, gain, observe):
-    for name, value, least in (("delay", delay, 0), ("gain", gain, 1)):
-        if isinstance(value, bool) or int(value) != value or value < least:
-            raise InvalidInputError(f"{name} must be a whole number >= {least}, got {value!r}")
-    if observe not in ("load", "metrics"):
-        raise InvalidInputError(f"observe must be 'load' or 'metrics', got {observe!r}")
+    delay = integer(delay, "delay", minimum=0, maximum=10**6)
+    gain = integer(gain, "gain", minimum=1, maximum=10**6)
+    choice(observe, "observe", ("load", "metrics"))
     if model.hi < model.lo:
         raise InvalidInputError(f"the Planner needs at least one split, got prefill workers {model.lo}..{model.hi}")
     return int(delay), int(gain)
@@ -512,6 +544,7 @@ def planner_dynamics(model: PlannerModel, loads, initial: int | None = None, *, 
     ----------
     .. [1] NVIDIA Dynamo documentation, "Planner" (adjustment interval, one worker per step).
     """
+    _check_model(model)
     trace = nonnegative_array(loads, "loads", ndim=1, min_size=1)
     model.prepare(trace)
     delay, gain = _check_planner_args(model, delay, gain, observe)
@@ -524,10 +557,7 @@ def planner_dynamics(model: PlannerModel, loads, initial: int | None = None, *, 
                                         f"{trace[0]:.6g}; give the initial split")
         n = first[0]
     else:
-        if isinstance(initial, bool) or int(initial) != initial or not model.lo <= initial <= model.hi:
-            raise InvalidInputError(f"initial must be a whole number of prefill workers in [{model.lo}, {model.hi}],"
-                                    f" got {initial!r}")
-        n = int(initial)
+        n = integer(initial, "initial (prefill workers)", minimum=model.lo, maximum=model.hi)
     state = model.resize(None, n)
     rows, states, moves, targets = [], [], [], []
     for t, load in enumerate(trace):
@@ -585,12 +615,14 @@ def planner_orbit(model: PlannerModel, load: float, initial: int, *, delay: int 
     ConvergenceError
         When no state repeats within ``max_intervals`` intervals.
     """
-    model.prepare(np.array([float(load)]))
+    _check_model(model)
+    load = nonnegative_scalar(load, "load")
+    max_intervals = integer(max_intervals, "max_intervals", minimum=1, maximum=10**7)
+    model.prepare(np.array([load]))
     delay, gain = _check_planner_args(model, delay, gain, "metrics")
     if model.hi <= model.lo:
         raise InvalidInputError("planner_orbit needs at least two splits (a Planner with one split has no move)")
-    if isinstance(initial, bool) or int(initial) != initial or not model.lo <= initial <= model.hi:
-        raise InvalidInputError(f"initial must be in [{model.lo}, {model.hi}], got {initial!r}")
+    initial = integer(initial, "initial", minimum=model.lo, maximum=model.hi)
     loop = _Loop(model)
     load = float(load)
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory._validate import path as check_path
 from gametheory.display import Readable
 from gametheory.errors import InvalidInputError
 
@@ -64,7 +65,8 @@ def read_text(path, encoding: str | None = None) -> str:
         The file is missing, a folder, unreadable, binary, or not valid in the encoding (the message names
         the line and the byte).
     """
-    p = Path(path)
+    p = check_path(path)
+    encoding = _encoding(encoding)
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -86,6 +88,21 @@ def read_text(path, encoding: str | None = None) -> str:
     except LookupError:
         raise InvalidInputError(f"encoding: unknown codec {codec!r}") from None
     return _decode(p, raw, codec)
+
+
+def _encoding(encoding) -> str | None:
+    """None, or the name of a text codec Python knows."""
+    if encoding is None:
+        return None
+    if not isinstance(encoding, str) or not encoding:
+        raise InvalidInputError(f"encoding must be a codec name such as 'latin-1', got {encoding!r}")
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise InvalidInputError(f"encoding {encoding!r}: unknown codec (try 'utf-8' or 'latin-1')") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise InvalidInputError(f"encoding {encoding!r} is not a text codec")
+    return encoding
 
 
 def _decode(p: Path, raw: bytes, codec: str, offset: int = 0) -> str:
@@ -246,6 +263,8 @@ class TextTable(Readable):
 
 def _separator(path: Path, header_line: str, sep: str | None) -> str:
     if sep is not None:
+        if not isinstance(sep, str) or len(sep) != 1 or sep in "\n\r\"":
+            raise InvalidInputError(f"sep must be one character such as ',' or a tab, got {sep!r}")
         return sep
     if path.suffix.lower() in (".tsv", ".tab"):
         return "\t"
@@ -279,7 +298,7 @@ def read_table(path, *, encoding: str | None = None, sep: str | None = None) -> 
 
     import pandas as pd
 
-    p = Path(path)
+    p = check_path(path)
     text = read_text(p, encoding)
     kept = [(no, line.rstrip("\r")) for no, line in enumerate(text.split("\n"), start=1)]
     kept = [(no, line) for no, line in kept if line.strip() and not line.lstrip().startswith("#")]
@@ -331,7 +350,7 @@ def read_json(path, *, encoding: str | None = None):
     InvalidInputError
         Unreadable file or invalid JSON (with its line and column).
     """
-    p = Path(path)
+    p = check_path(path)
     text = read_text(p, encoding)
     try:
         return json.loads(text)
@@ -357,7 +376,7 @@ def read_jsonl(path, *, encoding: str | None = None) -> list[tuple[int, object]]
     InvalidInputError
         Unreadable file, a line that is not valid JSON (naming the line), or no records.
     """
-    p = Path(path)
+    p = check_path(path)
     out = []
     for no, line in enumerate(read_text(p, encoding).split("\n"), start=1):
         if not line.strip():

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory._validate import path as check_path
 from gametheory.errors import InvalidInputError
 
 __all__ = ["TntpNetwork", "read_tntp_flows", "read_tntp_net", "read_tntp_trips"]
@@ -60,9 +61,12 @@ def _strip(line: str) -> str:
 def _read_metadata(path: Path) -> tuple[dict[str, str], list[tuple[int, str]]]:
     """Split a TNTP file into its metadata dict and the numbered body lines after ``<END OF METADATA>``."""
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot read TNTP file ({exc})") from exc
+        raise InvalidInputError(f"{path}: cannot read TNTP file ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
+                                f"{exc.start}); a TNTP file is plain text") from None
     meta: dict[str, str] = {}
     for i, raw in enumerate(lines):
         line = _strip(raw)
@@ -84,9 +88,26 @@ def _meta_int(meta: dict[str, str], key: str, path: Path, default: int | None = 
             return default
         raise InvalidInputError(f"{path}: metadata <{key}> missing")
     try:
-        return int(float(meta[key]))
+        value = float(meta[key])
     except ValueError as exc:
         raise InvalidInputError(f"{path}: metadata <{key}> is not a number: {meta[key]!r}") from exc
+    if not (math.isfinite(value) and value.is_integer() and 0 <= value <= MAX_COUNT):
+        raise InvalidInputError(f"{path}: metadata <{key}> must be a whole number in 0..{MAX_COUNT:,}, "
+                                f"got {meta[key]!r}")
+    return int(value)
+
+
+#: largest node, zone or link count a TNTP file may declare
+MAX_COUNT = 10_000_000
+
+
+def _node(value: float, path: Path, lineno: int, what: str, top: int) -> int:
+    """A node number: a whole number in 1..top (never truncated)."""
+    if not value.is_integer():
+        raise InvalidInputError(f"{path}:{lineno}: {what} {value:g} is not a whole node number")
+    if not 1 <= value <= top:
+        raise InvalidInputError(f"{path}:{lineno}: {what} {value:g} outside 1..{top}")
+    return int(value)
 
 
 def _number(token: str, path: Path, lineno: int, what: str) -> float:
@@ -101,7 +122,7 @@ def _number(token: str, path: Path, lineno: int, what: str) -> float:
 
 def read_tntp_net(path) -> TntpNetwork:
     """Read a TNTP ``*_net.tntp`` file; checks link count, node range and positive capacities."""
-    path = Path(path)
+    path = check_path(path)
     meta, body = _read_metadata(path)
     num_zones = _meta_int(meta, "NUMBER OF ZONES", path)
     num_nodes = _meta_int(meta, "NUMBER OF NODES", path)
@@ -120,10 +141,7 @@ def read_tntp_net(path) -> TntpNetwork:
                  "link_type")
         row = [_number(tok, path, lineno, name) for tok, name in zip(tokens, names, strict=False)]
         row += [0.0] * (10 - len(row))
-        u, v = int(row[0]), int(row[1])
-        for node, name in ((u, "init_node"), (v, "term_node")):
-            if not 1 <= node <= num_nodes:
-                raise InvalidInputError(f"{path}:{lineno}: {name} {node} outside 1..{num_nodes}")
+        u, v = _node(row[0], path, lineno, "init_node", num_nodes), _node(row[1], path, lineno, "term_node", num_nodes)
         if row[2] <= 0:
             raise InvalidInputError(f"{path}:{lineno}: capacity must be > 0, got {row[2]}")
         if row[4] < 0 or row[5] < 0 or row[6] < 0:
@@ -147,7 +165,7 @@ def read_tntp_trips(path) -> dict[tuple[int, int], float]:
 
     Checks ``<TOTAL OD FLOW>`` against the sum of the entries (relative tolerance 1e-6) when present.
     """
-    path = Path(path)
+    path = check_path(path)
     meta, body = _read_metadata(path)
     num_zones = _meta_int(meta, "NUMBER OF ZONES", path)
     demands: dict[tuple[int, int], float] = {}
@@ -161,9 +179,7 @@ def read_tntp_trips(path) -> dict[tuple[int, int], float]:
             parts = line.split()
             if len(parts) != 2:
                 raise InvalidInputError(f"{path}:{lineno}: expected 'Origin <zone>', got {line!r}")
-            origin = int(_number(parts[1], path, lineno, "origin"))
-            if not 1 <= origin <= num_zones:
-                raise InvalidInputError(f"{path}:{lineno}: origin {origin} outside zones 1..{num_zones}")
+            origin = _node(_number(parts[1], path, lineno, "origin"), path, lineno, "origin", num_zones)
             continue
         if origin is None:
             raise InvalidInputError(f"{path}:{lineno}: demand entries before any 'Origin' line")
@@ -174,10 +190,9 @@ def read_tntp_trips(path) -> dict[tuple[int, int], float]:
             parts = entry.split(":")
             if len(parts) != 2:
                 raise InvalidInputError(f"{path}:{lineno}: expected 'dest : demand', got {entry!r}")
-            dest = int(_number(parts[0].strip(), path, lineno, "destination"))
+            dest = _node(_number(parts[0].strip(), path, lineno, "destination"), path, lineno, "destination",
+                         num_zones)
             value = _number(parts[1].strip(), path, lineno, f"demand {origin}->{dest}")
-            if not 1 <= dest <= num_zones:
-                raise InvalidInputError(f"{path}:{lineno}: destination {dest} outside zones 1..{num_zones}")
             if value < 0:
                 raise InvalidInputError(f"{path}:{lineno}: demand {origin}->{dest} is negative ({value})")
             total += value
@@ -190,13 +205,16 @@ def read_tntp_trips(path) -> dict[tuple[int, int], float]:
     return demands
 
 
-def read_tntp_flows(path) -> dict[tuple[int, int], tuple[float, float]]:
-    """Read a TNTP ``*_flow.tntp`` file into ``{(from, to): (volume, cost)}``."""
-    path = Path(path)
+def read_tntp_flows(path) -> dict[tuple[int, int], tuple[float, float | None]]:
+    """Read a TNTP ``*_flow.tntp`` file into ``{(from, to): (volume, cost)}`` (cost None when not given)."""
+    path = check_path(path)
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot read TNTP flow file ({exc})") from exc
+        raise InvalidInputError(f"{path}: cannot read TNTP flow file ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
+                                f"{exc.start}); a TNTP file is plain text") from None
     flows: dict[tuple[int, int], tuple[float, float]] = {}
     for lineno, raw in enumerate(lines, start=1):
         line = _strip(raw).rstrip(";").strip()
@@ -205,10 +223,10 @@ def read_tntp_flows(path) -> dict[tuple[int, int], tuple[float, float]]:
         tokens = line.split()
         if len(tokens) < 3:
             raise InvalidInputError(f"{path}:{lineno}: flow line needs 'from to volume [cost]', got {line!r}")
-        u = int(_number(tokens[0], path, lineno, "from"))
-        v = int(_number(tokens[1], path, lineno, "to"))
+        u = _node(_number(tokens[0], path, lineno, "from"), path, lineno, "from", MAX_COUNT)
+        v = _node(_number(tokens[1], path, lineno, "to"), path, lineno, "to", MAX_COUNT)
         vol = _number(tokens[2], path, lineno, "volume")
-        cost = _number(tokens[3], path, lineno, "cost") if len(tokens) > 3 else math.nan
+        cost = _number(tokens[3], path, lineno, "cost") if len(tokens) > 3 else None
         flows[(u, v)] = (vol, cost)
     if not flows:
         raise InvalidInputError(f"{path}: no flow lines")

@@ -36,7 +36,16 @@ from typing import Protocol
 
 import numpy as np
 
-from gametheory._validate import finite_scalar, positive_scalar
+from gametheory._validate import (
+    finite_scalar,
+    function,
+    instance,
+    integer,
+    integer_array,
+    nonnegative_array,
+    pair,
+    positive_scalar,
+)
 from gametheory.errors import InvalidInputError
 from gametheory.paper_setup import ROUTER_TABLE
 
@@ -134,8 +143,10 @@ class AdaptiveController:
 
 def run_trace(controller: AdaptiveController, ttft_p99_ms) -> np.ndarray:
     """Regime after each poll of a TTFT P99 trace (ms); the controller is reset first."""
+    instance(controller, AdaptiveController, "controller")
+    trace = nonnegative_array(ttft_p99_ms, "ttft_p99_ms", ndim=1, allow_posinf=True)
     controller.reset()
-    return np.array([controller.step(x).regime for x in np.asarray(ttft_p99_ms, dtype=float)], dtype=int)
+    return np.array([controller.step(x).regime for x in trace], dtype=int)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -196,9 +207,13 @@ def run_controller(controller: AdaptiveController | None, actuator: Actuator, n_
     """
     out = []
     if controller is not None:
+        instance(controller, AdaptiveController, "controller")
         controller.reset()
-    tau, omega = static if controller is None else controller.setting
-    for k in range(int(n_intervals)):
+    if not callable(getattr(actuator, "run_interval", None)):
+        raise InvalidInputError(f"actuator must have run_interval(k, tau, omega) (an Actuator), got {actuator!r}")
+    n_intervals = integer(n_intervals, "n_intervals", minimum=0, maximum=10**7)
+    tau, omega = pair(static, "static (tau, omega)") if controller is None else controller.setting
+    for k in range(n_intervals):
         rep = actuator.run_interval(k, tau, omega)
         dec = None
         if controller is not None:
@@ -219,6 +234,9 @@ def parse_histogram(text: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
 
     Returns (upper bounds ``le`` in the metric's unit, cumulative counts), sorted by bound, +Inf last.
     """
+    if not isinstance(text, str) or not isinstance(metric, str):
+        raise InvalidInputError(f"text and metric must be strings, got {type(text).__name__} and "
+                                f"{type(metric).__name__}")
     acc: dict[float, float] = {}
     for line in text.splitlines():
         m = _BUCKET.match(line.strip())
@@ -241,8 +259,11 @@ def histogram_quantile(q: float, before: str, after: str, metric: str) -> float:
 
     Returns NaN-free values: raises InvalidInputError when no observation fell between the scrapes.
     """
+    q = finite_scalar(q, "quantile q")
     if not 0 < q < 1:
         raise InvalidInputError(f"quantile must be in (0, 1), got {q}")
+    if before is not None and not isinstance(before, str):
+        raise InvalidInputError(f"before must be the scraped text (a string) or None, got {type(before).__name__}")
     les1, c1 = parse_histogram(after, metric)
     les0, c0 = parse_histogram(before, metric) if before else (les1, np.zeros_like(c1))
     if les0.shape != les1.shape or not np.array_equal(les0, les1):
@@ -287,10 +308,16 @@ def static_vs_adaptive(make_actuator, make_controller, n_intervals: int, saturat
     simulator: the requests that arrived in those intervals, after they finish) and the saturated intervals
     are consecutive; otherwise the mean of the interval reports' PoA-hat.
     """
-    sat = np.asarray(list(saturated), dtype=int)
+    function(make_actuator, "make_actuator")
+    function(make_controller, "make_controller")
+    if isinstance(saturated, (str, bytes, dict)) or not hasattr(saturated, "__iter__"):
+        raise InvalidInputError(f"saturated must be a sequence of interval indices, got {saturated!r}")
+    saturated = list(saturated)
+    sat = integer_array(saturated, "saturated", ndim=1) if saturated else np.zeros(0, int)
     if sat.size == 0:
         raise InvalidInputError("saturated must name at least one interval")
-    n = int(n_intervals)
+    n = integer(n_intervals, "n_intervals", minimum=1, maximum=10**7)
+    trials = integer(trials, "trials", minimum=1, maximum=10**6)
     bad = sat[(sat < 0) | (sat >= n)]
     if bad.size:
         raise InvalidInputError(f"saturated: interval index {int(bad[0])} is outside 0..{n - 1} "

@@ -40,6 +40,19 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory._validate import (
+    choice,
+    finite_array,
+    finite_scalar,
+    flag,
+    instance,
+    integer,
+    nonnegative_scalar,
+    number_list,
+    pair,
+    positive_scalar,
+)
+from gametheory._validate import path as check_path
 from gametheory.errors import InvalidInputError
 
 __all__ = [
@@ -97,6 +110,13 @@ def _prefill_curve(profile) -> tuple[np.ndarray, np.ndarray]:
     return grid, ms
 
 
+def _profile(profile):
+    """A measured profile (:func:`gametheory.serving.profiles.load_profile`), checked."""
+    from gametheory.serving.profiles import Profile
+
+    return instance(profile, Profile, "profile", what="Profile (gametheory.serving.profiles.load_profile)")
+
+
 SOURCES = ("model", "measured")
 
 
@@ -123,8 +143,8 @@ def timing_tables(profile, source: str = "model") -> TimingTables:
     InvalidInputError
         An unknown source, or a profile with fewer than two prefill token counts.
     """
-    if source not in SOURCES:
-        raise InvalidInputError(f"source must be one of {SOURCES}, got {source!r}")
+    source = choice(source, "source", SOURCES)
+    _profile(profile)
     ctx = np.asarray(profile.decode_context, dtype=float)
     if source == "model":
         grid = np.unique(np.concatenate([np.round(np.geomspace(BLOCK_SIZE, 16384, 96)),
@@ -157,8 +177,11 @@ def timing_tables(profile, source: str = "model") -> TimingTables:
 def write_timing_file(profile, path, source: str = "model") -> Path:
     """Write the mocker NPZ for ``profile`` (:func:`timing_tables` of ``source``) to ``path``; return the path."""
     t = timing_tables(profile, source)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot create its folder ({exc.strerror or exc})") from None
     np.savez(path, prefill_isl=t.prefill_isl, prefill_ttft_ms=t.prefill_ttft_ms,
              decode_active_kv_tokens=t.decode_active_kv_tokens, decode_context_length=t.decode_context_length,
              decode_itl=t.decode_itl)
@@ -167,7 +190,14 @@ def write_timing_file(profile, path, source: str = "model") -> Path:
 
 def read_timing_file(path) -> TimingTables:
     """Read a mocker NPZ back; a missing key raises InvalidInputError naming it."""
-    with np.load(Path(path)) as data:
+    path = check_path(path)
+    try:
+        loaded = np.load(path)
+    except (OSError, ValueError, EOFError) as exc:
+        raise InvalidInputError(f"{path}: not a readable mocker timing file (.npz): {exc}") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise InvalidInputError(f"{path}: not a mocker timing file (.npz archive of arrays)")
+    with loaded as data:
         keys = ("prefill_isl", "prefill_ttft_ms", "decode_active_kv_tokens", "decode_context_length", "decode_itl")
         missing = [k for k in keys if k not in data]
         if missing:
@@ -184,13 +214,16 @@ def _nearest_index(grid: np.ndarray, x: float) -> int:
 
 def lookup_prefill_ms(t: TimingTables, tokens: float) -> float:
     """Prefill step time (ms) for ``tokens`` new tokens, by binary search on ``prefill_isl`` as the mocker does."""
+    instance(t, TimingTables, "t")
+    tokens = nonnegative_scalar(tokens, "tokens")
     return float(t.prefill_ttft_ms[_nearest_index(t.prefill_isl, tokens)])
 
 
 def lookup_decode_ms(t: TimingTables, active_kv_tokens: float, batch: float) -> float:
     """Decode step time (ms): context = K / batch, binary search on both grids (the mocker's lookup)."""
-    if batch <= 0:
-        raise InvalidInputError(f"batch must be > 0, got {batch}")
+    instance(t, TimingTables, "t")
+    active_kv_tokens = nonnegative_scalar(active_kv_tokens, "active_kv_tokens")
+    batch = positive_scalar(batch, "batch")
     i = _nearest_index(t.decode_active_kv_tokens, active_kv_tokens)
     j = _nearest_index(t.decode_context_length, active_kv_tokens / batch)
     return float(t.decode_itl[i, j])
@@ -201,6 +234,8 @@ def round_trip_error(profile, t: TimingTables) -> dict:
 
     Prefill points are compared at their token count; decode points at K = batch x context, L = context.
     """
+    _profile(profile)
+    instance(t, TimingTables, "t")
     grid, ms = _prefill_curve(profile)
     pre = max(abs(lookup_prefill_ms(t, g) - m) / m for g, m in zip(grid, ms, strict=True))
     dec = 0.0
@@ -234,8 +269,12 @@ def engine_args(cluster, worker_type: str, timing_source: str = "model") -> dict
     InvalidInputError
         An unknown worker type.
     """
-    if worker_type not in ("prefill", "decode"):
-        raise InvalidInputError(f"worker_type must be 'prefill' or 'decode', got {worker_type!r}")
+    from gametheory.serving.engine import Cluster
+
+    worker_type = choice(worker_type, "worker_type", ("prefill", "decode"))
+    instance(cluster, Cluster, "cluster")
+    if timing_source is not None:
+        choice(timing_source, "timing_source", SOURCES)
     eng, profile = cluster.engine, cluster.profile
     blocks = max(int(profile.memory.max_kv_tokens_per_worker // eng.block_size), 1024)
     args = {"block_size": eng.block_size, "num_gpu_blocks": blocks, "worker_type": worker_type,
@@ -274,6 +313,8 @@ _NPZ_CACHE: dict[tuple[str, str], Path] = {}
 
 def timing_file_for(profile, source: str = "model") -> Path:
     """The mocker NPZ for ``profile`` and ``source``, written once per process to a temporary directory."""
+    _profile(profile)
+    source = choice(source, "source", SOURCES)
     key = (profile.name, source)
     if key not in _NPZ_CACHE:
         d = Path(tempfile.mkdtemp(prefix="gametheory-dynamo-"))
@@ -292,6 +333,9 @@ def replay_timing_check(profile, osl: int = 32, source: str = "model") -> dict:
     from gametheory.serving.engine import Cluster, EngineConfig
     from gametheory.serving.workload import Workload
 
+    _profile(profile)
+    osl = integer(osl, "osl (output tokens)", minimum=1, maximum=100_000)
+    source = choice(source, "source", SOURCES)
     cluster = Cluster(profile, 1, 1, 0.0, EngineConfig(prefix_caching=False), f"{profile.name} 1P/1D")
     rep = _replay(cluster, Workload(n_templates=1, output_tokens=(osl, osl), prefix_tokens=0),
                   concurrency=1, n_requests=1, tau=0.0, omega=1.0, seed=1, timing_source=source)
@@ -343,6 +387,17 @@ def request_log(records: list[dict], cluster, workload) -> np.ndarray:
     InvalidInputError
         Fewer finished records than one window, a decode worker index outside 0..m-1.
     """
+    from gametheory.serving.engine import Cluster
+    from gametheory.serving.workload import Workload
+
+    instance(cluster, Cluster, "cluster")
+    if workload is not None:
+        instance(workload, Workload, "workload")
+    if isinstance(records, (str, bytes, dict)) or not hasattr(records, "__iter__"):
+        raise InvalidInputError(f"records must be a list of request records (dicts), got {records!r}")
+    records = list(records)
+    for i, r in enumerate(records):
+        instance(r, dict, f"records[{i}]", what="dict (a mocker request record)")
     m = cluster.n_decode
     recs = [r for r in records if r.get("decode_worker_idx") is not None and r.get("terminal_time_ms") is not None
             and r.get("decode_admit_ms") is not None]
@@ -452,15 +507,17 @@ def replay_run(setup, concurrency: int, tau: float = 0.0, omega: float = 1.0, *,
         An unknown setup, C below 1, a warm-up that leaves no request.
     """
     from gametheory.serving.estimator import poa_hat_log
-    from gametheory.serving.workload import paper_workload
+    from gametheory.serving.workload import Workload, paper_workload
 
     cluster = _cluster_of(setup)
-    wl = workload or paper_workload()
-    if isinstance(concurrency, bool) or not isinstance(concurrency, (int, np.integer)) or concurrency < 1:
-        raise InvalidInputError(f"concurrency must be an integer >= 1, got {concurrency!r}")
-    c = int(concurrency)
-    n = int(n_requests) if n_requests is not None else 2 * c + max(1000, 4 * c)
-    warm = 2 * c if warmup is None else int(warmup)
+    wl = paper_workload() if workload is None else instance(workload, Workload, "workload")
+    c = integer(concurrency, "concurrency", minimum=1, maximum=100_000)
+    tau, omega = nonnegative_scalar(tau, "tau"), nonnegative_scalar(omega, "omega")
+    seed = integer(seed, "seed", minimum=0)
+    keep_records, with_poa = flag(keep_records, "keep_records"), flag(with_poa, "with_poa")
+    n = (integer(n_requests, "n_requests", minimum=1, maximum=10_000_000) if n_requests is not None
+         else 2 * c + max(1000, 4 * c))
+    warm = 2 * c if warmup is None else integer(warmup, "warmup", minimum=0)
     if not 0 <= warm < n:
         raise InvalidInputError(f"warmup must be in [0, {n - 1}], got {warm}")
     rep = _replay(cluster, wl, concurrency=c, n_requests=n, tau=tau, omega=omega, seed=seed)
@@ -488,7 +545,10 @@ def interval(values, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t confidence interval (lo, hi) of repeated runs."""
     from scipy import stats
 
-    x = np.asarray(values, dtype=float)
+    x = finite_array(values, "values", ndim=1, min_size=1)
+    level = finite_scalar(level, "level")
+    if not 0 < level < 1:
+        raise InvalidInputError(f"level must be in (0, 1), got {level!r}")
     m = float(x.mean())
     if x.size < 2:
         return m, m, m
@@ -503,6 +563,13 @@ def sweep(setup, concurrencies, configs=((0.0, 1.0),), repeats: int = 3, *, work
     Returns one row per grid point: mean and 95 % interval of PoA-hat (None without ``with_poa``), TTFT
     P50/P99, ITL, mean latency and throughput.
     """
+    concurrencies = number_list(concurrencies, "concurrencies", integers=True)
+    if isinstance(configs, (str, bytes, dict)) or not hasattr(configs, "__iter__"):
+        raise InvalidInputError(f"configs must be a sequence of (tau, omega) pairs, got {configs!r}")
+    configs = [pair(cfg, "configs entry (tau, omega)") for cfg in configs]
+    repeats = integer(repeats, "repeats", minimum=1, maximum=10_000)
+    with_poa = flag(with_poa, "with_poa")
+    _cluster_of(setup)
     rows = []
     for c in concurrencies:
         for tau, omega in configs:

@@ -52,6 +52,7 @@ from functools import cached_property
 import numpy as np
 
 from gametheory import paper_setup
+from gametheory._validate import choice
 from gametheory.errors import InvalidInputError
 
 __all__ = [
@@ -63,11 +64,11 @@ __all__ = [
 ]
 
 
-def _positive_int(value, name: str, *, allow_none: bool = False):
+def _positive_int(value, name: str, *, allow_none: bool = False, maximum: int = 1_000_000):
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidInputError(f"{name} must be an integer >= 1, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= maximum:
+        raise InvalidInputError(f"{name} must be an integer in 1..{maximum:,}, got {value!r}")
     return int(value)
 
 
@@ -116,7 +117,7 @@ class EngineConfig:
 
     def __post_init__(self):
         _positive_int(self.max_num_seqs, "EngineConfig.max_num_seqs (decode slots per worker)")
-        _positive_int(self.max_num_batched_tokens, "EngineConfig.max_num_batched_tokens")
+        _positive_int(self.max_num_batched_tokens, "EngineConfig.max_num_batched_tokens", maximum=10**12)
         _positive_int(self.max_prefill_seqs, "EngineConfig.max_prefill_seqs (requests per prefill step)",
                       allow_none=True)
         _positive_int(self.block_size, "EngineConfig.block_size")
@@ -227,8 +228,8 @@ class Cluster:
     name: str = ""
 
     def __post_init__(self):
-        _positive_int(self.n_prefill, "Cluster.n_prefill")
-        _positive_int(self.n_decode, "Cluster.n_decode")
+        _positive_int(self.n_prefill, "Cluster.n_prefill", maximum=10_000)
+        _positive_int(self.n_decode, "Cluster.n_decode", maximum=10_000)
         bw = self.link_gb_per_s
         if isinstance(bw, bool) or not isinstance(bw, (int, float, np.floating)) or not math.isfinite(bw) or bw < 0:
             raise InvalidInputError(f"Cluster.link_gb_per_s must be a finite number >= 0 (0 = no KV transfer "
@@ -372,8 +373,9 @@ def paper_cluster(setup: str, engine: EngineConfig | None = None) -> Cluster:
     """
     from gametheory.serving.profiles import load_profile
 
-    if setup not in PAPER_SETUPS:
-        raise InvalidInputError(f"setup must be one of {sorted(PAPER_SETUPS)}, got {setup!r}")
+    setup = choice(setup, "setup", tuple(sorted(PAPER_SETUPS)))
+    if engine is not None and not isinstance(engine, EngineConfig):
+        raise InvalidInputError(f"engine must be an EngineConfig, got {type(engine).__name__}")
     s = PAPER_SETUPS[setup]
     return Cluster(load_profile(s.profile), s.n_prefill, s.n_decode, paper_setup.KV_LINK_GB_PER_S[setup],
                    engine or VLLM_DEFAULTS, _LABELS.get(setup, setup))

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from gametheory._validate import choice, finite_array, finite_scalar, integer, integer_array, random_seed, size_limit
 from gametheory.display import Readable
 from gametheory.errors import InvalidInputError
 from gametheory.io.table import read_table
@@ -187,7 +188,7 @@ def _opt_hungarian(c: np.ndarray, per_worker: int) -> float:
 
 
 def _matrix(values, name: str) -> np.ndarray:
-    c = np.asarray(values, dtype=float)
+    c = finite_array(values, name)
     if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
         raise InvalidInputError(f"{name} must be a non-empty (n, m) array, got shape {c.shape}")
     if not np.isfinite(c).all():
@@ -206,9 +207,17 @@ def _window_size(window, m: int) -> int:
     return int(k)
 
 
+def _check_window_size(n: int, m: int, k: int) -> None:
+    """Refuse a window whose Hungarian cost matrix (rows x m copies of each worker) would exhaust memory."""
+    rows = min(k, n)
+    size_limit(rows * m * min(-(-k // m), rows), "window", limit=2**26,
+               what=f"entries of one window's assignment matrix (window {k:,} of {n:,} requests on {m} workers)")
+
+
 def _window_opt(c: np.ndarray, k: int) -> np.ndarray:
     """Per-window Hungarian optimum of the frozen matrix ``c`` (n, m), windows of ``k`` consecutive rows."""
     n, m = c.shape
+    _check_window_size(n, m, k)
     per_worker = -(-k // m)
     n_full = n // k
     opt = np.empty(n_full + (1 if n % k else 0))
@@ -218,7 +227,7 @@ def _window_opt(c: np.ndarray, k: int) -> np.ndarray:
         for j in range(n_full):
             opt[j] = _opt_hungarian(c[j * k : (j + 1) * k], per_worker)
     if opt.size > n_full:
-        opt[-1] = _opt_hungarian(c[n_full * k :], per_worker)
+        opt[-1] = _opt_hungarian(c[n_full * k :], min(per_worker, n - n_full * k))
     return opt
 
 
@@ -242,12 +251,12 @@ def _summarize(actual: np.ndarray, opt: np.ndarray, k: int, form: str, n_boot: i
     tot_a, tot_o = float(actual.sum()), float(opt.sum())
     value = tot_a / tot_o if tot_o > 0 else (1.0 if tot_a == 0 else math.inf)
     interval = None
+    n_boot = integer(n_boot, "n_boot", minimum=0, maximum=100_000)
     if n_boot:
-        if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-            raise InvalidInputError(f"n_boot must be an integer >= 0, got {n_boot!r}")
+        confidence = finite_scalar(confidence, "confidence")
         if not 0 < confidence < 1:
             raise InvalidInputError(f"confidence must be in (0, 1), got {confidence!r}")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(random_seed(seed))
         n_win = actual.size
         reps = np.empty(int(n_boot))
         step = max(1, _CHUNK_ELEMS // n_win)  # replicates per chunk: windows drawn with replacement, vectorized
@@ -299,7 +308,7 @@ def poa_hat(model_ms, realized_ms, window: int | None = None, *, n_boot: int = 0
     """
     c = _matrix(model_ms, "model_ms")
     n, m = c.shape
-    real = np.asarray(realized_ms, dtype=float)
+    real = finite_array(realized_ms, "realized_ms")
     if real.shape != (n,):
         raise InvalidInputError(f"realized_ms must have shape ({n},) (one latency per row of model_ms), "
                                 f"got {real.shape}")
@@ -341,14 +350,9 @@ def matching_ratio(costs, choices, window: int | None = None, *, n_boot: int = 0
     """
     c = _matrix(costs, "costs")
     n, m = c.shape
-    ch = np.asarray(choices)
+    ch = integer_array(choices, "choices (worker indices)")
     if ch.shape != (n,):
         raise InvalidInputError(f"choices must have shape ({n},), got {ch.shape}")
-    if not np.issubdtype(ch.dtype, np.integer):
-        f = np.asarray(ch, float)
-        if not (np.isfinite(f).all() and np.all(f == np.round(f))):
-            raise InvalidInputError("choices must be integer worker indices")
-        ch = f.astype(np.intp)
     if ch.min() < 0 or ch.max() >= m:
         raise InvalidInputError(f"choices must lie in [0, {m - 1}]; found {int(ch.min())}..{int(ch.max())}")
     k = _window_size(window, m)
@@ -420,6 +424,14 @@ def read_request_log(path, *, encoding: str | None = None) -> np.ndarray:
     return log
 
 
+def _log_fields(log) -> tuple:
+    """The field names of a request log (a structured array from :func:`read_request_log`)."""
+    if not isinstance(log, np.ndarray) or log.dtype.names is None or log.ndim != 1:
+        raise InvalidInputError(f"log must be a request log (a structured array from read_request_log), "
+                                f"got {type(log).__name__}")
+    return log.dtype.names
+
+
 def aligned_window_rows(log, m: int | None = None) -> np.ndarray:
     """Rows of a request log (or a slice of one) that form whole frozen-state windows.
 
@@ -441,9 +453,12 @@ def aligned_window_rows(log, m: int | None = None) -> np.ndarray:
     InvalidInputError
         An empty log, a window with more than m rows, or rows that are not consecutive windows (a filtered log).
     """
+    if "window" not in _log_fields(log):
+        raise InvalidInputError("log lacks the field 'window' (read_request_log gives it)")
     if m is None:
         m = log[_model_field(log)].shape[1]
-    wid = np.asarray(log["window"], np.int64)
+    m = integer(m, "m (workers)", minimum=1)
+    wid = integer_array(log["window"], "log field 'window'", ndim=1)
     if wid.size == 0:
         raise InvalidInputError("log is empty")
     change = np.flatnonzero(wid != wid[0])
@@ -492,11 +507,9 @@ def poa_hat_log(log, *, metric: str = "e2e", form: str = "paper", **kw) -> PoAHa
     InvalidInputError
         Unknown metric or form, a missing field (named), a ``window`` that contradicts the log's windows.
     """
-    if metric not in METRICS:
-        raise InvalidInputError(f"metric must be one of {sorted(METRICS)}, got {metric!r}")
-    if form not in ("paper", "matching"):
-        raise InvalidInputError(f"form must be 'paper' or 'matching', got {form!r}")
-    names = log.dtype.names or ()
+    metric = choice(metric, "metric", tuple(sorted(METRICS)))
+    form = choice(form, "form", ("paper", "matching"))
+    names = _log_fields(log)
     real_f, model_f = METRICS[metric]
     need = [model_f] + ([real_f] if form == "paper" else ["worker"])
     missing = [f for f in need if f not in names]

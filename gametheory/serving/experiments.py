@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gametheory import paper_setup
-from gametheory._validate import integer, positive_scalar
+from gametheory._validate import instance, integer, number_list, pair, positive_scalar, size_limit
 from gametheory.errors import InvalidInputError
 from gametheory.serving.engine import Cluster, EngineConfig, paper_cluster
 from gametheory.serving.workload import Workload
@@ -61,6 +61,8 @@ FULL_GRID = (8, 16, 24, 32, 48, 64, 80, 96, 104, 112, 120, 128, 144, 160, 192, 2
 
 
 def _cluster(setup, engine: EngineConfig | None) -> Cluster:
+    if engine is not None:
+        instance(engine, EngineConfig, "engine")
     if isinstance(setup, Cluster):
         return setup if engine is None else replace(setup, engine=engine)
     return paper_cluster(setup, engine)
@@ -163,7 +165,7 @@ def load_curve(setup, concurrencies=GRID, *, engine: EngineConfig | None = None,
     from gametheory.serving.queueing import analytic_knee
     from gametheory.serving.sweeps import sweep
 
-    cs = sorted({int(c) for c in concurrencies})
+    cs = sorted(set(number_list(concurrencies, "concurrencies", integers=True)))
     if len(cs) < 4:
         raise InvalidInputError(f"concurrencies needs at least 4 distinct values, got {cs}")
     cluster = _cluster(setup, engine)
@@ -236,10 +238,20 @@ def config_spread(setup, below_c: int, above_c: int, configs=None, *, engine: En
     Returns
     -------
     ConfigSpread
+
+    Raises
+    ------
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
     """
     from gametheory.serving.sweeps import sweep, tau_omega_grid
 
-    configs = list(configs or tau_omega_grid())
+    configs = tau_omega_grid() if configs is None else configs
+    if isinstance(configs, (str, bytes, dict)) or not hasattr(configs, "__iter__"):
+        raise InvalidInputError(f"configs must be a sequence of (tau, omega) pairs, got {configs!r}")
+    configs = [pair(cfg, "configs entry (tau, omega)") for cfg in configs] or tau_omega_grid()
+    below_c = integer(below_c, "below_c", minimum=1)
+    above_c = integer(above_c, "above_c", minimum=1)
     cluster = _cluster(setup, engine)
     pts = sweep(cluster, [below_c, above_c], configs, workload=workload, n_requests=measured, seed=seed,
                 executor=executor, progress=progress)
@@ -344,8 +356,7 @@ def adaptive_vs_static(setup, *, engine: EngineConfig | None = None, workload: W
     from gametheory.serving.queueing import analytic_knee
     from gametheory.serving.sim_actuator import SimulatorActuator
 
-    if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
-        raise InvalidInputError(f"trials must be an integer >= 1, got {trials!r}")
+    trials = integer(trials, "trials", minimum=1, maximum=10_000)
     below, above = positive_scalar(below, "below"), positive_scalar(above, "above")
     if below >= above:
         raise InvalidInputError(f"below ({below:g}) must be smaller than above ({above:g}): multiples of the knee")
@@ -429,9 +440,12 @@ def knee_map(setup, batches, outputs, *, engine: EngineConfig | None = None, wor
     from gametheory.serving.queueing import analytic_knee
     from gametheory.serving.workload import paper_workload
 
+    batches = number_list(batches, "batches", integers=True)
+    outputs = number_list(outputs, "outputs", integers=True)
+    size_limit(len(batches) * len(outputs), "knee_map grid", limit=100_000, what="points")
     cluster = _cluster(setup, engine)
-    wl = workload or paper_workload()
-    out = np.empty((len(list(batches)), len(list(outputs))))
+    wl = paper_workload() if workload is None else instance(workload, Workload, "workload")
+    out = np.empty((len(batches), len(outputs)))
     for i, b in enumerate(batches):
         c = replace(cluster, engine=replace(cluster.engine, max_prefill_seqs=int(b)))
         for j, o in enumerate(outputs):

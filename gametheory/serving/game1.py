@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from gametheory._validate import instance, nonnegative_scalar, number_list
 from gametheory.errors import CapacityExceededError
 from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, SETUPS, TOTAL_GPUS
 from gametheory.paper_setup import PROFILE_70B as PROFILE
@@ -37,10 +38,13 @@ PREFILL_BATCH = 4  # prefill pass amortized over 4 requests (as in docs/coupled.
 LAYOUTS = {f"{s.n_prefill}P/{s.n_decode}D": (s.n_prefill, s.n_decode) for s in SETUPS.values() if s.profile == PROFILE}
 
 
-def _profile():
-    from gametheory.serving.profiles import load_profile
+def _profile(profile=None):
+    """``profile`` checked, or the paper's 70B profile when None."""
+    from gametheory.serving.profiles import Profile, load_profile
 
-    return load_profile(PROFILE)
+    if profile is None:
+        return load_profile(PROFILE)
+    return instance(profile, Profile, "profile", what="Profile (gametheory.serving.profiles.load_profile)")
 
 
 def game_at(rate_rps: float, total_gpus: int = TOTAL_GPUS, profile=None, prefill_batch: int = PREFILL_BATCH):
@@ -60,7 +64,8 @@ def game_at(rate_rps: float, total_gpus: int = TOTAL_GPUS, profile=None, prefill
     """
     from gametheory.serving.pool_costs import serving_game
 
-    return serving_game(profile or _profile(), total_gpus, rate_rps, INPUT_TOKENS, OUTPUT_TOKENS,
+    rate_rps = nonnegative_scalar(rate_rps, "rate_rps")
+    return serving_game(_profile(profile), total_gpus, rate_rps, INPUT_TOKENS, OUTPUT_TOKENS,
                         prefill_batch=prefill_batch)
 
 
@@ -97,7 +102,8 @@ def across_load(rates, profile=None) -> list[dict]:
     from gametheory._progress import progress
     from gametheory.serving.pool_costs import pool_regime
 
-    profile = profile or _profile()
+    profile = _profile(profile)
+    rates = number_list(rates, "rates")
     rows = []
     for rate in progress(rates, "Game 1: equilibrium vs optimum across load"):
         try:
@@ -142,7 +148,8 @@ def layouts_across_load(rates, profile=None) -> list[dict]:
     from gametheory._progress import progress
     from gametheory.games.resource.integer import integer_optimum
 
-    profile = profile or _profile()
+    profile = _profile(profile)
+    rates = number_list(rates, "rates")
     rows = []
     for rate in progress(rates, "Game 1: fixed layouts across load"):
         row = {"rate_rps": float(rate)}
@@ -208,7 +215,7 @@ def goodput_under_slos(profile=None) -> list[dict]:
     from gametheory.games.resource.integer import integer_equilibrium
     from gametheory.serving.pool_costs import goodput_splits
 
-    game = game_at(GOODPUT_RATE, profile=profile)
+    game = game_at(GOODPUT_RATE, profile=_profile(profile))
     ve = integer_equilibrium(game).split[0]
     tp = game.step
     rows = []

@@ -48,9 +48,11 @@ from typing import Any
 
 import numpy as np
 
+from gametheory._validate import choice, instance, positive_scalar
+from gametheory._validate import path as check_path
 from gametheory.display import Readable
 from gametheory.errors import InvalidInputError
-from gametheory.io.table import read_json, read_jsonl, read_table, read_text
+from gametheory.io.table import TextTable, read_json, read_jsonl, read_table, read_text
 
 __all__ = [
     "LATENCY_METRICS",
@@ -172,6 +174,10 @@ def choose_columns(table, load_column: str | None = None, latency_column: str | 
     InvalidInputError
         A named column is missing, none is found, or several latency-like columns leave the choice open.
     """
+    instance(table, TextTable, "table", what="TextTable (gametheory.io.table.read_table)")
+    for name, value in (("load_column", load_column), ("latency_column", latency_column)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInputError(f"{name} must be a column name (a string), got {value!r}")
     load = table.column(load_column, LOAD_COLUMNS, what="load")
     if latency_column or any(table.has(n) for n in LATENCY_COLUMNS):
         return load, table.column(latency_column, LATENCY_COLUMNS, what="latency")
@@ -210,6 +216,8 @@ def read_csv(path, load_column: str | None = None, latency_column: str | None = 
     InvalidInputError
         Unreadable file, missing columns, or a bad cell (naming file, row and column).
     """
+    if weight_column is not None and not isinstance(weight_column, str):
+        raise InvalidInputError(f"weight_column must be a column name (a string), got {weight_column!r}")
     table = read_table(path, encoding=encoding)
     load, latency = choose_columns(table, load_column, latency_column)
     if load == latency:
@@ -325,7 +333,8 @@ def _find_key(obj: Any, key: str) -> Any:
 def load_from_path(path: Path, name: str) -> float | None:
     """The ``concurrency`` or ``request_rate`` a run's path names (``concurrency_64``, ``request_rate_5.0``,
     genai-perf's ``...-concurrency64``), innermost folder first; None when no part names it."""
-    pattern = dict(_LOAD_IN_PATH)[name]
+    pattern = dict(_LOAD_IN_PATH)[choice(name, "name", tuple(dict(_LOAD_IN_PATH)))]
+    path = check_path(path)
     for part in reversed(path.parts):
         m = pattern.search(part)
         if m:
@@ -554,7 +563,7 @@ def read_records(path, *, encoding: str | None = None) -> RequestRecords:
         A line that is not JSON or not a record object, a metric value that is not a nonnegative number or
         has an unknown time unit (naming file, row and field), or no successful profiling request.
     """
-    p = Path(path)
+    p = check_path(path)
     starts, ends, dropped = [], [], 0
     values: dict[str, list[float]] = {m: [] for m in LATENCY_METRICS}
     for no, rec in read_jsonl(p, encoding=encoding):
@@ -656,7 +665,9 @@ def read_benchmark(path, concurrency: float | None = None, *, encoding: str | No
     InvalidInputError
         Unknown file type, malformed content (naming file, row and field), or no latency metric.
     """
-    path = Path(path)
+    path = check_path(path)
+    if concurrency is not None:
+        concurrency = positive_scalar(concurrency, "concurrency")
     suffix = path.suffix.lower()
     data = None
     throughput = None
@@ -785,6 +796,9 @@ def _export_priority(p: Path) -> int | None:
 
 def find_runs(root: Path) -> list[Path]:
     """One export per run folder under ``root`` (summary JSON, else CSV, else JSONL)."""
+    root = check_path(root, "root")
+    if not root.is_dir():
+        raise InvalidInputError(f"{root}: not a folder")
     best: dict[Path, tuple[int, Path]] = {}
     for p in sorted(root.rglob("*")):
         if not p.is_file():
@@ -816,13 +830,19 @@ def read_sweep(paths, *, load: str | None = None, encoding: str | None = None) -
     InvalidInputError
         No run found, a run without the load, or the same load twice outside aiperf's trial folders.
     """
+    if load is not None:
+        choice(load, "load", ("concurrency", "request_rate"))
     if isinstance(paths, (str, Path)) and Path(paths).is_dir():
-        root = Path(paths)
+        root = check_path(paths, "paths")
         files = find_runs(root)
         if not files:
             raise InvalidInputError(f"{root}: no aiperf/genai-perf summary exports or per-request records found")
     else:
-        files = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+        if not isinstance(paths, (str, Path)) and (isinstance(paths, (bytes, dict)) or not hasattr(paths, "__iter__")):
+            raise InvalidInputError(f"paths must be a folder, a file or a list of files, got {paths!r}")
+        files = [check_path(p, "paths entry") for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+        if not files:
+            raise InvalidInputError("paths: no file given")
     runs = [read_benchmark(p, encoding=encoding) for p in files]
     if load is None:
         load = "concurrency" if all(r.concurrency is not None for r in runs) or not \

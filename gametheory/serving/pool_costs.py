@@ -40,9 +40,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gametheory._validate import nonnegative_scalar, positive_scalar
+from gametheory._validate import finite_scalar, function, instance, integer, nonnegative_scalar, positive_scalar
 from gametheory.errors import CapacityExceededError, InvalidInputError
 from gametheory.games.resource.decode_pool import decode_capacity_rps, little_decode_itl_ms
+from gametheory.games.resource.game import PDResourceGame
+from gametheory.serving.engine import Cluster, EngineConfig
+from gametheory.serving.workload import Workload
 
 __all__ = [
     "DecodeITL",
@@ -64,12 +67,26 @@ QUEUES = ("md1", "mg1", "mdc")
 
 
 # --------------------------------------------------------------------------------------------- queueing
+def _profile(profile):
+    """A measured profile (:func:`gametheory.serving.profiles.load_profile`), checked."""
+    from gametheory.serving.profiles import Profile
+
+    return instance(profile, Profile, "profile", what="Profile (gametheory.serving.profiles.load_profile)")
+
+
+def _tp(tp, profile) -> int:
+    """GPUs per worker: ``tp``, else the profile's."""
+    return profile.gpus_per_worker if tp is None else integer(tp, "tp (GPUs per worker)", minimum=1, maximum=1024)
+
+
 def md1_wait(rate: float, service: float, scv: float = 0.0) -> float:
     """Mean wait in queue of an M/G/1 queue (Pollaczek-Khinchine): ``(1 + scv)/2 * rho s / (1 - rho)``.
 
     ``rate`` per time unit, ``service`` mean service time in the same unit, ``scv`` = squared coefficient of
     variation of the service time (0: M/D/1). Raises CapacityExceededError when ``rho >= 1``.
     """
+    rate, service = nonnegative_scalar(rate, "rate"), positive_scalar(service, "service")
+    scv = nonnegative_scalar(scv, "scv")
     rho = rate * service
     if rho >= 1.0:
         raise CapacityExceededError(rate, 1.0 / service, "M/G/1 queue (arrival rate vs service rate)")
@@ -90,9 +107,8 @@ def erlang_c(servers: int, offered: float) -> float:
 
 def mdc_wait(rate: float, service: float, servers: int) -> float:
     """Mean wait in queue of M/D/c by Cosmetatos' approximation (exact for c = 1; see the module docstring)."""
-    if int(servers) != servers or servers < 1:
-        raise InvalidInputError(f"servers must be a positive integer, got {servers!r}")
-    servers = int(servers)
+    servers = integer(servers, "servers", minimum=1, maximum=10**6)
+    rate, service = nonnegative_scalar(rate, "rate"), positive_scalar(service, "service")
     offered = rate * service
     if offered >= servers:
         raise CapacityExceededError(rate, servers / service, f"M/D/{servers} queue (arrival rate vs capacity)")
@@ -129,11 +145,12 @@ def _largest_rate(holds, start: float, rel_tol: float = 1e-6) -> float:
 # --------------------------------------------------------------------------------------------- prefill
 def prefill_service_ms(profile, input_tokens: int, hit_rate: float = 0.0, prefill_batch: int = 4) -> float:
     """Prefill work per request (ms): ``prefill_ms(batch * t) / batch`` for ``t`` uncached input tokens."""
-    positive_scalar(input_tokens, "input_tokens")
-    nonnegative_scalar(hit_rate, "hit_rate")
+    _profile(profile)
+    input_tokens = positive_scalar(input_tokens, "input_tokens")
+    hit_rate = nonnegative_scalar(hit_rate, "hit_rate")
     if hit_rate >= 1.0:
         raise InvalidInputError(f"hit_rate must be in [0, 1), got {hit_rate!r} (a full hit leaves no prefill)")
-    positive_scalar(prefill_batch, "prefill_batch")
+    prefill_batch = positive_scalar(prefill_batch, "prefill_batch")
     tokens = input_tokens * (1.0 - hit_rate)
     return float(profile.prefill_ms(prefill_batch * tokens)) / prefill_batch
 
@@ -228,12 +245,16 @@ def prefill_ttft(profile, rate_rps: float, input_tokens: int, hit_rate: float = 
     With ``engine`` (an :class:`~gametheory.serving.engine.EngineConfig`) the pass is amortized over the
     requests a full prefill step of that engine holds (:meth:`EngineConfig.prefill_batch` of the uncached
     tokens), the engine model's capacity, instead of ``prefill_batch``."""
+    _profile(profile)
+    hit_rate = nonnegative_scalar(hit_rate, "hit_rate")
+    tp = _tp(tp, profile)
     if engine is not None:
+        instance(engine, EngineConfig, "engine")
         prefill_batch = engine.prefill_batch(positive_scalar(input_tokens, "input_tokens") * (1.0 - hit_rate))
     return PrefillTTFT(
         service_ms=prefill_service_ms(profile, input_tokens, hit_rate, prefill_batch),
         rate_rps=rate_rps,
-        gpus_per_worker=int(tp or profile.gpus_per_worker),
+        gpus_per_worker=tp,
         queue=queue,
         service_scv=service_scv,
     )
@@ -310,16 +331,19 @@ def decode_itl(profile, rate_rps: float, input_tokens: int, output_tokens: int, 
     """ITL(G_D) in ms for a measured ``profile`` at the mid-generation context; the batch limit is the
     worker's KV budget at the full context, capped at the largest measured batch (no extrapolation) and, with
     ``engine``, at its decode slots (``max_num_seqs``)."""
-    positive_scalar(input_tokens, "input_tokens")
-    positive_scalar(output_tokens, "output_tokens")
+    _profile(profile)
+    input_tokens = positive_scalar(input_tokens, "input_tokens")
+    output_tokens = integer(output_tokens, "output_tokens", minimum=1, maximum=10**7)
+    tp = _tp(tp, profile)
     kv_limit = profile.max_decode_batch(input_tokens + output_tokens)
     if engine is not None:
+        instance(engine, EngineConfig, "engine")
         kv_limit = min(kv_limit, engine.max_num_seqs)
     return DecodeITL(
         step_ms=profile.decode_step_at(input_tokens + output_tokens / 2.0),
         rate_rps=rate_rps,
-        output_tokens=int(output_tokens),
-        gpus_per_worker=int(tp or profile.gpus_per_worker),
+        output_tokens=output_tokens,
+        gpus_per_worker=tp,
         max_batch=float(min(kv_limit, int(np.max(profile.decode_batch)))),
     )
 
@@ -334,7 +358,9 @@ def serving_game(profile, total_gpus: int, rate_rps: float, input_tokens: int, o
     pools' capacities (see :func:`prefill_ttft`, :func:`decode_itl`)."""
     from gametheory.games.resource import PDResourceGame
 
-    tp = int(tp or profile.gpus_per_worker)
+    _profile(profile)
+    tp = _tp(tp, profile)
+    output_tokens = positive_scalar(output_tokens, "output_tokens")
     return PDResourceGame(
         total_gpus,
         prefill_ttft(profile, rate_rps, input_tokens, hit_rate, queue, prefill_batch=prefill_batch, tp=tp,
@@ -350,8 +376,13 @@ def convexity_violations(cost: Callable[[float], float], lo: float, hi: float, p
     """GPU counts in (lo, hi) where ``cost`` bends the wrong way on a uniform grid: the second difference is
     below ``-1e-9`` of the cost scale (measured tables are not perfectly convex; the game's solver does not
     need convexity, but uniqueness of the VE does)."""
+    function(cost, "cost")
+    lo, hi = finite_scalar(lo, "lo"), finite_scalar(hi, "hi")
+    if not lo < hi:
+        raise InvalidInputError(f"lo must be below hi, got {lo!r} and {hi!r}")
+    points = integer(points, "points", minimum=3, maximum=10**6)
     grid = np.linspace(lo, hi, points)
-    values = np.array([cost(g) for g in grid])
+    values = np.array([finite_scalar(cost(g), f"cost({g:.6g})") for g in grid])
     second = values[:-2] - 2 * values[1:-1] + values[2:]
     scale = 1e-9 * np.max(np.abs(values))
     return [float(g) for g in grid[1:-1][second < -scale]]
@@ -441,6 +472,7 @@ class GoodputSplits:
 def goodput_splits(game, ttft_slo_ms: float, itl_slo_ms: float, reference_prefill_gpus: float) -> GoodputSplits:
     """:func:`slo_goodput_rps` of every split in whole workers of ``game.step`` GPUs (at least one worker per
     pool) and of the reference split; the goodput-maximizing split by enumeration."""
+    instance(game, PDResourceGame, "game")
     step = game.step
     if step is None:
         raise InvalidInputError("goodput_splits needs a game with step = GPUs per worker (serving_game sets it)")
@@ -480,7 +512,8 @@ def game1_knee(cluster, workload=None) -> dict:
     from gametheory.serving.queueing import saturation
     from gametheory.serving.workload import paper_workload
 
-    wl = workload or paper_workload()
+    instance(cluster, Cluster, "cluster")
+    wl = paper_workload() if workload is None else instance(workload, Workload, "workload")
     profile, tp = cluster.profile, cluster.profile.gpus_per_worker
     u = cluster.engine.uncached_tokens(wl.mean_input, wl.prefix_tokens)
     hit = 1.0 - u / wl.mean_input

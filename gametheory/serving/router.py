@@ -35,7 +35,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gametheory._validate import finite_array, nonnegative_array, nonnegative_scalar, positive_scalar
+from gametheory._validate import (
+    finite_array,
+    finite_scalar,
+    function,
+    instance,
+    integer,
+    nonnegative_array,
+    nonnegative_scalar,
+    positive_scalar,
+    random_seed,
+    sequence_of,
+)
 from gametheory.errors import InvalidInputError
 
 __all__ = [
@@ -168,7 +179,8 @@ class BufferedUniforms:
     """
 
     def __init__(self, rng: np.random.Generator, block: int = 8192):
-        self.rng, self.block, self.buf, self.i = rng, int(block), [], 0
+        self.rng = instance(rng, np.random.Generator, "rng", what="numpy.random.Generator")
+        self.block, self.buf, self.i = integer(block, "block", minimum=1, maximum=10**7), [], 0
 
     def __call__(self) -> float:
         if self.i >= len(self.buf):
@@ -176,6 +188,16 @@ class BufferedUniforms:
         u = self.buf[self.i]
         self.i += 1
         return u
+
+
+def _checked_uniform(uniform):
+    def draw() -> float:
+        u = finite_scalar(uniform(), "uniform()")
+        if not 0 <= u < 1:
+            raise InvalidInputError(f"uniform() must return a number in [0, 1), got {u!r}")
+        return u
+
+    return draw
 
 
 def pick(costs: list, temperature: float, uniform) -> int:
@@ -186,7 +208,7 @@ def pick(costs: list, temperature: float, uniform) -> int:
     Parameters
     ----------
     costs : list of float
-        Cost per worker (finite; not checked: the simulator's hot path).
+        Cost per worker (finite; checked cheaply: the simulator calls this per request).
     temperature : float
         T >= 0.
     uniform : callable
@@ -201,6 +223,20 @@ def pick(costs: list, temperature: float, uniform) -> int:
     ----------
     NVIDIA Dynamo KV router (``lib/kv-router``): softmax sampling with min-max normalized costs.
     """
+    # cheap checks: the simulator calls this once per routed request
+    if type(costs) is not list or not costs:
+        costs = finite_array(costs, "costs", ndim=1, min_size=1).tolist()
+    try:
+        finite = math.isfinite(math.fsum(costs))
+    except (TypeError, ValueError):
+        finite = False
+    if not finite:
+        finite_array(costs, "costs", ndim=1)  # names the offending entry
+        raise InvalidInputError(f"costs must be finite numbers with a finite sum, got {costs!r}")
+    if type(temperature) is not float or not temperature >= 0 or temperature == math.inf:
+        temperature = nonnegative_scalar(temperature, "temperature")
+    if not isinstance(uniform, BufferedUniforms):
+        uniform = _checked_uniform(function(uniform, "uniform"))
     n = len(costs)
     cmin, cmax = min(costs), max(costs)
     if cmax == cmin:
@@ -238,6 +274,9 @@ def sglang_select(
     tree = nonnegative_array(tree_sizes, "tree_sizes", ndim=1)
     if not (load.size == match.size == tree.size):
         raise InvalidInputError("loads, match_rates and tree_sizes must have one entry per worker")
+    balance_abs_threshold = nonnegative_scalar(balance_abs_threshold, "balance_abs_threshold")
+    balance_rel_threshold = nonnegative_scalar(balance_rel_threshold, "balance_rel_threshold")
+    cache_threshold = nonnegative_scalar(cache_threshold, "cache_threshold")
     lo, hi = float(load.min()), float(load.max())
     if hi - lo > balance_abs_threshold and hi > balance_rel_threshold * lo:
         return int(np.argmin(load))
@@ -321,10 +360,21 @@ def route_stream(
     worker's prefill queue, ``ceil((tokens + output_tokens) / block_size)`` blocks to its active KV blocks,
     and caches its shared prefix there. ``cost_fn(request, states)`` may replace the Dynamo classic cost.
     """
-    m = int(n_workers)
-    if m < 1:
-        raise InvalidInputError(f"n_workers must be >= 1, got {n_workers!r}")
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    m = integer(n_workers, "n_workers", minimum=1, maximum=100_000)
+    omega, temperature = nonnegative_scalar(omega, "omega"), nonnegative_scalar(temperature, "temperature")
+    block_size = integer(block_size, "block_size", minimum=1, maximum=2**20)
+    if cost_fn is not None:
+        function(cost_fn, "cost_fn")
+    if isinstance(requests, (str, bytes, dict)) or not hasattr(requests, "__iter__"):
+        raise InvalidInputError(f"requests must be a sequence of Request, got {requests!r}")
+    requests = list(requests)
+    for i, req in enumerate(requests):
+        instance(req, Request, f"requests[{i}]")
+        for name in ("tokens", "output_tokens", "shared_tokens"):
+            nonnegative_scalar(getattr(req, name), f"requests[{i}].{name}")
+    if states is not None:
+        states = sequence_of(states, WorkerState, "states", min_size=0)
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(random_seed(rng, "rng"))
     st = [WorkerState() for _ in range(m)] if states is None else [
         WorkerState(s.queued_prefill_tokens, s.active_blocks, dict(s.cached_prefix_tokens)) for s in states
     ]

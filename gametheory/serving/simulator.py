@@ -57,7 +57,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gametheory._validate import integer, nonnegative_scalar
+from gametheory._validate import choice, integer, nonnegative_scalar
 from gametheory.errors import InvalidInputError, SimulationLimitError
 from gametheory.serving.engine import Cluster
 from gametheory.serving.router import BufferedUniforms, pick
@@ -173,8 +173,7 @@ class ClusterSim:
         wl = paper_workload() if workload is None else workload
         if not isinstance(wl, Workload):
             raise InvalidInputError(f"workload must be a Workload, got {type(wl).__name__}")
-        if policy not in POLICIES:
-            raise InvalidInputError(f"policy must be one of {POLICIES}, got {policy!r}")
+        policy = choice(policy, "policy", POLICIES)
         for name, v in (("concurrency", concurrency), ("n_requests", n_requests), ("max_events", max_events)):
             if v is None and name != "concurrency":
                 continue

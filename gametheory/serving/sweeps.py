@@ -24,10 +24,9 @@ from __future__ import annotations
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
-
 from gametheory._progress import enabled as bar_enabled
 from gametheory._progress import progress as bar
+from gametheory._validate import choice, finite_array, flag, instance, integer, nonnegative_scalar, number_list, pair
 from gametheory.display import Table
 from gametheory.errors import InvalidInputError
 
@@ -96,8 +95,11 @@ def run_point(setup, concurrency: int, tau: float, omega: float, n_requests: int
     from gametheory.serving.simulator import simulate
 
     cluster = setup if isinstance(setup, Cluster) else paper_cluster(setup, engine)
-    warm = 2 * int(concurrency) if warmup is None else int(warmup)
-    r = simulate(cluster, workload, int(concurrency), warm + int(n_requests), warmup=warm, tau=tau, omega=omega,
+    concurrency = integer(concurrency, "concurrency", minimum=1, maximum=100_000)
+    n_requests = integer(n_requests, "n_requests", minimum=1, maximum=100_000_000)
+    tau, omega = nonnegative_scalar(tau, "tau"), nonnegative_scalar(omega, "omega")
+    warm = 2 * concurrency if warmup is None else integer(warmup, "warmup", minimum=0)
+    r = simulate(cluster, workload, concurrency, warm + n_requests, warmup=warm, tau=tau, omega=omega,
                  seed=seed)
     log = r.log[r.warmup:]
     log = log[aligned_window_rows(log)]
@@ -137,13 +139,31 @@ def sweep(setup, concurrencies, configs=None, *, engine=None, workload=None, n_r
     InvalidInputError
         No concurrency or no configuration.
     """
-    configs = list(configs or [(0.0, 1.0)])
-    cs = [int(c) for c in concurrencies]
-    if not cs or not configs:
-        raise InvalidInputError("sweep needs at least one concurrency and one (tau, omega) configuration")
+    from gametheory.serving.engine import PAPER_SETUPS, Cluster, EngineConfig
+    from gametheory.serving.workload import Workload
+
+    if configs is None or isinstance(configs, (list, tuple)) and not configs:
+        configs = [(0.0, 1.0)]
+    if isinstance(configs, (str, bytes, dict)) or not hasattr(configs, "__iter__"):
+        raise InvalidInputError(f"configs must be a sequence of (tau, omega) pairs, got {configs!r}")
+    configs = [pair(cfg, "configs entry (tau, omega)") for cfg in configs]
+    cs = number_list(concurrencies, "concurrencies", integers=True)
+    if not isinstance(setup, Cluster):
+        choice(setup, "setup", tuple(sorted(PAPER_SETUPS)))
+    if engine is not None:
+        instance(engine, EngineConfig, "engine")
+    if workload is not None:
+        instance(workload, Workload, "workload")
+    seed = integer(seed, "seed", minimum=0)
+    if warmup is not None:
+        integer(warmup, "warmup", minimum=0)
+    if executor is not None:
+        instance(executor, Executor, "executor", what="concurrent.futures.Executor")
+    if progress is not None:
+        flag(progress, "progress")
     count = n_requests if callable(n_requests) else (lambda c: n_requests)
-    jobs = [(setup, c, float(t), float(o), int(count(c)), int(seed), engine, workload, warmup)
-            for c in cs for (t, o) in configs]
+    jobs = [(setup, c, t, o, integer(count(c), f"n_requests at C = {c}", minimum=1, maximum=100_000_000), seed,
+             engine, workload, warmup) for c in cs for (t, o) in configs]
     own = executor is None
     ex = executor or ProcessPoolExecutor(max_workers=2)
     try:
@@ -179,6 +199,13 @@ def cv(values) -> float:
     -------
     float
         std / mean (population std).
+
+    Raises
+    ------
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
     """
-    v = np.asarray(values, float)
+    v = finite_array(values, "values", min_size=1)
+    if v.mean() == 0:
+        raise InvalidInputError("values have mean 0: their coefficient of variation is undefined")
     return float(v.std() / v.mean())

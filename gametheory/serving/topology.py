@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from gametheory._validate import positive_scalar
+from gametheory._validate import instance, integer, positive_scalar
 from gametheory.errors import CapacityExceededError, InvalidInputError
 from gametheory.games.network import NetworkGame
 from gametheory.latency import MM1, CurveClass, LatencyCurve, Scaled, Tabulated
@@ -60,8 +60,18 @@ class DecodeCurve(LatencyCurve):
         return self.service._integral(x) + self.wait._integral(x)
 
 
+def _profile(profile):
+    """A measured profile (:func:`gametheory.serving.profiles.load_profile`), checked."""
+    from gametheory.serving.profiles import Profile
+
+    return instance(profile, Profile, "profile", what="Profile (gametheory.serving.profiles.load_profile)")
+
+
 def decode_curve(profile, isl: int, osl: int) -> DecodeCurve:
     """The decode-worker curve of the module docstring for ``isl`` prompt and ``osl`` output tokens."""
+    _profile(profile)
+    isl = integer(isl, "isl (input tokens)", minimum=1, maximum=10_000_000)
+    osl = integer(osl, "osl (output tokens)", minimum=1, maximum=10_000_000)
     context = isl + osl / 2.0
     bmax = int(profile.max_decode_batch(context))
     if bmax < 1:
@@ -131,6 +141,10 @@ class LayoutRow:
 
 def layout_sweep(profile, total_workers: int, rate: float, *, rgap: float = 1e-9, **kwargs) -> list[LayoutRow]:
     """Every split P + D = ``total_workers`` at ``rate`` requests/s (kwargs go to :func:`serving_topology`)."""
+    _profile(profile)
+    total_workers = integer(total_workers, "total_workers", minimum=2, maximum=10_000)
+    rate = positive_scalar(rate, "rate")
+    rgap = positive_scalar(rgap, "rgap")
     rows = []
     for p in range(1, total_workers):
         game = serving_topology(profile, p, total_workers - p, rate, **kwargs)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gametheory._validate import integer, nonnegative_scalar, number_list
 from gametheory.errors import InvalidInputError
 
 __all__ = ["METRICS", "CrossCheck", "ValidationRow", "cross_check", "sim_run", "sim_vs_model", "sim_vs_replay"]
@@ -55,7 +56,9 @@ class ValidationRow:
 
 
 def _requests(c: int, n_requests: int | None) -> int:
-    return int(n_requests) if n_requests is not None else 2 * c + max(1000, 4 * c)
+    if n_requests is None:
+        return 2 * c + max(1000, 4 * c)
+    return integer(n_requests, "n_requests", minimum=1, maximum=100_000_000)
 
 
 def sim_run(cluster, concurrency: int, tau: float = 0.0, omega: float = 1.0, *, workload=None,
@@ -125,8 +128,9 @@ def sim_vs_replay(setup, concurrencies, tau: float = 0.0, omega: float = 1.0, *,
 
     if not dynamo_available():
         raise InvalidInputError("sim_vs_replay needs ai-dynamo 1.6.1 (run `make dynamo`)")
-    if int(repeats) < 1:
-        raise InvalidInputError(f"repeats must be >= 1, got {repeats}")
+    repeats = integer(repeats, "repeats", minimum=1, maximum=10_000)
+    concurrencies = number_list(concurrencies, "concurrencies", integers=True)
+    tau, omega = nonnegative_scalar(tau, "tau"), nonnegative_scalar(omega, "omega")
     cluster = setup if isinstance(setup, Cluster) else paper_cluster(setup)
     rows = []
     for c in concurrencies:
@@ -162,9 +166,9 @@ def sim_vs_model(cluster, concurrencies, *, workload=None, n_requests: int = 400
     from gametheory.serving.simulator import simulate
 
     rows = []
-    for c in concurrencies:
-        c = int(c)
-        sim = simulate(cluster, workload, c, 2 * c + int(n_requests), warmup=2 * c, seed=seed)
+    n_requests = integer(n_requests, "n_requests", minimum=1, maximum=100_000_000)
+    for c in number_list(concurrencies, "concurrencies", integers=True):
+        sim = simulate(cluster, workload, c, 2 * c + n_requests, warmup=2 * c, seed=seed)
         model = closed_loop(cluster, c, workload)
         steady = sim.log[sim.warmup:]
         pairs = {"throughput_rps": (sim.throughput_rps, float(model.throughput_rps[0])),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gametheory._validate import flag, integer, nonnegative_array, number_list
 from gametheory.games.caching.game import (
     chun_game,
     complete_topology,
@@ -56,6 +57,7 @@ def complete_graph_poa(ns=(2, 3, 4, 5, 6), alphas=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0
     -------
     list[tuple]
     """
+    ns, alphas = number_list(ns, "ns", integers=True), number_list(alphas, "alphas")
     rows = []
     for n in ns:
         for a in alphas:
@@ -99,6 +101,8 @@ def line_poa(ns=range(2, 13), alpha_grid: int = 4, server_ms: float = 1e4) -> li
     -------
     list[tuple]
     """
+    ns = number_list(ns, "ns", integers=True)
+    alpha_grid = integer(alpha_grid, "alpha_grid", minimum=1, maximum=1000)
     rows = []
     for n in ns:
         best = (0.0, None)
@@ -153,11 +157,14 @@ def hbm_saturation(blocks=(1, 2, 3, 4, 5), g1_capacity: int = 2, recompute_ms: f
     -------
     list[tuple]
     """
-    g = hierarchical_topology(2, 1) if hierarchical else complete_topology(2, nvlink_ms())
+    blocks = number_list(blocks, "blocks", integers=True)
+    g1_capacity = integer(g1_capacity, "g1_capacity", minimum=0)
+    demand = nonnegative_array(demand, "demand", ndim=1)
+    g = hierarchical_topology(2, 1) if flag(hierarchical, "hierarchical") else complete_topology(2, nvlink_ms())
     acc = default_tier_access_ms()[:2]
     rows = []
     for B in blocks:
-        dm = np.outer(np.asarray(demand, dtype=float), np.ones(B))
+        dm = np.outer(demand, np.ones(B))
         game = make_game(g, demand=dm, recompute_ms=recompute_ms, capacity=[g1_capacity, np.inf], access_ms=acc,
                          hold_cost=list(hold_cost), shared=[False, False], tier_names=("G1", "G2"))
         res = enumerate_profiles(game)
@@ -178,6 +185,7 @@ def hierarchical_poa(nodes=(2, 3), gpus_per_node=2, alphas=(0.01, 0.1, 0.5, 1.0)
     -------
     list[tuple]
     """
+    nodes, alphas = number_list(nodes, "nodes", integers=True), number_list(alphas, "alphas")
     rows = []
     for m in nodes:
         for a in alphas:
@@ -210,6 +218,7 @@ def kvbm_vs_game(seeds=(0, 1, 2), n_workers: int = 3, n_blocks: int = 6, n_reque
     from gametheory.games.caching.kvbm import compare_with_game, demand_from_trace, synthetic_trace
 
     rc = recompute_ms
+    seeds = number_list(seeds, "seeds", integers=True)
     rows = []
     for seed in seeds:
         tr = synthetic_trace(n_workers, n_blocks, n_requests, seed=seed)

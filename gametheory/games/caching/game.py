@@ -39,7 +39,18 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from gametheory._validate import finite_array, nonnegative_array, positive_scalar
+from gametheory._validate import (
+    choice,
+    finite_array,
+    index,
+    instance,
+    integer,
+    integer_array,
+    nonnegative_array,
+    nonnegative_scalar,
+    positive_scalar,
+    size_limit,
+)
 from gametheory.errors import ConvergenceError, InvalidInputError
 
 __all__ = [
@@ -104,7 +115,8 @@ def block_bytes(block_tokens: int = BLOCK_TOKENS, kv_bytes_per_token: int = KV_B
     -------
     float
     """
-    return float(block_tokens) * float(kv_bytes_per_token)
+    return float(integer(block_tokens, "block_tokens", minimum=1)) * float(
+        integer(kv_bytes_per_token, "kv_bytes_per_token", minimum=1))
 
 
 def transfer_ms(gbps: float, nbytes: float | None = None) -> float:
@@ -113,15 +125,20 @@ def transfer_ms(gbps: float, nbytes: float | None = None) -> float:
     Parameters
     ----------
     gbps : float
-        Bandwidth, GB/s.
+        Bandwidth, GB/s (> 0).
     nbytes : float, optional
-        Bytes to move (default: one block, :func:`block_bytes`).
+        Bytes to move (> 0; default: one block, :func:`block_bytes`).
 
     Returns
     -------
     float
+
+    Raises
+    ------
+    InvalidInputError
+        A bandwidth or size that is not a positive finite number.
     """
-    nbytes = block_bytes() if nbytes is None else nbytes
+    nbytes = block_bytes() if nbytes is None else positive_scalar(nbytes, "nbytes")
     return float(nbytes) / (positive_scalar(gbps, "bandwidth_gbps") * 1e9) * 1e3
 
 
@@ -185,7 +202,8 @@ def recompute_ms_from_profile(profile, tokens: int = BLOCK_TOKENS) -> float:
     """
     if not callable(getattr(profile, "prefill_ms", None)):
         raise InvalidInputError(f"profile must have a prefill_ms(tokens) method, got {profile!r}")
-    return float(profile.prefill_ms(float(tokens)))
+    tokens = integer(tokens, "tokens", minimum=1)
+    return nonnegative_scalar(profile.prefill_ms(float(tokens)), "profile.prefill_ms(tokens)")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -212,7 +230,7 @@ def complete_topology(n: int, edge_ms: float | None = None) -> nx.Graph:
     networkx.Graph
         Workers 0..n-1 with edge attribute ``cost`` (ms per block).
     """
-    return _weighted(nx.complete_graph(_count(n, "n")), nvlink_ms() if edge_ms is None else edge_ms)
+    return _weighted(nx.complete_graph(_count(n, "n", MAX_COMPLETE)), nvlink_ms() if edge_ms is None else edge_ms)
 
 
 def line_topology(n: int, edge_ms: float = 1.0) -> nx.Graph:
@@ -267,8 +285,17 @@ def tree_topology(branching: int, depth: int, edge_ms: float = 1.0) -> nx.Graph:
     -------
     networkx.Graph
         Workers 0..n-1 with edge attribute ``cost`` (ms per block).
+
+    Raises
+    ------
+    InvalidInputError
+        A branching or depth that is not a whole number in range, or a tree over MAX_WORKERS workers.
     """
-    return _weighted(nx.balanced_tree(_count(branching, "branching"), int(depth)), edge_ms)
+    branching, depth = _count(branching, "branching"), integer(depth, "depth", minimum=0)
+    if sum(branching**k for k in range(min(depth, 64) + 1)) > MAX_WORKERS:
+        raise InvalidInputError(f"a tree of branching {branching} and depth {depth} has more than {MAX_WORKERS:,} "
+                                "workers")
+    return _weighted(nx.balanced_tree(branching, depth), edge_ms)
 
 
 def hierarchical_topology(nodes: int, gpus_per_node: int, intra_ms: float | None = None,
@@ -292,6 +319,7 @@ def hierarchical_topology(nodes: int, gpus_per_node: int, intra_ms: float | None
         Workers 0..n-1 with edge attribute ``cost`` (ms per block).
     """
     nodes, gpn = _count(nodes, "nodes"), _count(gpus_per_node, "gpus_per_node")
+    _count(nodes * gpn, "nodes * gpus_per_node", MAX_COMPLETE)
     intra = positive_scalar(nvlink_ms() if intra_ms is None else intra_ms, "intra_ms")
     inter = positive_scalar(infiniband_ms() if inter_ms is None else inter_ms, "inter_ms")
     g = nx.Graph()
@@ -304,10 +332,13 @@ def hierarchical_topology(nodes: int, gpus_per_node: int, intra_ms: float | None
     return g
 
 
-def _count(n, name: str) -> int:
-    if int(n) != n or int(n) < 1:
-        raise InvalidInputError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
+#: most workers a topology holds (a complete graph: fewer, its edges grow as n^2)
+MAX_WORKERS = 100_000
+MAX_COMPLETE = 2_000
+
+
+def _count(n, name: str, maximum: int = MAX_WORKERS) -> int:
+    return integer(n, name, minimum=1, maximum=maximum)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -394,7 +425,7 @@ class CachingGame:
         InvalidInputError
             A wrong shape, an unknown tier, or a tier over its capacity.
         """
-        s = np.asarray(s)
+        s = integer_array(s, "profile")
         if s.shape != (self.n, self.n_blocks):
             raise InvalidInputError(f"profile must have shape {(self.n, self.n_blocks)}, got {s.shape}")
         if np.any((s < -1) | (s >= self.n_tiers)):
@@ -472,6 +503,7 @@ class CachingGame:
         """
         from gametheory.games.caching.solvers import best_response_dynamics, enumerate_profiles
 
+        method = choice(method, "method", ("best_response", "enumeration"))
         if method == "best_response":
             return best_response_dynamics(self, **kwargs)
         if method == "enumeration":
@@ -503,6 +535,7 @@ class CachingGame:
         """
         from gametheory.games.caching.milp import social_optimum_bruteforce, social_optimum_milp
 
+        method = choice(method, "method", ("milp", "enumeration"))
         if method == "milp":
             return social_optimum_milp(self, **kwargs)
         if method == "enumeration":
@@ -552,9 +585,19 @@ class CachingGame:
         Returns
         -------
         CachingGame
+
+        Raises
+        ------
+        InvalidInputError
+            A worker or tier index out of range, or a capacity that is not whole blocks >= 0 or inf.
         """
+        worker = index(worker, "worker", self.n, what="workers")
+        tier = index(tier, "tier", self.n_tiers, what="tiers")
         cap = self.capacity.copy()
-        cap[worker, tier] = capacity
+        value = finite_array(capacity, "capacity", allow_posinf=True)
+        if value.ndim != 0:
+            raise InvalidInputError(f"capacity must be one number (blocks, or inf), got shape {value.shape}")
+        cap[worker, tier] = value.item()
         return make_game(self.graph, demand=self.demand, recompute_ms=self.recompute_ms, capacity=cap,
                          access_ms=self.access_ms, hold_cost=self.hold_cost, shared=self.shared,
                          tier_names=self.tier_names, block_names=self.block_names)
@@ -574,6 +617,7 @@ def player_costs_batch(game: CachingGame, profiles: np.ndarray) -> np.ndarray:
     numpy.ndarray
         (K, n) costs.
     """
+    profiles = _profiles(game, profiles)
     c_other, own = reach_costs(game, profiles)
     held = profiles >= 0
     hold = np.where(held, game.hold_cost[np.arange(game.n)[None, :, None], np.maximum(profiles, 0)], 0.0)
@@ -596,6 +640,7 @@ def reach_costs(game: CachingGame, profiles: np.ndarray):
         (K, n, B): the cheapest way for worker j to serve block b without its own copy (another worker's
         copy or recompute), and its own copy's cost (inf when it holds none).
     """
+    profiles = _profiles(game, profiles)
     fetch = game.fetch  # (n, n, T)
     n = game.n
     held = profiles >= 0                                         # (K, k, b)
@@ -608,6 +653,16 @@ def reach_costs(game: CachingGame, profiles: np.ndarray):
     copy_cost[:, diag, diag, :] = np.inf
     c_other = np.minimum(copy_cost.min(axis=2), game.recompute_ms[None, None, :])
     return c_other, own
+
+
+def _profiles(game, profiles) -> np.ndarray:
+    """A batch (K, n, B) of tier indices or -1 for ``game``."""
+    instance(game, CachingGame, "game")
+    p = integer_array(profiles, "profiles", ndim=3, minimum=-1, maximum=game.n_tiers - 1)
+    if p.shape[1:] != (game.n, game.n_blocks):
+        raise InvalidInputError(f"profiles must have shape (K, {game.n}, {game.n_blocks}), got {p.shape}")
+    size_limit(p.shape[0] * game.n * game.n * game.n_blocks, "profiles", what="fetch costs")
+    return p
 
 
 def make_game(graph: nx.Graph, demand, recompute_ms, *, capacity=None, access_ms=None, hold_cost=None,
@@ -646,24 +701,28 @@ def make_game(graph: nx.Graph, demand, recompute_ms, *, capacity=None, access_ms
     if nodes != list(range(len(nodes))):
         raise InvalidInputError(f"graph nodes must be the workers 0..n-1, got {nodes[:5]}...")
     n = len(nodes)
+    _count(n, "workers (graph nodes)")
     for a, b, data in graph.edges(data=True):
         c = data.get("cost")
-        if c is None or not np.isfinite(c) or c < 0:
-            raise InvalidInputError(f"edge ({a}, {b}) needs a finite nonnegative 'cost' (ms), got {c!r}")
+        if c is None:
+            raise InvalidInputError(f"edge ({a}, {b}) needs a finite nonnegative 'cost' (ms), got None")
+        nonnegative_scalar(c, f"cost of edge ({a}, {b})")
     # demand
     if isinstance(demand, (list, tuple)) and demand and isinstance(demand[0], dict):
         if block_names is None:
             raise InvalidInputError("demand given as dicts needs block_names (the known KV blocks)")
-        block_names = tuple(block_names)
+        block_names = _names(block_names, "block_names")
         pos = {b: i for i, b in enumerate(block_names)}
         if len(demand) != n:
             raise InvalidInputError(f"demand lists {len(demand)} workers, topology has {n}")
         dm = np.zeros((n, len(block_names)))
         for i, row in enumerate(demand):
+            if not isinstance(row, dict):
+                raise InvalidInputError(f"demand[{i}] must be a dict {{block_name: rate}}, got {row!r}")
             for b, rate in row.items():
-                if b not in pos:
+                if not isinstance(b, (str, int)) or b not in pos:
                     raise InvalidInputError(f"worker {i} demands unknown block {b!r}; known: {block_names}")
-                dm[i, pos[b]] = rate
+                dm[i, pos[b]] = nonnegative_scalar(rate, f"demand[{i}][{b!r}]")
         demand = dm
     dm = nonnegative_array(demand, "demand", ndim=2)
     if dm.shape[0] != n:
@@ -671,10 +730,13 @@ def make_game(graph: nx.Graph, demand, recompute_ms, *, capacity=None, access_ms
     nb = dm.shape[1]
     if nb == 0:
         raise InvalidInputError("demand needs at least one block")
-    block_names = tuple(range(nb)) if block_names is None else tuple(block_names)
+    block_names = tuple(range(nb)) if block_names is None else _names(block_names, "block_names")
     if len(block_names) != nb:
         raise InvalidInputError(f"block_names has {len(block_names)} names, demand has {nb} blocks")
-    rc = nonnegative_array(np.broadcast_to(np.asarray(recompute_ms, dtype=float), (nb,)), "recompute_ms")
+    rc = nonnegative_array(recompute_ms, "recompute_ms")
+    if rc.ndim > 1 or rc.ndim == 1 and rc.size != nb:
+        raise InvalidInputError(f"recompute_ms must be one value or one per block ({nb}), got shape {rc.shape}")
+    rc = np.broadcast_to(rc, (nb,)).copy()
     # tiers
     acc = default_tier_access_ms() if access_ms is None else access_ms
     acc = _per_worker(nonnegative_array(acc, "access_ms"), n, "access_ms")
@@ -684,9 +746,7 @@ def make_game(graph: nx.Graph, demand, recompute_ms, *, capacity=None, access_ms
             raise InvalidInputError("hold_cost is required unless the four default tiers are used")
         hold_cost = np.array([TIER_HOLD_WEIGHT[t] for t in TIER_NAMES])
     hold = _per_worker(nonnegative_array(hold_cost, "hold_cost"), n, "hold_cost")
-    cap = np.full((n, T), np.inf) if capacity is None else np.asarray(capacity, dtype=float)
-    if np.isnan(cap).any():
-        raise InvalidInputError("capacity must not be NaN")
+    cap = np.full((n, T), np.inf) if capacity is None else finite_array(capacity, "capacity", allow_posinf=True)
     if (cap < 0).any():
         i = tuple(int(v) for v in np.argwhere(cap < 0)[0])
         raise InvalidInputError(f"capacity must be >= 0 blocks; entry {i} is {cap[i]!r}")
@@ -697,11 +757,16 @@ def make_game(graph: nx.Graph, demand, recompute_ms, *, capacity=None, access_ms
         raise InvalidInputError(f"access_ms, hold_cost and capacity must list the same {T} tiers")
     if shared is None:
         shared = np.array([name == "G4" for name in (tier_names or TIER_NAMES)[:T]], dtype=bool)
-    shared = np.asarray(shared, dtype=bool)
+    shared = np.asarray(shared)
+    if shared.dtype.kind not in "biu" or (shared.dtype.kind in "iu" and not np.isin(shared, (0, 1)).all()):
+        raise InvalidInputError(f"shared must be one True/False flag per tier, got {shared!r}")
+    shared = shared.astype(bool)
     if shared.shape != (T,):
         raise InvalidInputError(f"shared must have one flag per tier ({T}), got shape {shared.shape}")
-    tier_names = tuple(tier_names) if tier_names is not None else (TIER_NAMES if T == 4 else tuple(
+    tier_names = _names(tier_names, "tier_names") if tier_names is not None else (TIER_NAMES if T == 4 else tuple(
         f"T{t}" for t in range(T)))
+    if len(tier_names) != T:
+        raise InvalidInputError(f"tier_names has {len(tier_names)} names for {T} tiers")
     if not nx.is_connected(graph):
         remote = bool(np.any(shared & (cap > 0).any(axis=0)))
         if not remote:
@@ -743,12 +808,37 @@ def chun_game(graph: nx.Graph, alpha: float, demand=1.0, server_ms: float = 1e6,
     References
     ----------
     .. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis", PODC 2004.
+
+    Raises
+    ------
+    InvalidInputError
+        A graph that is not a networkx Graph, a demand of the wrong shape, a negative alpha.
     """
-    n = graph.number_of_nodes()
-    dm = np.broadcast_to(np.asarray(demand, dtype=float).reshape(-1, 1) if np.ndim(demand) == 1
-                         else np.asarray(demand, dtype=float), (n, n_blocks)).copy()
+    instance(graph, nx.Graph, "graph")
+    n = _count(graph.number_of_nodes(), "workers (graph nodes)")
+    n_blocks = _count(n_blocks, "n_blocks")
+    size_limit(n * n_blocks, "n_blocks", what="demands")
+    dm = nonnegative_array(demand, "demand")
+    if dm.ndim == 1:
+        dm = dm.reshape(-1, 1)
+    try:
+        dm = np.broadcast_to(dm, (n, n_blocks)).copy()
+    except ValueError:
+        raise InvalidInputError(f"demand must be one rate, one per worker ({n}) or (n, n_blocks) = ({n}, {n_blocks}); "
+                                f"got shape {dm.shape}") from None
     return make_game(graph, demand=dm, recompute_ms=server_ms, capacity=[np.inf], access_ms=[0.0],
-                     hold_cost=[finite_array(alpha, "alpha").item()], shared=[False], tier_names=("cache",))
+                     hold_cost=[nonnegative_scalar(alpha, "alpha")], shared=[False], tier_names=("cache",))
+
+
+def _names(values, name: str) -> tuple:
+    """Names (strings or integers), from a sequence."""
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise InvalidInputError(f"{name} must be a sequence of names, got {values!r}")
+    names = tuple(values)
+    for i, v in enumerate(names):
+        if isinstance(v, bool) or not isinstance(v, (str, int, np.integer)):
+            raise InvalidInputError(f"{name}[{i}] must be a string or an integer, got {v!r}")
+    return names
 
 
 def _per_worker(arr: np.ndarray, n: int, name: str) -> np.ndarray:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gametheory._validate import finite_array, finite_scalar
+from gametheory._validate import finite_array, finite_scalar, instance, random_seed, size_limit
 from gametheory.display import Readable
 from gametheory.errors import InvalidInputError
 from gametheory.games.caching.game import CachingGame
@@ -98,7 +98,9 @@ def synthetic_trace(n_workers: int, n_blocks: int, n_requests: int, *, zipf_s: f
     n_workers, n_blocks = _count(n_workers, "n_workers"), _count(n_blocks, "n_blocks")
     n_requests = _count(n_requests, "n_requests")
     zipf_s = finite_scalar(zipf_s, "zipf_s")
-    rng = np.random.default_rng(seed)
+    size_limit(n_workers * n_blocks + 3 * n_requests, "synthetic_trace sizes", limit=2**27,
+               what="entries (n_workers * n_blocks + 3 n_requests)")
+    rng = np.random.default_rng(random_seed(seed))
     ranks = np.arange(1, n_blocks + 1, dtype=float) ** -zipf_s
     p = ranks / ranks.sum()
     workers = rng.integers(0, n_workers, n_requests)
@@ -143,6 +145,7 @@ def _check_trace(trace, n_workers: int, n_blocks: int):
 def simulate(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> np.ndarray:
     """Run the KVBM rule on ``trace = (times, workers, blocks)``; return the final placement profile (n, B).
 
+
     The game needs at least two tiers (the policy's upper and lower tier). Raises InvalidInputError on an
     empty trace, a worker or block id outside the game, non-integer ids, or unsorted/non-finite times.
 
@@ -161,6 +164,7 @@ def simulate(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> np.
     InvalidInputError
         When an argument is malformed; the message names it and its value.
     """
+    instance(game, CachingGame, "game")
     if not isinstance(policy, KVBMPolicy):
         raise InvalidInputError(f"policy must be a KVBMPolicy, got {type(policy).__name__}")
     if game.n_tiers < 2:

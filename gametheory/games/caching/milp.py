@@ -24,6 +24,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+from gametheory._validate import instance, positive_scalar, size_limit
 from gametheory.certificates import Certificate
 from gametheory.errors import CertificateError, ConvergenceError
 from gametheory.games.caching.game import CachingGame
@@ -64,7 +65,11 @@ def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_
     .. [2] Q. Huangfu, J. A. J. Hall, "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10,
        2018 (HiGHS).
     """
+    instance(game, CachingGame, "game")
+    gap_tolerance = positive_scalar(gap_tolerance, "gap_tolerance")
+    time_limit_s = positive_scalar(time_limit_s, "time_limit_s")
     n, B, T = game.n, game.n_blocks, game.n_tiers
+    size_limit(n * B * n * T, "caching MILP", limit=5_000_000, what="assignment variables")
     fetch = game.fetch
     xs = [(i, b, t) for i in range(n) for b in range(B) for t in range(T) if game.capacity[i, t] >= 1]
     xpos = {key: p for p, key in enumerate(xs)}

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from gametheory._validate import choice, index, instance, integer, nonnegative_scalar, random_seed
 from gametheory.certificates import Certificate
 from gametheory.display import Readable
 from gametheory.errors import ConvergenceError, InvalidInputError
@@ -81,10 +82,9 @@ def best_response(game: CachingGame, s, i: int) -> tuple[np.ndarray, float]:
     InvalidInputError
         When an argument is malformed; the message names it and its value.
     """
+    instance(game, CachingGame, "game")
     s = game.check_profile(s)
-    if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < game.n:
-        raise InvalidInputError(f"worker must be an integer index in 0..{game.n - 1}, got {i!r}")
-    return _best_response(game, s, int(i))
+    return _best_response(game, s, index(i, "worker", game.n, what="workers"))
 
 
 def _best_response(game: CachingGame, s: np.ndarray, i: int) -> tuple[np.ndarray, float]:
@@ -127,6 +127,7 @@ def equilibrium_gap(game: CachingGame, s) -> tuple[float, np.ndarray]:
     -------
     tuple[float, np.ndarray]
     """
+    instance(game, CachingGame, "game")
     s = game.check_profile(s)
     costs = game.player_costs(s)
     regrets = np.array([costs[i] - _best_response(game, s, i)[1] for i in range(game.n)])
@@ -170,13 +171,12 @@ def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 2
     ----------
     .. [1] D. Monderer, L. S. Shapley, "Potential games", Games and Economic Behavior 14, 1996.
     """
-    if order not in ("round_robin", "random"):
-        raise InvalidInputError(f"order must be 'round_robin' or 'random', got {order!r}")
-    if isinstance(max_rounds, bool) or not isinstance(max_rounds, (int, np.integer)) or max_rounds < 1:
-        raise InvalidInputError(f"max_rounds must be a positive integer, got {max_rounds!r}")
+    instance(game, CachingGame, "game")
+    order = choice(order, "order", ("round_robin", "random"))
+    max_rounds = integer(max_rounds, "max_rounds", minimum=1, maximum=10**7)
     s = np.full((game.n, game.n_blocks), -1, dtype=int) if start is None else game.check_profile(start).copy()
     tol = _tol(game)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_seed(seed))
     gap = np.inf
     for rnd in range(1, max_rounds + 1):
         moved = False
@@ -257,6 +257,10 @@ class EnumerationResult(Readable):
                       x_name="profile")
 
 
+#: most strategy rows of one worker :func:`strategies` lists
+MAX_STRATEGIES = 1_000_000
+
+
 def strategies(game: CachingGame, i: int) -> np.ndarray:
     """All feasible strategy rows of worker ``i``.
 
@@ -271,8 +275,18 @@ def strategies(game: CachingGame, i: int) -> np.ndarray:
     -------
     numpy.ndarray
         (S, B) rows of tier indices or -1 within worker ``i``'s capacities.
+
+    Raises
+    ------
+    InvalidInputError
+        A game that is not a CachingGame, a worker index out of range, or more than MAX_STRATEGIES rows.
     """
+    instance(game, CachingGame, "game")
+    i = index(i, "i", game.n, what="workers")
     allowed = [-1] + [t for t in range(game.n_tiers) if game.capacity[i, t] >= 1]
+    if len(allowed) ** game.n_blocks > MAX_STRATEGIES:
+        raise InvalidInputError(f"worker {i} has {len(allowed)}^{game.n_blocks} strategies: more than "
+                                f"{MAX_STRATEGIES:,} to list")
     rows = np.array(list(itertools.product(allowed, repeat=game.n_blocks)), dtype=int).reshape(-1, game.n_blocks)
     ok = np.ones(len(rows), dtype=bool)
     for t in range(game.n_tiers):
@@ -292,6 +306,7 @@ def ratio(a: float, b: float) -> float:
     -------
     float
     """
+    a, b = nonnegative_scalar(a, "a"), nonnegative_scalar(b, "b")
     if b > 0:
         return a / b
     return 1.0 if a <= 0 else np.inf
@@ -321,6 +336,9 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
     InvalidInputError
         When an argument is malformed; the message names it and its value.
     """
+    instance(game, CachingGame, "game")
+    max_profiles = integer(max_profiles, "max_profiles", minimum=1, maximum=10**9)
+    chunk = integer(chunk, "chunk", minimum=1, maximum=10**6)
     strat = [strategies(game, i) for i in range(game.n)]
     total = int(np.prod([len(r) for r in strat], dtype=float))
     if total > max_profiles:

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from gametheory._validate import nonnegative_scalar, number_list
 from gametheory.errors import CapacityExceededError
 from gametheory.games.coupled.system import CoupledSystem
 from gametheory.games.dynamics import planner_dynamics, planner_orbit
@@ -54,6 +55,7 @@ def paper_system(profile, total_rate: float, cache_slots: int, workers: int = WO
     -------
     CoupledSystem
     """
+    total_rate = nonnegative_scalar(total_rate, "total_rate")
     return CoupledSystem.from_profile(profile, workers=workers, rates=[total_rate / TEMPLATES] * TEMPLATES,
                                       prefill_batch=PREFILL_BATCH, input_tokens=INPUT_TOKENS,
                                       prefix_tokens=SHARED_PREFIX_TOKENS, output_tokens=OUTPUT_TOKENS,
@@ -98,6 +100,7 @@ def poa_across_load(profile, fractions, cache_slots: int, workers: int = WORKERS
     CapacityExceededError
         At a load no split carries.
     """
+    fractions = number_list(fractions, "fractions")
     cap = capacity_one_prefill(profile)
     starts = sorted({1, min(3, workers - 1)})
     rows = []
@@ -139,6 +142,7 @@ def poa_across_system_load(profile, fractions, cache_slots: int, workers: int) -
         As :func:`poa_across_load`, plus ``system_fraction``; ``load_fraction`` stays the fraction of
         :func:`capacity_one_prefill`.
     """
+    fractions = number_list(fractions, "fractions")
     cap_sys, _ = paper_system(profile, 1.0, cache_slots, workers).capacity()
     cap_1p = capacity_one_prefill(profile)
     rows = poa_across_load(profile, [f * cap_sys / cap_1p for f in fractions], cache_slots, workers)
@@ -166,6 +170,7 @@ def planner_on_load_step(profile, delays=(0, 1, 3), gains=(1, 2), cache_slots: i
         ``delay``, ``gain``, ``oscillating`` (a cycle of splits under a constant load), ``splits`` and
         ``targets`` (one digit per interval).
     """
+    delays, gains = number_list(delays, "delays", integers=True), number_list(gains, "gains", integers=True)
     system = paper_system(profile, capacity_one_prefill(profile), cache_slots, workers)
     trace = np.r_[np.full(6, 0.3), np.full(14, 0.9), np.full(14, 0.4)]
     model = system.planner_model()
@@ -203,6 +208,8 @@ def dynamics_by_regime(profile, fractions=(0.3, 0.7, 0.9, 0.99, 1.1), delays=(0,
         when the cycle visits a saturated split), ``saturated_splits`` (splits no cache placement or routing
         carries) and ``opt_split``.
     """
+    fractions = number_list(fractions, "fractions")
+    delays, gains = number_list(delays, "delays", integers=True), number_list(gains, "gains", integers=True)
     cap = capacity_one_prefill(profile)
     rows = []
     for f in fractions:

@@ -57,7 +57,16 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from gametheory._validate import nonnegative_array, positive_scalar
+from gametheory._validate import (
+    choice,
+    function,
+    instance,
+    integer,
+    integer_array,
+    nonnegative_array,
+    nonnegative_scalar,
+    positive_scalar,
+)
 from gametheory.certificates import Certificate
 from gametheory.display import Readable
 from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
@@ -79,6 +88,10 @@ PLANNER_RTOL = 1e-9
 #: prefix nobody sends (see the module docstring)
 HOLD_COST = 1e-15
 
+
+#: most workers and request classes a coupled system takes (cache placements are enumerated)
+MAX_WORKERS = 1_000
+MAX_CLASSES = 64
 
 @dataclass(frozen=True)
 class CoupledSystem:
@@ -123,20 +136,25 @@ class CoupledSystem:
     max_decode_batch: int = 512
 
     def __post_init__(self):
-        if int(self.workers) != self.workers or self.workers < 2:
-            raise InvalidInputError(f"workers must be an integer >= 2 (one prefill, one decode), got {self.workers!r}")
+        object.__setattr__(self, "workers", integer(self.workers, "workers (one prefill and one decode at least)",
+                                                    minimum=2, maximum=MAX_WORKERS))
         rates = nonnegative_array(self.rates, "rates", ndim=1, min_size=1)
+        if rates.size > MAX_CLASSES:
+            raise InvalidInputError(f"rates: at most {MAX_CLASSES} request classes, got {rates.size}")
         if rates.sum() <= 0:
             raise InvalidInputError(f"rates must have a positive total, got {list(rates)}")
         object.__setattr__(self, "rates", tuple(float(r) for r in rates))
+        function(self.prefill_ms, "prefill_ms")
+        function(self.decode_step_ms, "decode_step_ms")
         for name in ("input_tokens", "output_tokens", "max_decode_batch"):
-            positive_scalar(getattr(self, name), name)
-        if not 0 <= self.prefix_tokens <= self.input_tokens:
+            object.__setattr__(self, name, positive_scalar(getattr(self, name), name))
+        prefix = nonnegative_scalar(self.prefix_tokens, "prefix_tokens")
+        if not prefix <= self.input_tokens:
             raise InvalidInputError(
                 f"prefix_tokens must be in [0, input_tokens={self.input_tokens}], got {self.prefix_tokens!r}"
             )
-        if int(self.cache_slots) != self.cache_slots or self.cache_slots < 0:
-            raise InvalidInputError(f"cache_slots must be an integer >= 0, got {self.cache_slots!r}")
+        object.__setattr__(self, "prefix_tokens", prefix)
+        object.__setattr__(self, "cache_slots", integer(self.cache_slots, "cache_slots", minimum=0))
 
     @classmethod
     def from_profile(cls, profile, workers: int, rates: Sequence[float], prefill_batch: int = 4,
@@ -162,7 +180,17 @@ class CoupledSystem:
         Returns
         -------
         CoupledSystem
+
+        Raises
+        ------
+        InvalidInputError
+            When an argument is malformed; the message names it and its value.
         """
+        missing = [a for a in ("prefill_ms", "decode_step_ms", "max_decode_batch") if not callable(getattr(profile, a,
+                                                                                                         None))]
+        if missing or not hasattr(profile, "decode_batch"):
+            raise InvalidInputError(f"profile must be a measured profile (gametheory.serving.profiles.load_profile); "
+                                    f"{type(profile).__name__} lacks {missing or ['decode_batch']}")
         positive_scalar(prefill_batch, "prefill_batch")
         input_tokens = kwargs.get("input_tokens", INPUT_TOKENS)
         output_tokens = kwargs.get("output_tokens", OUTPUT_TOKENS)
@@ -195,6 +223,17 @@ class CoupledSystem:
             )
         return full, hit
 
+    def _cache(self, cache, n_prefill: int | None = None) -> np.ndarray:
+        """A (classes, prefill workers) matrix of True/False (or 0/1), checked."""
+        arr = _matrix_or_none(cache)
+        if arr is None or arr.dtype.kind not in "biuf" or arr.ndim != 2 or not np.isin(arr, (0, 1)).all():
+            raise InvalidInputError(f"cache must be a (classes, prefill workers) matrix of True/False, got {cache!r}")
+        n = arr.shape[1] if n_prefill is None else n_prefill
+        if arr.shape != (self.classes, n) or not 1 <= n <= self.workers - 1:
+            raise InvalidInputError(f"cache must have shape ({self.classes}, {n}) with 1..{self.workers - 1} prefill "
+                                    f"workers, got {arr.shape}")
+        return arr.astype(bool)
+
     def work(self, cache) -> np.ndarray:
         """Prefill work s[k, w] (seconds) of a class-k request on worker w under a 0/1 cache matrix.
 
@@ -208,7 +247,7 @@ class CoupledSystem:
         numpy.ndarray
         """
         full, hit = self.service_s
-        return np.where(np.asarray(cache, dtype=bool), hit, full)
+        return np.where(self._cache(cache), hit, full)
 
     def scaled(self, factor: float) -> CoupledSystem:
         """The same system with every rate multiplied by ``factor``.
@@ -221,6 +260,7 @@ class CoupledSystem:
         -------
         CoupledSystem
         """
+        factor = nonnegative_scalar(factor, "factor")
         return replace(self, rates=tuple(r * factor for r in self.rates))
 
     def social_cost_ms(self, ttft_ms: float, itl_ms: float) -> float:
@@ -234,7 +274,8 @@ class CoupledSystem:
         -------
         float
         """
-        return ttft_ms + self.output_tokens * itl_ms
+        return _nonnegative_or_inf(ttft_ms, "ttft_ms") + self.output_tokens * _nonnegative_or_inf(
+            itl_ms, "itl_ms")
 
     # ---- Game 3: routing at a fixed cache -----------------------------------------------------------------
     def routing_game(self, cache) -> RoutingGame:
@@ -249,7 +290,7 @@ class CoupledSystem:
         -------
         RoutingGame
         """
-        cache = np.asarray(cache, dtype=bool)
+        cache = self._cache(cache)
         return RoutingGame([MM1(1.0)] * cache.shape[1], self.rates, work=self.work(cache))
 
     def route(self, cache, kind: str = "equilibrium", method: str = "projection") -> Result:
@@ -276,8 +317,7 @@ class CoupledSystem:
         CapacityExceededError
             When the prefill pool cannot carry the load under this cache.
         """
-        if kind not in ("equilibrium", "optimum"):
-            raise InvalidInputError(f"kind must be 'equilibrium' or 'optimum', got {kind!r}")
+        kind = choice(kind, "kind", ("equilibrium", "optimum"))
         game = self.routing_game(cache)
         res = game.equilibrium(method) if kind == "equilibrium" else game.optimum(method)
         res.mean_ttft_ms = 1000.0 * res.cost / self.total_rate
@@ -312,10 +352,18 @@ class CoupledSystem:
         References
         ----------
         .. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis", PODC 2004.
+
+        Raises
+        ------
+        InvalidInputError
+            When an argument is malformed; the message names it and its value.
         """
-        flows = np.asarray(flows, dtype=float)
+        flows = nonnegative_array(flows, "flows", ndim=2)
         k, n = flows.shape
-        current = np.zeros((k, n), bool) if current is None else np.asarray(current, bool)
+        if k != self.classes or not 1 <= n <= self.workers - 1:
+            raise InvalidInputError(f"flows must be (classes, prefill workers) = ({self.classes}, "
+                                    f"1..{self.workers - 1}), got {flows.shape}")
+        current = np.zeros((k, n), bool) if current is None else self._cache(current, n)
         cache = np.zeros((k, n), dtype=bool)
         template = self._worker_cache_game
         for w in range(n):
@@ -339,7 +387,7 @@ class CoupledSystem:
         -------
         float
         """
-        return _decode_itl_ms(self, n_decode)
+        return _decode_itl_ms(self, integer(n_decode, "n_decode", minimum=0, maximum=self.workers))
 
     def decode_capacity_rps(self, n_decode: int) -> float:
         """Largest total rate (requests/s) ``n_decode`` evenly loaded decode workers carry
@@ -353,6 +401,7 @@ class CoupledSystem:
         -------
         float
         """
+        n_decode = integer(n_decode, "n_decode", minimum=0, maximum=self.workers)
         if n_decode < 1:
             return 0.0
         context = self.input_tokens + self.output_tokens / 2
@@ -374,6 +423,7 @@ class CoupledSystem:
         -------
         float
         """
+        n_prefill = integer(n_prefill, "n_prefill", minimum=1, maximum=self.workers)
         full, hit = self.service_s
         rates = np.sort(np.asarray(self.rates))[::-1]
         cached = min(n_prefill * self.cache_slots, rates.size)
@@ -510,14 +560,11 @@ class CoupledSystem:
         ----------
         .. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, §4.4.
         """
-        if method != "best_response":
-            raise InvalidInputError(f"method must be 'best_response', got {method!r}")
+        choice(method, "method", ("best_response",))
         k = self.classes
-        if not 1 <= n_prefill <= self.workers - 1:
-            raise InvalidInputError(f"n_prefill must be in [1, {self.workers - 1}], got {n_prefill!r}")
-        if int(gain) != gain or gain < 1:
-            raise InvalidInputError(f"gain must be an integer >= 1 (workers per Planner step), got {gain!r}")
-        cache = np.zeros((k, n_prefill), bool) if cache is None else np.asarray(cache, bool)
+        n_prefill = integer(n_prefill, "n_prefill", minimum=1, maximum=self.workers - 1)
+        gain = integer(gain, "gain (workers per Planner step)", minimum=1, maximum=self.workers)
+        cache = np.zeros((k, n_prefill), bool) if cache is None else self._cache(cache, n_prefill)
         if cache.shape != (k, n_prefill):
             raise InvalidInputError(f"cache must have shape ({k}, {n_prefill}), got {cache.shape}")
         if (cache.sum(axis=0) > self.cache_slots).any():
@@ -654,8 +701,7 @@ class CoupledSystem:
         CapacityExceededError
             When no split carries the load.
         """
-        if method != "enumeration":
-            raise InvalidInputError(f"method must be 'enumeration', got {method!r}")
+        choice(method, "method", ("enumeration",))
         optima = self.split_optima()
         feasible = [o for o in optima.values() if o is not None]
         if not feasible:
@@ -692,7 +738,7 @@ class CoupledSystem:
         CapacityExceededError
             When no split carries the load.
         """
-        starts = range(1, self.workers) if starts is None else starts
+        starts = range(1, self.workers) if starts is None else _starts(starts, self.workers)
         found = []
         for n in starts:
             try:
@@ -782,8 +828,7 @@ class CoupledSystem:
         InvalidInputError
             A split outside [1, workers - 1].
         """
-        if not 1 <= n_prefill <= self.workers - 1:
-            raise InvalidInputError(f"n_prefill must be in [1, {self.workers - 1}], got {n_prefill!r}")
+        n_prefill = integer(n_prefill, "n_prefill", minimum=1, maximum=self.workers - 1)
         optima = self.split_optima()
         ttft, itl, *_ = self.settle(n_prefill, np.zeros((self.classes, n_prefill), bool))
         at_split = optima[n_prefill]
@@ -819,11 +864,46 @@ def resize(cache: np.ndarray, n_prefill: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
+
+    Raises
+    ------
+    InvalidInputError
+        When an argument is malformed; the message names it and its value.
     """
+    cache = _matrix_or_none(cache)
+    if cache is None or cache.ndim != 2 or cache.dtype.kind not in "biuf" or not np.isin(cache, (0, 1)).all():
+        raise InvalidInputError("cache must be a (classes, prefill workers) matrix of True/False")
+    cache = cache.astype(bool)
+    n_prefill = integer(n_prefill, "n_prefill", minimum=1, maximum=MAX_WORKERS)
     k, n = cache.shape
     if n_prefill <= n:
         return cache[:, :n_prefill].copy()
     return np.hstack([cache, np.zeros((k, n_prefill - n), bool)])
+
+
+def _matrix_or_none(values):
+    """``values`` as a numpy array, or None for strings and ragged nesting (the caller names the error)."""
+    if isinstance(values, (str, bytes)):
+        return None
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError):
+        return None
+
+
+def _starts(starts, workers: int) -> list[int]:
+    """Start splits: integers in 1..workers-1."""
+    if isinstance(starts, (str, bytes, dict)) or not hasattr(starts, "__iter__"):
+        raise InvalidInputError(f"starts must be a sequence of prefill-worker counts, got {starts!r}")
+    values = list(starts)
+    return integer_array(values, "starts", ndim=1, minimum=1, maximum=workers - 1).tolist() if values else []
+
+
+def _nonnegative_or_inf(value, name: str) -> float:
+    """A number >= 0, or +inf (a saturated pool's latency)."""
+    if isinstance(value, (float, np.floating)) and value == math.inf:
+        return math.inf
+    return nonnegative_scalar(value, name)
 
 
 def _settled_key(cache: np.ndarray) -> tuple:
@@ -952,8 +1032,8 @@ class CoupledPlannerModel:
     target = "equilibrium"
 
     def __init__(self, system: CoupledSystem, max_rounds: int = 50):
-        self.system = system
-        self.max_rounds = max_rounds
+        self.system = instance(system, CoupledSystem, "system")
+        self.max_rounds = integer(max_rounds, "max_rounds", minimum=1, maximum=10**6)
         self.lo, self.hi = 1, system.workers - 1
         self.weights = (1.0, float(system.output_tokens))
         self._systems: dict[float, CoupledSystem] = {}

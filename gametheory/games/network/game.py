@@ -22,13 +22,13 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
-from gametheory._validate import nonnegative_array
+from gametheory._validate import choice, integer, nonnegative_array, nonnegative_scalar, path, positive_scalar
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, InvalidInputError
 from gametheory.games.network.solvers import (
@@ -90,26 +90,49 @@ class NetworkGame:
         for u, v, data in self.graph.edges(data=True):
             if not isinstance(data.get("latency"), LatencyCurve):
                 raise InvalidInputError(f"graph edge {u}->{v}: 'latency' attribute must be a LatencyCurve")
+        if not isinstance(self.demands, Mapping):
+            raise InvalidInputError(f"demands must be a dict {{(origin, destination): rate}}, got {self.demands!r}")
         if not self.demands:
             raise InvalidInputError("demands: empty")
         clean = {}
         for key, rate in dict(self.demands).items():
-            try:
-                o, d = key
-            except (TypeError, ValueError) as exc:
-                raise InvalidInputError(f"demands: key {key!r} is not an (origin, destination) pair") from exc
+            if not isinstance(key, tuple) or len(key) != 2:
+                raise InvalidInputError(f"demands: key {key!r} is not an (origin, destination) pair")
+            o, d = key
             for node in (o, d):
-                if node not in self.graph:
+                if not isinstance(node, Hashable) or node not in self.graph:
                     raise InvalidInputError(f"demands[{key!r}]: node {node!r} not in graph")
-            r = float(rate)
-            if not math.isfinite(r) or r < 0:
-                raise InvalidInputError(f"demands[{key!r}]: rate must be finite and >= 0, got {rate!r}")
+            r = nonnegative_scalar(rate, f"demands[{key!r}]: rate")
             if r > 0 and o != d:
                 clean[(o, d)] = r
         if not clean:
             raise InvalidInputError("demands: no positive rate between distinct nodes")
         object.__setattr__(self, "demands", clean)
-        object.__setattr__(self, "no_through", frozenset(self.no_through))
+        if isinstance(self.no_through, (str, bytes)) or not isinstance(self.no_through, Iterable):
+            raise InvalidInputError(f"no_through must be a set of nodes, got {self.no_through!r}")
+        no_through = list(self.no_through)
+        for node in no_through:
+            if not isinstance(node, Hashable) or node not in self.graph:
+                raise InvalidInputError(f"no_through: node {node!r} not in graph")
+        object.__setattr__(self, "no_through", frozenset(no_through))
+        self._check_reachable()
+
+    def _check_reachable(self) -> None:
+        """Every destination reachable from its origin without passing through a ``no_through`` node (the
+        error names the OD pair by the graph's own node labels)."""
+        for o, d in self.demands:
+            seen, frontier = {o}, [o]
+            while frontier and d not in seen:
+                node = frontier.pop()
+                if node != o and node in self.no_through:
+                    continue
+                for nxt in self.graph.successors(node):
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        frontier.append(nxt)
+            if d not in seen:
+                raise InvalidInputError(f"OD pair {o!r}->{d!r}: destination unreachable"
+                                        + (" (zones in no_through are not passed through)" if self.no_through else ""))
 
     # ---- arrays ---------------------------------------------------------------------------------------
     @property
@@ -183,12 +206,13 @@ class NetworkGame:
 
     # ---- solutions ------------------------------------------------------------------------------------
     def _solve(self, kind: str, method: str, rgap: float, max_iter: int, tolerance: float, solver) -> Result:
+        method = choice(method, "method", METHODS)
         if method == "cvxpy":
-            return self._solve_cvxpy(kind, tolerance, solver)
-        if method != "gradient_projection":
-            raise InvalidInputError(f"method must be one of {METHODS}, got {method!r}")
-        if not (isinstance(rgap, (int, float)) and 0 < rgap < 1):
+            return self._solve_cvxpy(kind, positive_scalar(tolerance, "tolerance"), solver)
+        rgap = positive_scalar(rgap, "rgap")
+        if not rgap < 1:
             raise InvalidInputError(f"rgap must be in (0, 1), got {rgap!r}")
+        max_iter = integer(max_iter, "max_iter", minimum=1, maximum=10**7)
         self._check_capacity()
         tail, head, n, o, d, rate, nt = self.arrays()
         base = self.link_costs()
@@ -302,8 +326,7 @@ class NetworkGame:
         InvalidInputError
             When an argument is malformed; the message names it and its value.
         """
-        if kind not in ("equilibrium", "optimum"):
-            raise InvalidInputError(f"kind must be 'equilibrium' or 'optimum', got {kind!r}")
+        kind = choice(kind, "kind", ("equilibrium", "optimum"))
         tail, head, n, o, d, rate, nt = self.arrays()
         x = nonnegative_array(x, "x (link flows)", ndim=1)
         if x.size != tail.size:
@@ -314,7 +337,11 @@ class NetworkGame:
         dist, _ = ShortestPaths(tail, head, n, origins, nt).run(costs.time(x))
         t = costs.time(x)
         tx = float(t @ x)
-        return (tx - float(rate @ dist[origin_rows(origins, o), d])) / tx
+        best = float(rate @ dist[origin_rows(origins, o), d])
+        if not (math.isfinite(tx) and math.isfinite(best)):
+            raise InvalidInputError("x (link flows): the link costs overflow at these flows (inf/NaN); the gap is "
+                                    "undefined")
+        return (tx - best) / tx if tx > 0 else 0.0
 
     def _solve_cvxpy(self, kind: str, tolerance: float, solver) -> Result:
         """The convex program (origin-based link-node form) with cvxpy; certificate: its relative gap."""
@@ -345,8 +372,8 @@ def read_tntp(net_path, trips_path) -> NetworkGame:
     -------
     NetworkGame
     """
-    net = read_tntp_net(Path(net_path))
-    trips = read_tntp_trips(Path(trips_path))
+    net = read_tntp_net(path(net_path, "net_path"))
+    trips = read_tntp_trips(path(trips_path, "trips_path"))
     g = nx.DiGraph()
     g.add_nodes_from(range(1, net.num_nodes + 1))
     for i in range(net.num_links):

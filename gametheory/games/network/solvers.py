@@ -33,8 +33,21 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from gametheory._validate import (
+    choice,
+    finite_array,
+    flag,
+    function,
+    instance,
+    integer,
+    integer_array,
+    nonnegative_array,
+    positive_scalar,
+    sequence_of,
+)
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
+from gametheory.latency import LatencyCurve
 from gametheory.results import Result
 
 __all__ = [
@@ -63,10 +76,15 @@ class BPRCosts:
     """
 
     def __init__(self, t0, capacity, alpha, beta):
-        self.t0 = np.asarray(t0, dtype=float)
-        self.cap = np.asarray(capacity, dtype=float)
-        self.alpha = np.asarray(alpha, dtype=float)
-        self.beta = np.asarray(beta, dtype=float)
+        self.t0 = nonnegative_array(t0, "t0", ndim=1, min_size=1)
+        self.cap = nonnegative_array(capacity, "capacity", ndim=1)
+        self.alpha = nonnegative_array(alpha, "alpha", ndim=1)
+        self.beta = nonnegative_array(beta, "beta", ndim=1)
+        if not self.t0.size == self.cap.size == self.alpha.size == self.beta.size:
+            raise InvalidInputError(f"t0, capacity, alpha and beta need one entry per edge, got {self.t0.size}, "
+                                    f"{self.cap.size}, {self.alpha.size}, {self.beta.size}")
+        if (self.cap <= 0).any():
+            raise InvalidInputError(f"capacity must be > 0; edge {int(np.argmax(self.cap <= 0))} has 0")
         self._k = self.t0 * self.alpha  # t0 * alpha
 
     def time(self, x, idx=None):
@@ -154,7 +172,7 @@ class CurveCosts:
     MARGIN = 1e-3
 
     def __init__(self, curves):
-        self.curves = list(curves)
+        self.curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
         self.limit = np.array([c.capacity * (1.0 - self.MARGIN) for c in self.curves])
 
     def _eval(self, kind, x, idx):
@@ -261,7 +279,7 @@ class MarginalCosts:
     """
 
     def __init__(self, base):
-        self.base = base
+        self.base = instance(base, (BPRCosts, CurveCosts), "base")
 
     def time(self, x, idx=None):
         """Marginal costs t + x t' at flows ``x``.
@@ -330,10 +348,11 @@ class ShortestPaths:
     """
 
     def __init__(self, tail, head, n_nodes, origins, no_through):
-        self.tail, self.head = np.asarray(tail), np.asarray(head)
+        n_nodes = _n_nodes(n_nodes)
+        self.tail, self.head = _edges(tail, head, n_nodes)
+        origins = _node_ids(origins, "origins", n_nodes)
         nt = np.zeros(n_nodes, dtype=bool)
-        if len(no_through):
-            nt[np.asarray(list(no_through), dtype=int)] = True
+        nt[_node_ids(no_through, "no_through", n_nodes)] = True
         copy_of = np.full(n_nodes, -1)
         ids = np.flatnonzero(nt)
         copy_of[ids] = n_nodes + np.arange(ids.size)
@@ -382,6 +401,48 @@ class ShortestPaths:
 
 
 # ---- gradient projection ----------------------------------------------------------------------------------
+#: most nodes and edges a network may have
+MAX_NODES = 10_000_000
+
+
+def _n_nodes(n_nodes) -> int:
+    return integer(n_nodes, "n_nodes", minimum=1, maximum=MAX_NODES)
+
+
+def _node_ids(values, name: str, n_nodes: int) -> np.ndarray:
+    """Node indices 0..n_nodes-1 from any iterable of integers (sets too)."""
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise InvalidInputError(f"{name} must be a sequence of node indices, got {values!r}")
+    values = list(values)
+    if not values:
+        return np.zeros(0, dtype=int)
+    return integer_array(values, name, ndim=1, minimum=0, maximum=n_nodes - 1)
+
+
+def _edges(tail, head, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    tail = integer_array(tail, "tail", ndim=1, minimum=0, maximum=n_nodes - 1)
+    head = integer_array(head, "head", ndim=1, minimum=0, maximum=n_nodes - 1)
+    if tail.size != head.size or tail.size == 0 or tail.size > MAX_NODES:
+        raise InvalidInputError(f"tail and head need one entry per edge (1 to {MAX_NODES:,}), got {tail.size} and "
+                                f"{head.size}")
+    return tail, head
+
+
+def _network(tail, head, n_nodes, od_origin, od_dest, od_demand, no_through):
+    """The arrays of a network and its OD pairs, checked."""
+    n_nodes = _n_nodes(n_nodes)
+    tail, head = _edges(tail, head, n_nodes)
+    od_origin = integer_array(od_origin, "od_origin", ndim=1, minimum=0, maximum=n_nodes - 1)
+    od_dest = integer_array(od_dest, "od_dest", ndim=1, minimum=0, maximum=n_nodes - 1)
+    demand = finite_array(od_demand, "od_demand", ndim=1)
+    if demand.size == 0 or np.any(demand <= 0):
+        raise InvalidInputError("od_demand: need at least one OD pair and every demand finite and > 0")
+    if not od_origin.size == od_dest.size == demand.size:
+        raise InvalidInputError(f"od_origin, od_dest and od_demand need one entry per OD pair, got "
+                                f"{od_origin.size}, {od_dest.size}, {demand.size}")
+    return tail, head, n_nodes, od_origin, od_dest, demand, _node_ids(no_through, "no_through", n_nodes)
+
+
 def _group_by_origin(od_origin, od_dest):
     origins = sorted(set(int(o) for o in od_origin))
     index = {o: i for i, o in enumerate(origins)}
@@ -442,14 +503,17 @@ def gradient_projection(tail, head, n_nodes, od_origin, od_dest, od_demand, cost
     .. [2] D. P. Bertsekas, E. M. Gafni, "Projection methods for variational inequalities with application
        to the traffic assignment problem", Math. Programming Study 17, 1982.
     """
-    tail = np.asarray(tail, dtype=int)
-    head = np.asarray(head, dtype=int)
+    tail, head, n_nodes, od_origin, od_dest, demand, no_through = _network(
+        tail, head, n_nodes, od_origin, od_dest, od_demand, no_through)
     E = tail.size
-    od_origin = np.asarray(od_origin, dtype=int)
-    od_dest = np.asarray(od_dest, dtype=int)
-    demand = np.asarray(od_demand, dtype=float)
-    if demand.size == 0 or np.any(~np.isfinite(demand)) or np.any(demand <= 0):
-        raise InvalidInputError("od_demand: need at least one OD pair and every demand finite and > 0")
+    instance(costs, (BPRCosts, CurveCosts, MarginalCosts), "costs")
+    rgap = positive_scalar(rgap, "rgap")
+    max_iter = integer(max_iter, "max_iter", minimum=0, maximum=10**7)
+    if objective is not None:
+        function(objective, "objective")
+    keep_paths = flag(keep_paths, "keep_paths")
+    if block_newton is not None:
+        flag(block_newton, "block_newton")
     origins, groups = _group_by_origin(od_origin, od_dest)
     sp = ShortestPaths(tail, head, n_nodes, origins, no_through)
     stail = sp.stail.tolist()
@@ -540,8 +604,18 @@ def origin_rows(origins, od_origin) -> np.ndarray:
     -------
     numpy.ndarray
         Index into ``origins`` per OD pair.
+
+    Raises
+    ------
+    InvalidInputError
+        An origin of an OD pair that is not among ``origins``.
     """
-    index = {o: i for i, o in enumerate(origins)}
+    origins = integer_array(origins, "origins", ndim=1)
+    od_origin = integer_array(od_origin, "od_origin", ndim=1)
+    index = {int(o): i for i, o in enumerate(origins)}
+    missing = [int(o) for o in od_origin if int(o) not in index]
+    if missing:
+        raise InvalidInputError(f"od_origin {missing[0]} is not among the origins {sorted(index)[:10]}")
     return np.array([index[int(o)] for o in od_origin], dtype=int)
 
 
@@ -689,9 +763,15 @@ def cvxpy_assignment(tail, head, n_nodes, od_origin, od_dest, od_demand, curves,
     """
     import cvxpy as cp
 
-    tail = np.asarray(tail, dtype=int)
-    head = np.asarray(head, dtype=int)
+    tail, head, n_nodes, od_origin, od_dest, od_demand, no_through = _network(
+        tail, head, n_nodes, od_origin, od_dest, od_demand, no_through)
     E = tail.size
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    if len(curves) != E:
+        raise InvalidInputError(f"curves needs one curve per edge ({E}), got {len(curves)}")
+    system_optimum = flag(system_optimum, "system_optimum")
+    if solver is not None:
+        solver = choice(solver, "solver", tuple(cp.installed_solvers()))
     origins, groups = _group_by_origin(od_origin, od_dest)
     nt = set(int(v) for v in no_through)
     A = np.zeros((n_nodes, E))
@@ -713,7 +793,10 @@ def cvxpy_assignment(tail, head, n_nodes, od_origin, od_dest, od_demand, curves,
     y = cp.sum(cp.vstack(flows), axis=0) if len(flows) > 1 else flows[0]
     terms = [_cvxpy_term(c, y[e], scale, system_optimum) for e, c in enumerate(curves)]
     prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms))), cons)
-    prob.solve(solver=solver)
+    try:
+        prob.solve(solver=solver)
+    except cp.error.SolverError as exc:
+        raise ConvergenceError(f"cvxpy assignment: {exc}") from None
     if prob.status not in ("optimal", "optimal_inaccurate"):
         raise ConvergenceError(f"cvxpy assignment: solver status {prob.status}")
     return np.maximum(scale * np.asarray(y.value, dtype=float), 0.0), float(prob.value) * scale

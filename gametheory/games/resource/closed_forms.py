@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from gametheory._validate import nonnegative_scalar, positive_scalar
+from gametheory._validate import choice, nonnegative_scalar, pair, positive_scalar
 from gametheory.errors import CapacityExceededError, InvalidInputError
 
 __all__ = ["CASES", "ClosedForms", "NumericForms", "derive", "evaluate"]
@@ -179,7 +179,7 @@ def evaluate(case: str, total_gpus: float, weights: tuple[float, float] = (1.0, 
     InvalidInputError
         When an argument is malformed; the message names it and its value.
     """
-    forms = derive(case)
+    forms = derive(choice(case, "case", CASES))
     missing = set(forms.parameters) - {"G"} - set(params)
     extra = set(params) - set(forms.parameters)
     if missing or extra:
@@ -188,10 +188,7 @@ def evaluate(case: str, total_gpus: float, weights: tuple[float, float] = (1.0, 
     values = {"G": positive_scalar(total_gpus, "total_gpus")}
     for name, v in params.items():
         values[name] = nonnegative_scalar(v, name) if name.startswith("lambda") else positive_scalar(v, name)
-    if len(weights) != 2:
-        raise InvalidInputError(f"weights must be (w_P, w_D), got {weights!r}")
-    values["w_P"] = positive_scalar(weights[0], "weights[0]")
-    values["w_D"] = positive_scalar(weights[1], "weights[1]")
+    values["w_P"], values["w_D"] = pair(weights, "weights", positive=True)
     if case == "mm1":
         need = values["lambda_P"] / values["mu_P"] + values["lambda_D"] / values["mu_D"]
         if need >= values["G"]:

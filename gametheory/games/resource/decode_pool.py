@@ -18,6 +18,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
+from gametheory._validate import function, nonnegative_scalar, positive_scalar
+from gametheory.errors import InvalidInputError
+
 __all__ = ["decode_capacity_rps", "little_decode_itl_ms"]
 
 
@@ -46,15 +49,28 @@ def little_decode_itl_ms(step_ms: Callable, rate_per_worker_rps: float, output_t
     float
         ms; ``inf`` when no fixed point fits in ``max_batch`` (the worker is saturated).
     """
+    function(step_ms, "step_ms")
+    rate_per_worker_rps = nonnegative_scalar(rate_per_worker_rps, "rate_per_worker_rps")
+    output_tokens = positive_scalar(output_tokens, "output_tokens")
+    max_batch = positive_scalar(max_batch, "max_batch")
     per_worker = rate_per_worker_rps * output_tokens / 1000.0
 
+    def step(b):
+        raw = step_ms(b)
+        if isinstance(raw, (str, bytes, bool, np.bool_)) or not isinstance(raw, (int, float, np.number)):
+            raise InvalidInputError(f"step_ms({b:.6g}) returned {raw!r}: a step latency must be a number (ms)")
+        value = float(raw)
+        if math.isnan(value) or value < 0:
+            raise InvalidInputError(f"step_ms({b:.6g}) returned {value!r}: a step latency must be >= 0 (ms)")
+        return value
+
     def excess(b):
-        return per_worker * float(step_ms(b)) - b
+        return per_worker * step(b) - b
 
     grid = np.unique(np.r_[0.0, np.geomspace(1e-3, float(max_batch), 200)])
     try:  # vectorized step-latency functions (profiles) are evaluated in one call
         values = per_worker * np.asarray(step_ms(grid), dtype=float) - grid
-        if values.shape != grid.shape:
+        if values.shape != grid.shape or np.isnan(values).any():
             raise TypeError
     except (TypeError, ValueError):
         values = np.array([excess(b) for b in grid])
@@ -63,7 +79,7 @@ def little_decode_itl_ms(step_ms: Callable, rate_per_worker_rps: float, output_t
         return math.inf
     i = int(below[0])
     b = 0.0 if i == 0 else brentq(excess, grid[i - 1], grid[i], xtol=1e-12)
-    return float(step_ms(max(b, 1.0)))
+    return step(max(b, 1.0))
 
 
 def decode_capacity_rps(step_ms: Callable, output_tokens: float, max_batch: float) -> float:
@@ -93,8 +109,13 @@ def decode_capacity_rps(step_ms: Callable, output_tokens: float, max_batch: floa
     .. [1] J. D. C. Little, "A proof for the queuing formula L = lambda W", Operations Research 9, 1961.
     .. [2] R. P. Brent, *Algorithms for Minimization without Derivatives*, Prentice-Hall 1973.
     """
+    function(step_ms, "step_ms")
+    output_tokens = positive_scalar(output_tokens, "output_tokens")
+    max_batch = positive_scalar(max_batch, "max_batch")
+
     def throughput(b):
-        return 1000.0 * b / (output_tokens * float(step_ms(b)))
+        step = nonnegative_scalar(step_ms(b), f"step_ms({b:.6g})")
+        return 1000.0 * b / (output_tokens * step) if step > 0 else np.inf
 
     grid = np.geomspace(1e-3, float(max_batch), 400)
     try:  # vectorized step-latency functions (profiles) are evaluated in one call

@@ -49,9 +49,18 @@ import cvxpy as cp
 import numpy as np
 from scipy.optimize import brentq
 
-from gametheory._validate import nonnegative_scalar, positive_scalar
+from gametheory._validate import (
+    choice,
+    finite_scalar,
+    instance,
+    integer,
+    nonnegative_scalar,
+    pair,
+    positive_scalar,
+)
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, CertificateError, InvalidInputError
+from gametheory.latency import LatencyCurve
 from gametheory.results import Result
 
 __all__ = [
@@ -93,7 +102,7 @@ class InverseCost:
     work: float
 
     def __post_init__(self):
-        positive_scalar(self.work, "InverseCost.work")
+        object.__setattr__(self, "work", positive_scalar(self.work, "InverseCost.work"))
 
     def __call__(self, g):
         return self.work / _positive_gpus(g, "InverseCost")
@@ -109,7 +118,8 @@ class InverseCost:
         -------
         object
         """
-        return -self.work / _positive_gpus(g, "InverseCost") ** 2
+        g = _positive_gpus(g, "InverseCost")
+        return -(self.work / g) / g  # not work / g**2: g**2 underflows to 0 for tiny g
 
     def cvxpy(self, g):
         """The cost as a cvxpy expression of G (convex).
@@ -142,8 +152,8 @@ class MM1PoolCost:
     rate: float
 
     def __post_init__(self):
-        positive_scalar(self.mu_per_gpu, "MM1PoolCost.mu_per_gpu")
-        nonnegative_scalar(self.rate, "MM1PoolCost.rate")
+        object.__setattr__(self, "mu_per_gpu", positive_scalar(self.mu_per_gpu, "MM1PoolCost.mu_per_gpu"))
+        object.__setattr__(self, "rate", nonnegative_scalar(self.rate, "MM1PoolCost.rate"))
 
     @property
     def min_gpus(self) -> float:
@@ -151,6 +161,7 @@ class MM1PoolCost:
         return self.rate / self.mu_per_gpu
 
     def __call__(self, g):
+        g = finite_scalar(g, "GPUs")
         slack = self.mu_per_gpu * g - self.rate
         if slack <= 0:
             raise CapacityExceededError(self.rate, self.mu_per_gpu * g, f"M/M/1 pool with {g:.6g} GPUs")
@@ -200,7 +211,8 @@ class PerGPULoadCost:
     rate: float
 
     def __post_init__(self):
-        positive_scalar(self.rate, "PerGPULoadCost.rate")
+        instance(self.curve, LatencyCurve, "PerGPULoadCost.curve")
+        object.__setattr__(self, "rate", positive_scalar(self.rate, "PerGPULoadCost.rate"))
 
     @property
     def min_gpus(self) -> float:
@@ -226,8 +238,12 @@ class PerGPULoadCost:
         return -float(self.curve.derivative(self.rate / g)) * self.rate / g**2
 
 
+#: most GPUs a game takes (the integer game enumerates every split of whole workers)
+MAX_GPUS = 1e7
+
+
 def _positive_gpus(g, what: str) -> float:
-    g = float(g)
+    g = finite_scalar(g, f"{what} GPUs")
     if not g > 0:
         raise CapacityExceededError(0.0, g, f"{what} with {g:.6g} GPUs")
     return g
@@ -279,21 +295,16 @@ class PDResourceGame:
     min_gpus: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self):
-        positive_scalar(self.total_gpus, "total_gpus")
+        object.__setattr__(self, "total_gpus", positive_scalar(self.total_gpus, "total_gpus"))
+        if self.total_gpus > MAX_GPUS:
+            raise InvalidInputError(f"total_gpus must be at most {MAX_GPUS:g}, got {self.total_gpus:g}")
         for name, c in (("prefill_cost", self.prefill_cost), ("decode_cost", self.decode_cost)):
             if not callable(c):
                 raise InvalidInputError(f"{name} must be a callable of the GPU count, got {c!r}")
-        if len(self.weights) != 2:
-            raise InvalidInputError(f"weights must be (w_P, w_D), got {self.weights!r}")
-        for i, w in enumerate(self.weights):
-            positive_scalar(w, f"weights[{i}]")
-        if len(self.min_gpus) != 2:
-            raise InvalidInputError(f"min_gpus must be (prefill, decode), got {self.min_gpus!r}")
-        for i, m in enumerate(self.min_gpus):
-            nonnegative_scalar(m, f"min_gpus[{i}]")
+        object.__setattr__(self, "weights", pair(self.weights, "weights", positive=True))
+        object.__setattr__(self, "min_gpus", pair(self.min_gpus, "min_gpus"))
         if self.step is not None:
-            if int(self.step) != self.step or self.step < 1:
-                raise InvalidInputError(f"step must be a positive integer number of GPUs, got {self.step!r}")
+            object.__setattr__(self, "step", integer(self.step, "step", minimum=1))
             if 2 * self.step > self.total_gpus:
                 raise InvalidInputError(
                     f"total_gpus = {self.total_gpus:g} cannot hold one prefill and one decode worker of "
@@ -303,6 +314,20 @@ class PDResourceGame:
             raise InvalidInputError(f"min_gpus {self.min_gpus} leave nothing of total_gpus = {self.total_gpus:g}")
 
     # -- evaluation -------------------------------------------------------------------------------
+    def _split(self, g_prefill) -> float:
+        g = finite_scalar(g_prefill, "g_prefill")
+        if not 0 <= g <= self.total_gpus:
+            raise InvalidInputError(f"g_prefill must be in [0, total_gpus = {self.total_gpus:g}], got {g!r}")
+        return g
+
+    def _in_domain(self, g_prefill) -> float:
+        g = self._split(g_prefill)
+        lo, hi = self.domain
+        if not lo <= g <= hi:
+            raise InvalidInputError(f"g_prefill = {g!r} is outside the splits where both pools are finite, "
+                                    f"[{lo:.6g}, {hi:.6g}]")
+        return g
+
     def pool_costs(self, g_prefill: float) -> tuple[float, float]:
         """(C_P(G_P), C_D(G - G_P)); ``inf`` where a pool is saturated.
 
@@ -313,7 +338,13 @@ class PDResourceGame:
         Returns
         -------
         tuple of float
+
+        Raises
+        ------
+        InvalidInputError
+            ``g_prefill`` outside [0, total_gpus] or not a number; a cost returning NaN or a non-number.
         """
+        g_prefill = self._split(g_prefill)
         return _value(self.prefill_cost, g_prefill, "prefill_cost"), _value(
             self.decode_cost, self.total_gpus - g_prefill, "decode_cost"
         )
@@ -330,7 +361,7 @@ class PDResourceGame:
         -------
         float
         """
-        w = self.weights if weights is None else weights
+        w = self.weights if weights is None else pair(weights, "weights", positive=True)
         cp_, cd = self.pool_costs(g_prefill)
         return w[0] * cp_ + w[1] * cd
 
@@ -345,6 +376,7 @@ class PDResourceGame:
         -------
         tuple of float
         """
+        g_prefill = self._in_domain(g_prefill)
         return self._deriv[0](g_prefill), self._deriv[1](self.total_gpus - g_prefill)
 
     @property
@@ -416,6 +448,7 @@ class PDResourceGame:
         ----------
         .. [1] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007.
         """
+        method = choice(method, "method", METHODS)
         if method == "enumeration":
             from gametheory.games.resource.integer import integer_equilibrium
 
@@ -445,6 +478,7 @@ class PDResourceGame:
         ----------
         .. [1] S. Boyd, L. Vandenberghe, *Convex Optimization*, Cambridge 2004, section 5.5 (KKT conditions).
         """
+        method = choice(method, "method", METHODS)
         if method == "enumeration":
             from gametheory.games.resource.integer import integer_optimum
 
@@ -476,6 +510,7 @@ class PDResourceGame:
         ----------
         .. [1] E. Koutsoupias, C. Papadimitriou, "Worst-case equilibria", STACS 1999.
         """
+        method = choice(method, "method", METHODS)
         if method == "enumeration":
             from gametheory.games.resource.integer import integer_price_of_anarchy
 
@@ -499,8 +534,7 @@ def _solve_split(game: PDResourceGame, weights: tuple[float, float], kind: str, 
     with the budget as an explicit constraint (costs must offer ``cvxpy(g)``). Either way the returned
     point is certified by the relative KKT residual before return.
     """
-    if method not in METHODS:
-        raise InvalidInputError(f"method must be one of {METHODS}, got {method!r}")
+    choice(method, "method", METHODS)
     game._costs_checked  # noqa: B018 - the monotonicity check, once per game (raises on a rising cost)
     grid, slopes = _slope_grid(game, weights)
     if method == "cvxpy":
@@ -605,7 +639,9 @@ def kkt_certificate(game: PDResourceGame, g_prefill: float, weights: tuple[float
     ----------
     .. [1] F. H. Clarke, *Optimization and Nonsmooth Analysis*, Wiley 1983 (the subgradient condition).
     """
-    return _kkt(game, weights, float(g_prefill), tolerance)[0]
+    instance(game, PDResourceGame, "game")
+    return _kkt(game, pair(weights, "weights", positive=True), game._in_domain(g_prefill),
+                positive_scalar(tolerance, "tolerance"))[0]
 
 
 def _kkt(game, weights, g, tolerance):
@@ -642,9 +678,17 @@ def _straddles_kink(game, weights, g, lo, hi):
 def _value(cost, g, name):
     try:
         with np.errstate(divide="ignore"):
-            v = float(cost(g))
+            raw = cost(g)
     except (CapacityExceededError, ZeroDivisionError):
         return math.inf
+    try:
+        v = finite_scalar(raw, name) if not (isinstance(raw, (float, np.floating)) and math.isinf(raw)) else float(raw)
+    except InvalidInputError:
+        if isinstance(raw, (float, np.floating)) and math.isnan(raw):
+            v = math.nan
+        else:
+            raise InvalidInputError(f"{name}({g:.6g} GPUs) returned {raw!r}: a pool cost must be a number or +inf") \
+                from None
     if math.isnan(v) or v == -math.inf:
         raise InvalidInputError(f"{name}({g:.6g} GPUs) returned {'NaN' if math.isnan(v) else v}: a pool cost must be "
                                 "a number or +inf")

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gametheory._validate import choice, instance, integer, nonnegative_scalar, pair
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, CertificateError, InvalidInputError
 from gametheory.games.resource.game import PDResourceGame
@@ -120,7 +121,7 @@ class SplitTable:
         -------
         numpy.ndarray
         """
-        w = self.weights if weights is None else weights
+        w = self.weights if weights is None else pair(weights, "weights", positive=True)
         return w[0] * self.prefill_costs + w[1] * self.decode_costs
 
     def index(self, prefill_workers: int) -> int:
@@ -137,9 +138,10 @@ class SplitTable:
         Raises
         ------
         InvalidInputError
-            When the split is not on the table.
+            When ``prefill_workers`` is not an integer or the split is not on the table.
         """
-        k = int(prefill_workers) - int(self.prefill_workers[0])
+        prefill_workers = integer(prefill_workers, "prefill_workers")
+        k = prefill_workers - int(self.prefill_workers[0])
         if not 0 <= k < self.prefill_workers.size or self.prefill_workers[k] != prefill_workers:
             raise InvalidInputError(
                 f"prefill_workers = {prefill_workers!r} is not a split of {self.workers} workers "
@@ -257,7 +259,7 @@ def integer_equilibria(game: PDResourceGame, step: int | None = None, table: Spl
     ----------
     .. [1] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007.
     """
-    table = split_table(game, step) if table is None else table
+    table = _table(game, step, table)
     up, down = table.one_step_improvements(table.vi_costs)
     slack = TIE_RTOL * np.abs(table.vi_costs)
     idx = np.flatnonzero(table.feasible & (up <= slack) & (down <= slack))
@@ -310,7 +312,7 @@ def integer_optimum(game: PDResourceGame, step: int | None = None, table: SplitT
     InvalidInputError, CapacityExceededError
         As for :func:`integer_equilibria`.
     """
-    table = split_table(game, step) if table is None else table
+    table = _table(game, step, table)
     social = np.where(table.feasible, table.social_costs(), math.inf)
     best = float(social.min())
     idx = np.flatnonzero(social <= best + TIE_RTOL * abs(best))
@@ -339,7 +341,7 @@ def integer_price_of_anarchy(game: PDResourceGame, step: int | None = None, tabl
     CertificateError
         When the ratio falls below 1 (the enumerated optimum would not be optimal).
     """
-    table = split_table(game, step) if table is None else table
+    table = _table(game, step, table)
     worst = max(s.cost for s in integer_equilibria(game, table=table))
     best = integer_optimum(game, table=table).cost
     if not best > 0:
@@ -373,6 +375,7 @@ def one_step_certificate(game: PDResourceGame, prefill_workers: int, step: int |
         Kind ``one_step_improvement``.
     """
     table = split_table(game, step)
+    weights = None if weights is None else pair(weights, "weights", positive=True)
     k = table.index(prefill_workers)
     up, down = table.one_step_improvements(table.social_costs(weights))
     worst = _no_move_is_zero(max(float(up[k]), float(down[k])))
@@ -451,12 +454,11 @@ def best_responses(game: PDResourceGame, player: str, other_gpus: float, step: i
     InvalidInputError
         An unknown player or a negative or non-finite GPU count.
     """
-    if player not in ("prefill", "decode"):
-        raise InvalidInputError(f"player must be 'prefill' or 'decode', got {player!r}")
+    player = choice(player, "player", ("prefill", "decode"))
     step = _step(game, step)
-    other = float(other_gpus)
-    if not (math.isfinite(other) and other >= 0):
-        raise InvalidInputError(f"other_gpus must be a finite GPU count >= 0, got {other_gpus!r}")
+    other = nonnegative_scalar(other_gpus, "other_gpus")
+    if other > game.total_gpus:
+        raise InvalidInputError(f"other_gpus = {other!r} exceeds total_gpus = {game.total_gpus:g}")
     i = 0 if player == "prefill" else 1
     cost = game.prefill_cost if i == 0 else game.decode_cost
     n_max = int(math.floor((game.total_gpus - other) / step + 1e-12))
@@ -492,7 +494,8 @@ def is_generalized_nash(game: PDResourceGame, split: tuple[float, float], step: 
     InvalidInputError
         When the split exceeds the budget.
     """
-    g_p, g_d = (float(x) for x in split)
+    _step(game, step)
+    g_p, g_d = pair(split, "split")
     if g_p + g_d > game.total_gpus + 1e-9:
         raise InvalidInputError(f"split {split} exceeds total_gpus = {game.total_gpus:g}")
     return g_p in best_responses(game, "prefill", g_d, step) and g_d in best_responses(game, "decode", g_p, step)
@@ -508,7 +511,7 @@ class RoundingComparison:
     integer solution, ``integer_splits`` = every integer VE's (or optimal) G_P; ``differs`` = the nearest
     rounding is not among them; ``neither_rounding`` = neither floor nor ceil is; ``excess`` = relative
     excess of the objective (C_P + C_D for the VE, weighted cost for the optimum) at the nearest rounding
-    over the integer solution.
+    over the integer solution (None when no rounding is feasible).
 
     Parameters
     ----------
@@ -519,7 +522,7 @@ class RoundingComparison:
     integer : Result
     integer_splits : tuple of float
     differs, neither_rounding : bool
-    excess : float
+    excess : float or None
     """
 
     kind: str
@@ -532,7 +535,7 @@ class RoundingComparison:
     integer_splits: tuple[float, ...]
     differs: bool
     neither_rounding: bool
-    excess: float
+    excess: float | None
 
 
 def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: str = "equilibrium"
@@ -558,6 +561,7 @@ def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: s
     InvalidInputError
         An unknown kind.
     """
+    kind = choice(kind, "kind", ("equilibrium", "optimum"))
     table = split_table(game, step)
     if kind == "equilibrium":
         cont = game.equilibrium()
@@ -583,7 +587,7 @@ def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: s
     nearest = on_grid(math.floor(g_star / table.step + 0.5))
     if nearest is None:
         nearest = lo if hi is None else hi
-    excess = math.nan
+    excess = None
     if nearest is not None:
         k = table.index(int(round(nearest / table.step)))
         best = float(objective[table.index(integer.workers[0])])
@@ -596,13 +600,27 @@ def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: s
 
 
 # --------------------------------------------------------------------------------------------- helpers
+#: most workers the integer game enumerates
+MAX_WORKERS = 1_000_000
+
+
 def _step(game: PDResourceGame, step) -> int:
+    """The worker size in GPUs (``step``, else the game's, else 1), with the game checked."""
+    instance(game, PDResourceGame, "game")
     step = game.step if step is None else step
-    if step is None:
-        return 1
-    if isinstance(step, bool) or int(step) != step or step < 1:
-        raise InvalidInputError(f"step must be a positive integer number of GPUs per worker, got {step!r}")
-    return int(step)
+    step = 1 if step is None else integer(step, "step", minimum=1)
+    if game.total_gpus / step > MAX_WORKERS:
+        raise InvalidInputError(f"total_gpus / step = {game.total_gpus / step:.6g} workers: more than "
+                                f"{MAX_WORKERS:,} to enumerate")
+    return step
+
+
+def _table(game: PDResourceGame, step, table) -> SplitTable:
+    """``table`` (checked) or the split table of ``game``."""
+    if table is None:
+        return split_table(game, step)
+    instance(game, PDResourceGame, "game")
+    return instance(table, SplitTable, "table")
 
 
 def _evaluate(cost, gpus: np.ndarray, name: str) -> np.ndarray:
@@ -611,9 +629,13 @@ def _evaluate(cost, gpus: np.ndarray, name: str) -> np.ndarray:
     def scalar(g):
         try:
             with np.errstate(divide="ignore"):
-                return float(cost(float(g)))
+                raw = cost(float(g))
         except (CapacityExceededError, ZeroDivisionError):
             return math.inf
+        if isinstance(raw, (str, bytes, bool, np.bool_)) or not isinstance(raw, (int, float, np.number)) and not (
+                isinstance(raw, np.ndarray) and raw.size == 1):
+            raise InvalidInputError(f"{name}({g:.6g} GPUs) returned {raw!r}: a pool cost must be a number or +inf")
+        return float(raw)
 
     values = None
     try:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from gametheory._validate import choice, function, integer
 from gametheory.errors import InvalidInputError
 from gametheory.games.resource.game import PDResourceGame
 from gametheory.games.resource.integer import TIE_RTOL, SplitTable, split_table
@@ -79,10 +80,9 @@ class ResourcePlannerModel:
 
     def __init__(self, game_at: Callable[[float], PDResourceGame], step: int | None = None,
                  target: str = "equilibrium"):
-        if target not in ("equilibrium", "optimum"):
-            raise InvalidInputError(f"target must be 'equilibrium' or 'optimum', got {target!r}")
-        self.game_at = game_at
-        self.step = step
+        target = choice(target, "target", ("equilibrium", "optimum"))
+        self.game_at = function(game_at, "game_at")
+        self.step = None if step is None else integer(step, "step", minimum=1)
         self.target = target
         self._tables: dict[float, SplitTable] = {}
         self._shape: tuple | None = None

@@ -15,14 +15,13 @@ References
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from gametheory._validate import finite_array
+from gametheory._validate import finite_array, flag, integer, nonnegative_scalar, sequence_of
 from gametheory.bounds import class_bound
-from gametheory.display import Table
+from gametheory.display import Table, format_value
 from gametheory.games.routing.game import RoutingGame
+from gametheory.latency import LatencyCurve
 from gametheory.regimes import classify, find_knees
 
 __all__ = ["PoAAcrossLoad", "poa_across_load"]
@@ -65,7 +64,7 @@ class PoAAcrossLoad(Table):
 
         ax = axes(ax)
         x = np.array([r["load"] for r in self])
-        poa = np.array([r["poa"] for r in self])
+        poa = np.array([r["poa"] for r in self], dtype=float)
         bound = np.array([r["bound"] for r in self], dtype=float)
         ax.plot(x, poa, "o-", label="PoA (equilibrium / optimum)")
         if np.isfinite(bound).any():
@@ -99,7 +98,7 @@ def poa_across_load(curves, loads, *, n_classes: int = 1, omega: float = 0.0, ca
     omega, cache_benefit, cache_scale
         Cache affinity of :class:`~gametheory.games.routing.RoutingGame`. With ``omega > 0`` the worst
         equilibrium found from several starts is used, the optimum is the MILP's and no classical bound
-        applies (``bound`` is NaN).
+        applies (``bound`` is None; ``poa`` is None where the optimum's cost is <= 0).
     regimes : bool
         Classify each load by the knee of the mean equilibrium latency against total demand
         (:func:`gametheory.regimes.find_knees`).
@@ -125,9 +124,12 @@ def poa_across_load(curves, loads, *, n_classes: int = 1, omega: float = 0.0, ca
     Correa, J., Schulz, A. & Stier-Moses, N. (2004). Selfish routing in capacitated networks. Math. Oper.
     Res. 29(4).
     """
-    curves = list(curves)
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    n_classes = integer(n_classes, "n_classes", minimum=1, maximum=10_000)
+    omega = nonnegative_scalar(omega, "omega")
+    regimes = flag(regimes, "regimes")
     rows = []
-    for R in finite_array(loads, "loads", ndim=1):
+    for R in finite_array(loads, "loads", ndim=1, min_size=1):
         demands = np.full(n_classes, float(R) / n_classes)
         game = RoutingGame(curves, demands, omega=omega, cache_benefit=cache_benefit, cache_scale=cache_scale)
         opt = game.optimum()
@@ -136,13 +138,13 @@ def poa_across_load(curves, loads, *, n_classes: int = 1, omega: float = 0.0, ca
             bound, how = class_bound(curves, float(R), loads=eq.worker_flows)
         else:
             eq = max(game.equilibria(starts=4), key=lambda e: e.cost)
-            bound, how = math.nan, "none (omega > 0)"
+            bound, how = None, "none (omega > 0)"
         change = None
         if rows and how != rows[-1]["bound_kind"]:
             change = (f"bound class changes here: {rows[-1]['bound_kind']} -> {how} "
-                      f"({rows[-1]['bound']:.3g} -> {bound:.3g})")
+                      f"({format_value(rows[-1]['bound'], 3)} -> {format_value(bound, 3)})")
         rows.append({"load": float(R), "equilibrium_cost": eq.cost, "optimum_cost": opt.cost,
-                     "poa": eq.cost / opt.cost if opt.cost > 0 else math.nan, "bound": bound, "bound_kind": how,
+                     "poa": eq.cost / opt.cost if opt.cost > 0 else None, "bound": bound, "bound_kind": how,
                      "bound_change": change, "equilibrium_flows": eq.worker_flows})
     knee, note = None, "regimes not asked for"
     labels = ["not classified"] * len(rows)

@@ -33,7 +33,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gametheory._validate import nonnegative_array, nonnegative_scalar
+from gametheory._validate import (
+    choice,
+    index,
+    integer,
+    integer_array,
+    nonnegative_array,
+    nonnegative_scalar,
+    sequence_of,
+)
 from gametheory.certificates import Certificate
 from gametheory.errors import ConvergenceError, InvalidInputError
 from gametheory.games.dynamics import Orbit, orbit
@@ -53,13 +61,25 @@ __all__ = [
 ]
 
 
+#: most players the atomic game takes (the costs are evaluated player by player)
+MAX_PLAYERS = 100_000
+
+
 def _check(curves, n: int, overlap, omega):
-    if n < 1:
-        raise InvalidInputError(f"need at least one player, got {n}")
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    n = integer(n, "n_players", minimum=1, maximum=MAX_PLAYERS)
     O = np.zeros((n, n)) if overlap is None else nonnegative_array(overlap, "overlap", ndim=2)
     if O.shape != (n, n):
         raise InvalidInputError(f"overlap must be {n} x {n}, got {O.shape}")
-    return list(curves), O, nonnegative_scalar(omega, "omega")
+    return curves, O, nonnegative_scalar(omega, "omega")
+
+
+def _assignment(assignment, m: int, name: str = "assignment") -> np.ndarray:
+    """Worker index per player: integers in 0..m-1 (at least one player)."""
+    a = integer_array(assignment, name, ndim=1, minimum=0, maximum=m - 1)
+    if a.size == 0:
+        raise InvalidInputError(f"{name} needs at least one player")
+    return a
 
 
 def player_costs(curves, assignment, overlap=None, omega: float = 0.0) -> np.ndarray:
@@ -75,8 +95,15 @@ def player_costs(curves, assignment, overlap=None, omega: float = 0.0) -> np.nda
     Returns
     -------
     np.ndarray
+
+    Raises
+    ------
+    InvalidInputError
+        Curves that are not LatencyCurves, an assignment that is not integers in 0..m-1, a malformed overlap
+        or a negative omega.
     """
-    a = np.asarray(assignment, dtype=int)
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    a = _assignment(assignment, len(curves))
     curves, O, om = _check(curves, a.size, overlap, omega)
     counts = np.bincount(a, minlength=len(curves))
     lat = np.array([c(float(k)) for c, k in zip(curves, counts, strict=True)])
@@ -105,7 +132,16 @@ def deviation_cost(curves, assignment, i: int, w: int, O: np.ndarray, omega: flo
     -------
     float
     """
-    a = np.asarray(assignment, dtype=int).copy()
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    a = _assignment(assignment, len(curves)).copy()
+    curves, O, omega = _check(curves, a.size, O, omega)
+    i = index(i, "i", a.size, what="players")
+    w = index(w, "w", len(curves), what="workers")
+    return _deviation_cost(curves, a, i, w, O, omega)
+
+
+def _deviation_cost(curves, assignment, i, w, O, omega) -> float:
+    a = assignment.copy()
     a[i] = w
     n_w = int(np.sum(a == w))
     c = curves[w](float(n_w))
@@ -144,7 +180,9 @@ def rosenthal_potential(curves, assignment) -> float:
     -------
     float
     """
-    a = np.asarray(assignment, dtype=int)
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    a = _assignment(assignment, len(curves))
+    integer(a.size, "players", maximum=MAX_PLAYERS)
     counts = np.bincount(a, minlength=len(curves))
     return float(sum(sum(c(float(j)) for j in range(1, k + 1)) for c, k in zip(curves, counts, strict=True)))
 
@@ -156,7 +194,7 @@ def _max_gain(curves, a, O, omega) -> tuple[float, int, int]:
         for w in range(len(curves)):
             if w == a[i]:
                 continue
-            gain = own[i] - deviation_cost(curves, a, i, w, O, omega)
+            gain = own[i] - _deviation_cost(curves, a, i, w, O, omega)
             if gain > best[0] + 1e-12:
                 best = (gain, i, w)
     return best
@@ -200,12 +238,11 @@ def best_response_dynamics(curves, start, overlap=None, omega: float = 0.0, *, m
     .. [1] R. W. Rosenthal, "A class of games possessing pure-strategy Nash equilibria", Int. J. Game Theory
        2, 1973 (the potential that makes every improving path finite when omega = 0).
     """
-    a0 = np.asarray(start, dtype=int).copy()
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    a0 = _assignment(start, len(curves), "start").copy()
     curves, O, om = _check(curves, a0.size, overlap, omega)
-    if (a0 < 0).any() or (a0 >= len(curves)).any():
-        raise InvalidInputError(f"start assigns a player to a worker outside 0..{len(curves) - 1}")
-    if order not in ("round_robin", "max_gain"):
-        raise InvalidInputError(f"order must be 'round_robin' or 'max_gain', got {order!r}")
+    order = choice(order, "order", ("round_robin", "max_gain"))
+    max_moves = integer(max_moves, "max_moves", minimum=1, maximum=10**8)
     n, m = a0.size, len(curves)
 
     def move(state):
@@ -218,8 +255,8 @@ def best_response_dynamics(curves, start, overlap=None, omega: float = 0.0, *, m
             a[i] = w
             return tuple(a.tolist()), 0
         for i in [(nxt + k) % n for k in range(n)]:
-            cur = deviation_cost(curves, a, i, int(a[i]), O, om)
-            devs = [deviation_cost(curves, a, i, w, O, om) for w in range(m)]
+            cur = _deviation_cost(curves, a, i, int(a[i]), O, om)
+            devs = [_deviation_cost(curves, a, i, w, O, om) for w in range(m)]
             w = int(np.argmin(devs))
             if devs[w] < cur - 1e-12:
                 a[i] = w
@@ -250,6 +287,7 @@ def pure_equilibria(curves, n_players: int, overlap=None, omega: float = 0.0) ->
         When an argument is malformed; the message names it and its value.
     """
     curves, O, om = _check(curves, n_players, overlap, omega)
+    n_players = integer(n_players, "n_players")
     if len(curves) ** n_players > 200000:
         raise InvalidInputError(f"{len(curves)}^{n_players} assignments is too many to enumerate")
     out = []
@@ -279,6 +317,7 @@ def exact_optimum(curves, n_players: int, overlap=None, omega: float = 0.0) -> t
         When an argument is malformed; the message names it and its value.
     """
     curves, O, om = _check(curves, n_players, overlap, omega)
+    n_players = integer(n_players, "n_players")
     if len(curves) ** n_players > 200000:
         raise InvalidInputError(f"{len(curves)}^{n_players} assignments is too many to enumerate")
     best = None
@@ -334,12 +373,8 @@ class AtomicRoutingGame:
     omega: float = 0.0
 
     def __post_init__(self):
-        curves = tuple(self.latencies)
-        if not curves or not all(isinstance(c, LatencyCurve) for c in curves):
-            raise InvalidInputError("latencies must be one LatencyCurve per worker (at least one)")
-        if isinstance(self.n_players, bool) or int(self.n_players) != self.n_players:
-            raise InvalidInputError(f"n_players must be an integer, got {self.n_players!r}")
-        _, O, om = _check(curves, int(self.n_players), self.overlap, self.omega)
+        curves = tuple(sequence_of(self.latencies, LatencyCurve, "latencies", what="LatencyCurve"))
+        _, O, om = _check(curves, self.n_players, self.overlap, self.omega)
         object.__setattr__(self, "latencies", curves)
         object.__setattr__(self, "n_players", int(self.n_players))
         object.__setattr__(self, "overlap", O)
@@ -388,6 +423,7 @@ class AtomicRoutingGame:
             When best-response dynamics cycles (no pure equilibrium reached; the message lists the cycle), or
             the game has no pure equilibrium at all (enumeration).
         """
+        method = choice(method, "method", ("best_response", "enumeration"))
         if method == "best_response":
             start = [i % len(self.latencies) for i in range(self.n_players)] if start is None else start
             path = best_response_dynamics(self.latencies, start, self.overlap, self.omega, max_moves=max_moves,
@@ -426,8 +462,7 @@ class AtomicRoutingGame:
         InvalidInputError
             An unknown method, or too many assignments to enumerate.
         """
-        if method != "enumeration":
-            raise InvalidInputError(f"method must be 'enumeration', got {method!r}")
+        choice(method, "method", ("enumeration",))
         a, _ = exact_optimum(self.latencies, self.n_players, self.overlap, self.omega)
         return self._result("optimum", np.array(a), 0.0, "exact", "enumeration of every assignment",
                             len(self.latencies) ** self.n_players, method)

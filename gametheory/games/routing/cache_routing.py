@@ -39,11 +39,59 @@ from __future__ import annotations
 
 import numpy as np
 
+from gametheory._validate import (
+    finite_array,
+    instance,
+    integer,
+    nonnegative_array,
+    nonnegative_scalar,
+    positive_scalar,
+    sequence_of,
+)
 from gametheory.certificates import Certificate
-from gametheory.errors import ConvergenceError, InvalidInputError
+from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
+from gametheory.games.routing.wardrop import CurveBank
+from gametheory.latency import LatencyCurve
 from gametheory.quiet import quiet_highs
 
 __all__ = ["cache_benefit", "class_costs", "milp_optimum", "project_rows", "projection_equilibrium", "social_cost"]
+
+
+def _classes(H, s, K: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(H, s) checked: nonnegative H, positive s, one per class (K classes when known)."""
+    H = nonnegative_array(H, "H", ndim=1, min_size=1)
+    s = nonnegative_array(s, "s", ndim=1, min_size=1)
+    if H.size != s.size or K is not None and H.size != K:
+        raise InvalidInputError(f"H and s need one entry per class ({K if K is not None else H.size}), got "
+                                f"{H.size} and {s.size}")
+    if (s <= 0).any():
+        raise InvalidInputError(f"s (cache scales) must be > 0, got {s.tolist()}")
+    return H, s
+
+
+def _flow_matrix(x, name: str, K: int | None = None, m: int | None = None) -> np.ndarray:
+    x = nonnegative_array(x, name, ndim=2)
+    if K is not None and x.shape != (K, m):
+        raise InvalidInputError(f"{name} must have shape ({K}, {m}) (classes x workers), got {x.shape}")
+    return x
+
+
+def _instance(curves, x, omega, H, s, bank):
+    """The arguments of the cost functions, checked; returns (curves, x, omega, H, s, bank)."""
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    x = _flow_matrix(x, "x")
+    H, s = _classes(H, s, x.shape[0])
+    if x.shape[1] != len(curves):
+        raise InvalidInputError(f"x has {x.shape[1]} worker columns for {len(curves)} curves")
+    loads = x.sum(axis=0)
+    for w, (curve, load) in enumerate(zip(curves, loads, strict=True)):
+        if load >= curve.capacity:
+            raise CapacityExceededError(load, curve.capacity, f"worker {w}")
+    if bank is not None:
+        instance(bank, CurveBank, "bank")
+        if bank.m != len(curves):
+            raise InvalidInputError(f"bank holds {bank.m} curves for {len(curves)} workers")
+    return curves, x, nonnegative_scalar(omega, "omega"), H, s, bank
 
 
 def cache_benefit(x: np.ndarray, H: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -58,7 +106,18 @@ def cache_benefit(x: np.ndarray, H: np.ndarray, s: np.ndarray) -> np.ndarray:
     Returns
     -------
     np.ndarray
+
+    Raises
+    ------
+    InvalidInputError
+        ``x`` not a nonnegative K x m matrix, or ``H``/``s`` not one nonnegative (positive) value per class.
     """
+    x = _flow_matrix(x, "x")
+    H, s = _classes(H, s, x.shape[0])
+    return _cache_benefit(x, H, s)
+
+
+def _cache_benefit(x, H, s):
     return H[:, None] * (1.0 - np.exp(-x / s[:, None]))
 
 
@@ -78,9 +137,13 @@ def class_costs(curves, x: np.ndarray, omega: float, H: np.ndarray, s: np.ndarra
     -------
     np.ndarray
     """
+    return _class_costs(*_instance(curves, x, omega, H, s, bank))
+
+
+def _class_costs(curves, x, omega, H, s, bank=None):
     X = x.sum(axis=0)
     lat = bank.eval(X)[0] if bank is not None else np.array([c(float(v)) for c, v in zip(curves, X, strict=True)])
-    return lat[None, :] - omega * cache_benefit(x, H, s)
+    return lat[None, :] - omega * _cache_benefit(x, H, s)
 
 
 def social_cost(curves, x: np.ndarray, omega: float, H: np.ndarray, s: np.ndarray, bank=None) -> float:
@@ -99,9 +162,13 @@ def social_cost(curves, x: np.ndarray, omega: float, H: np.ndarray, s: np.ndarra
     -------
     float
     """
+    return _social_cost(*_instance(curves, x, omega, H, s, bank))
+
+
+def _social_cost(curves, x, omega, H, s, bank=None):
     X = x.sum(axis=0)
     lat = bank.eval(X)[0] if bank is not None else np.array([c(float(v)) for c, v in zip(curves, X, strict=True)])
-    return float(X @ lat - omega * np.sum(x * cache_benefit(x, H, s)))
+    return float(X @ lat - omega * np.sum(x * _cache_benefit(x, H, s)))
 
 
 def project_rows(v: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -115,7 +182,20 @@ def project_rows(v: np.ndarray, r: np.ndarray) -> np.ndarray:
     Returns
     -------
     np.ndarray
+
+    Raises
+    ------
+    InvalidInputError
+        ``v`` not a finite K x m matrix, or ``r`` not K nonnegative totals.
     """
+    v = finite_array(v, "v", ndim=2)
+    r = nonnegative_array(r, "r", ndim=1)
+    if r.size != v.shape[0] or v.shape[1] == 0:
+        raise InvalidInputError(f"r needs one total per row of v ({v.shape[0]}), got {r.size}; v has shape {v.shape}")
+    return _project_rows(v, r)
+
+
+def _project_rows(v, r):
     K, m = v.shape
     u = -np.sort(-v, axis=1)
     css = np.cumsum(u, axis=1) - r[:, None]
@@ -144,12 +224,12 @@ def equilibrium_gap(curves, x, omega, H, s, r, bank=None) -> tuple[float, float]
     -------
     tuple[float, float]
     """
-    c = class_costs(curves, x, omega, H, s, bank)
+    c = _class_costs(curves, x, omega, H, s, bank)
     cmin = c.min(axis=1)
     used = x > 1e-12 * np.maximum(r[:, None], 1e-300)
     spread = np.where(used, c - cmin[:, None], 0.0)
     X = x.sum(axis=0)
-    lat = c + omega * cache_benefit(x, H, s)
+    lat = c + omega * _cache_benefit(x, H, s)
     denom = float(X @ lat[0]) if X.sum() > 0 else 1.0
     return float(spread.max(initial=0.0)), float(np.sum(x * (c - cmin[:, None])) / max(denom, 1e-300))
 
@@ -179,9 +259,16 @@ def projection_equilibrium(curves, r: np.ndarray, omega: float, H: np.ndarray, s
 
     Raises
     ------
+    InvalidInputError
+        As :func:`social_cost` for the instance; ``r`` not one nonnegative demand per class; ``x0`` not
+        carrying them; ``rgap`` not positive; ``max_iter`` not a positive integer.
     ConvergenceError
-        When the method stops before meeting its tolerance.
+        When the step underflows next to a capacity.
     """
+    curves, x0, omega, H, s, bank = _instance(curves, x0, omega, H, s, bank)
+    r = _demands(r, x0)
+    rgap = positive_scalar(rgap, "rgap")
+    max_iter = integer(max_iter, "max_iter", minimum=1, maximum=10**8)
     caps = np.array([c.capacity for c in curves])
     x = x0.copy()
     gamma = None
@@ -194,7 +281,7 @@ def projection_equilibrium(curves, r: np.ndarray, omega: float, H: np.ndarray, s
         else:
             lat = np.array([c(float(v)) for c, v in zip(curves, X, strict=True)])
             d1 = np.array([c.derivative(float(v)) for c, v in zip(curves, X, strict=True)])
-        c = lat[None, :] - omega * cache_benefit(x, H, s)
+        c = lat[None, :] - omega * _cache_benefit(x, H, s)
         cmin = c.min(axis=1)
         rel = float(np.sum(x * (c - cmin[:, None]))) / max(float(X @ lat), 1e-300)
         if rel <= rgap:
@@ -202,7 +289,7 @@ def projection_equilibrium(curves, r: np.ndarray, omega: float, H: np.ndarray, s
         L = float(x.shape[0] * d1.max() + omega * np.max(H / s)) + 1e-12
         g = 1.0 / L if gamma is None else gamma
         while True:
-            xn = project_rows(x - g * c, r)
+            xn = _project_rows(x - g * c, r)
             if (xn.sum(axis=0) < caps).all():
                 break
             g *= 0.5
@@ -212,6 +299,18 @@ def projection_equilibrium(curves, r: np.ndarray, omega: float, H: np.ndarray, s
         x = xn
     a, rel = equilibrium_gap(curves, x, omega, H, s, r, bank)
     return x, a, rel, nit
+
+
+def _demands(r, x0) -> np.ndarray:
+    """One nonnegative demand per class, carried by each row of the start ``x0``."""
+    r = nonnegative_array(r, "r", ndim=1)
+    if r.size != x0.shape[0]:
+        raise InvalidInputError(f"r needs one demand per class ({x0.shape[0]}), got {r.size}")
+    carried = x0.sum(axis=1)
+    if (np.abs(carried - r) > 1e-9 * np.maximum(r, 1e-300) + 1e-300).any():
+        k = int(np.argmax(np.abs(carried - r)))
+        raise InvalidInputError(f"x0 must carry the demand: class {k} sums to {carried[k]:.12g}, demand {r[k]:.12g}")
+    return r
 
 
 #: largest classes x workers x pieces the MILP accepts (binary variables)
@@ -249,6 +348,16 @@ def milp_optimum(curves, r: np.ndarray, omega: float, H: np.ndarray, s: np.ndarr
     InvalidInputError
         When an argument is malformed; the message names it and its value.
     """
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    r = nonnegative_array(r, "r", ndim=1, min_size=1)
+    H, s = _classes(H, s, r.size)
+    omega = nonnegative_scalar(omega, "omega")
+    pieces = integer(pieces, "pieces", minimum=1, maximum=MILP_MAX_SIZE)
+    cuts = integer(cuts, "cuts", minimum=2, maximum=10_000)
+    rgap = positive_scalar(rgap, "rgap")
+    max_pieces = integer(max_pieces, "max_pieces", minimum=1)
+    if r.sum() >= sum(c.capacity for c in curves):
+        raise CapacityExceededError(r.sum(), sum(c.capacity for c in curves), "total demand")
     K, m = len(r), len(curves)
     if K * m * pieces > MILP_MAX_SIZE:
         raise InvalidInputError(
@@ -304,9 +413,9 @@ def _milp_bounds(curves, r, omega, H, s, pieces, cuts):
     if prob.status not in ("optimal", "optimal_inaccurate") or x.value is None:
         raise ConvergenceError(f"milp_optimum: HiGHS status {prob.status}")
     lower = float(prob.value) - err
-    xv = project_rows(np.maximum(np.asarray(x.value), 0.0), r)
+    xv = _project_rows(np.maximum(np.asarray(x.value), 0.0), r)
     # polish: projected gradient descent on the true social cost
-    best = social_cost(curves, xv, omega, H, s)
+    best = _social_cost(curves, xv, omega, H, s)
     for _ in range(2000):
         X = xv.sum(axis=0)
         mg = np.array([c.marginal(float(v)) for c, v in zip(curves, X, strict=True)])
@@ -315,9 +424,9 @@ def _milp_bounds(curves, r, omega, H, s, pieces, cuts):
         step = 1e-2 * R / max(float(np.abs(grad).max()), 1e-12)
         improved = False
         while step > 1e-14 * R:
-            cand = project_rows(xv - step * grad, r)
+            cand = _project_rows(xv - step * grad, r)
             if (cand.sum(axis=0) < caps).all():
-                val = social_cost(curves, cand, omega, H, s)
+                val = _social_cost(curves, cand, omega, H, s)
                 if val < best - 1e-15 * abs(best):
                     xv, best, improved = cand, val, True
                     break

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gametheory.errors import ConvergenceError
+from gametheory._validate import choice, nonnegative_scalar, sequence_of
+from gametheory.errors import CapacityExceededError, ConvergenceError
+from gametheory.latency import LatencyCurve
 
 __all__ = ["beckmann_cvx", "optimum_cvx"]
 
@@ -26,6 +28,13 @@ __all__ = ["beckmann_cvx", "optimum_cvx"]
 def _solve(curves, demand: float, total: bool, solver: str | None):
     import cvxpy as cp
 
+    curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
+    demand = nonnegative_scalar(demand, "demand")
+    capacity = sum(c.capacity for c in curves)
+    if demand >= capacity:
+        raise CapacityExceededError(demand, capacity, "demand vs total capacity")
+    if solver is not None:
+        solver = choice(solver, "solver", tuple(cp.installed_solvers()))
     m = len(curves)
     x = cp.Variable(m, nonneg=True)
     objective = _vectorized(curves, x, total)
@@ -38,11 +47,14 @@ def _solve(curves, demand: float, total: bool, solver: str | None):
     if fin.size:
         cons.append(x[fin] <= caps[fin])
     prob = cp.Problem(cp.Minimize(objective), cons)
-    if solver in (None, "CLARABEL"):
-        opts = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11, "max_iter": 500}
-        prob.solve(solver="CLARABEL", **opts)
-    else:
-        prob.solve(solver=solver)
+    try:
+        if solver in (None, "CLARABEL"):
+            opts = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11, "max_iter": 500}
+            prob.solve(solver="CLARABEL", **opts)
+        else:
+            prob.solve(solver=solver)
+    except cp.error.SolverError as exc:
+        raise ConvergenceError(f"cvxpy {'optimum' if total else 'Beckmann'} program: {exc}") from None
     if prob.status not in ("optimal", "optimal_inaccurate") or x.value is None:
         raise ConvergenceError(f"cvxpy {'optimum' if total else 'Beckmann'} program: status {prob.status}")
     return np.maximum(np.asarray(x.value, dtype=float), 0.0), float(prob.value)

@@ -33,9 +33,18 @@ from functools import cached_property
 
 import numpy as np
 
-from gametheory._validate import finite_array, nonnegative_array, nonnegative_scalar
+from gametheory._validate import (
+    choice,
+    finite_array,
+    integer,
+    nonnegative_array,
+    nonnegative_scalar,
+    positive_scalar,
+    random_seed,
+    sequence_of,
+)
 from gametheory.certificates import Certificate
-from gametheory.errors import ConvergenceError, InvalidInputError
+from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
 from gametheory.games.routing import cache_routing as cr
 from gametheory.games.routing import multiclass as mc
 from gametheory.games.routing.cvx import beckmann_cvx, optimum_cvx
@@ -53,6 +62,14 @@ EQUILIBRIUM_METHODS = ("water_filling", "cvxpy", "projection")
 OPTIMUM_METHODS = ("water_filling", "cvxpy", "milp", "projection")
 #: relative gap the multiclass variant (``work`` given) certifies
 MULTICLASS_TOL = 1e-6
+
+
+def _per_class(value, K: int, name: str) -> np.ndarray:
+    """A nonnegative scalar or one value per class, as a (K,) array."""
+    arr = nonnegative_array(value, name)
+    if arr.ndim > 1 or arr.ndim == 1 and arr.size != K:
+        raise InvalidInputError(f"{name} must be one value or one per class ({K}), got shape {arr.shape}")
+    return np.broadcast_to(arr, (K,)).copy()
 
 
 @dataclass(frozen=True)
@@ -95,18 +112,14 @@ class RoutingGame:
     work: np.ndarray | None = field(default=None)
 
     def __post_init__(self):
-        curves = tuple(self.latencies)
-        if not curves:
-            raise InvalidInputError("latencies must hold one curve per worker, got none")
-        for i, c in enumerate(curves):
-            if not isinstance(c, LatencyCurve):
-                raise InvalidInputError(f"latencies[{i}] is not a LatencyCurve: {c!r}")
-        d = nonnegative_array(np.atleast_1d(self.demands), "demands", ndim=1, min_size=1)
+        curves = tuple(sequence_of(self.latencies, LatencyCurve, "latencies", what="LatencyCurve"))
+        object.__setattr__(self, "omega", nonnegative_scalar(self.omega, "omega"))
+        d = np.atleast_1d(nonnegative_array(self.demands, "demands"))
+        if d.ndim != 1 or d.size == 0:
+            raise InvalidInputError(f"demands must be one rate or one rate per class, got shape {d.shape}")
         K = d.size
-        H = nonnegative_array(np.broadcast_to(1.0 if self.cache_benefit is None else self.cache_benefit, (K,)),
-                              "cache_benefit")
-        s = nonnegative_array(np.broadcast_to(1.0 if self.cache_scale is None else self.cache_scale, (K,)),
-                              "cache_scale")
+        H = _per_class(1.0 if self.cache_benefit is None else self.cache_benefit, K, "cache_benefit")
+        s = _per_class(1.0 if self.cache_scale is None else self.cache_scale, K, "cache_scale")
         if (s <= 0).any():
             raise InvalidInputError(f"cache_scale must be > 0, got {s.tolist()}")
         if self.work is not None:
@@ -125,7 +138,6 @@ class RoutingGame:
                 raise InvalidInputError(f"total demand {d.sum():.6g} is at or beyond the total capacity {cap:.6g}")
         object.__setattr__(self, "latencies", curves)
         object.__setattr__(self, "demands", d)
-        object.__setattr__(self, "omega", nonnegative_scalar(self.omega, "omega"))
         object.__setattr__(self, "cache_benefit", H)
         object.__setattr__(self, "cache_scale", s)
 
@@ -158,14 +170,60 @@ class RoutingGame:
 
         Parameters
         ----------
-        flows : object
+        flows : array_like, shape (m,) or (m, K)
+            Nonnegative flows (requests/s) that carry each class's demand, below every worker's capacity.
 
         Returns
         -------
         float
+            sum_w X_w l_w(X_w) - omega sum_kw x_kw h_k(x_kw).
+
+        Raises
+        ------
+        InvalidInputError
+            Wrong shape, negative or non-finite flows, or flows that do not sum to the demands.
+        CapacityExceededError
+            A worker's load at or past its capacity.
         """
-        x = self._class_matrix(np.asarray(flows, dtype=float))
+        x = self._class_matrix(self.check_flows(flows))
         return cr.social_cost(self.latencies, x, self.omega, self.cache_benefit, self.cache_scale, self._bank())
+
+    def check_flows(self, flows) -> np.ndarray:
+        """``flows`` as a float array after checking shape, signs, demands and capacities.
+
+        Parameters
+        ----------
+        flows : array_like, shape (m,) or (m, K)
+            Worker flows, or worker x class flows (requests/s).
+
+        Returns
+        -------
+        numpy.ndarray
+            The flows as floats.
+
+        Raises
+        ------
+        InvalidInputError, CapacityExceededError
+            As :meth:`social_cost`.
+        """
+        m, K = self.n_workers, self.n_classes
+        x = nonnegative_array(flows, "flows")
+        if x.shape not in ((m,), (m, K)):
+            shapes = f"({m},)" + (f" or ({m}, {K})" if K > 1 else "")
+            raise InvalidInputError(f"flows must have shape {shapes} (workers x classes), got {x.shape}")
+        carried = x.sum(axis=0) if x.ndim == 2 else np.array([x.sum()])
+        target = self.demands if x.ndim == 2 else np.array([self.total_demand])
+        bad = np.abs(carried - target) > 1e-9 * np.maximum(np.abs(target), 1e-300) + 1e-300
+        if bad.any():
+            k = int(np.argmax(bad))
+            what = f"class {k}" if x.ndim == 2 else "the total"
+            raise InvalidInputError(f"flows must carry the demand: {what} sums to {carried[k]:.12g}, "
+                                    f"demand {target[k]:.12g}")
+        loads = x.sum(axis=1) if x.ndim == 2 else x
+        for w, (curve, load) in enumerate(zip(self.latencies, loads, strict=True)):
+            if load >= curve.capacity:
+                raise CapacityExceededError(load, curve.capacity, f"worker {w}")
+        return x
 
     def _class_matrix(self, flows: np.ndarray) -> np.ndarray:
         """K x m matrix from (m,) worker flows (proportional split) or (m, K) flows."""
@@ -195,10 +253,7 @@ class RoutingGame:
             applies = plain if self.omega == 0 else tuple(m for m in allowed if m not in plain)
         if method is None:
             return applies[0]
-        if method not in applies:
-            raise InvalidInputError(
-                f"{kind} method must be one of {applies} for omega = {self.omega:g}, got {method!r}")
-        return method
+        return choice(method, f"{kind} method (omega = {self.omega:g})", applies)
 
     # ---- solvers ---------------------------------------------------------------------------------
     def equilibrium(self, method: str | None = None, *, rgap: float = 1e-9, starts: int = 4,
@@ -238,6 +293,7 @@ class RoutingGame:
         .. [1] M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of Transportation*, 1956.
         """
         method = self._method(method, EQUILIBRIUM_METHODS, "equilibrium")
+        rgap = positive_scalar(rgap, "rgap")
         if self.work is not None:
             return self._multiclass("equilibrium", method)
         if self.omega == 0:
@@ -291,7 +347,10 @@ class RoutingGame:
         .. [1] F. Facchinei, J.-S. Pang, *Finite-Dimensional Variational Inequalities and Complementarity
            Problems*, Springer 2003 (projection methods for monotone and non-monotone VIs).
         """
-        rng = np.random.default_rng(seed)
+        starts = integer(starts, "starts", minimum=1, maximum=10_000)
+        rgap = positive_scalar(rgap, "rgap")
+        max_iter = integer(max_iter, "max_iter", minimum=1, maximum=10**8)
+        rng = np.random.default_rng(random_seed(seed))
         K, m = self.n_classes, self.n_workers
         caps = np.array([c.capacity for c in self.latencies])
         # first start: the omega = 0 Wardrop equilibrium, split across classes in proportion to demand
@@ -369,6 +428,9 @@ class RoutingGame:
            1957 (piecewise-linear MILP models of separable costs).
         """
         method = self._method(method, OPTIMUM_METHODS, "optimum")
+        rgap = positive_scalar(rgap, "rgap")
+        milp_gap = positive_scalar(milp_gap, "milp_gap")
+        pieces = integer(pieces, "pieces", minimum=1, maximum=MAX_MILP_PIECES)
         if self.work is not None:
             return self._multiclass("optimum", method)
         if self.omega == 0:

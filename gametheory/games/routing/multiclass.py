@@ -35,10 +35,45 @@ import cvxpy as cp
 import numpy as np
 from scipy.optimize import brentq, linprog
 
-from gametheory.errors import CapacityExceededError, ConvergenceError
-from gametheory.latency import Pole
+from gametheory._validate import (
+    finite_array,
+    flag,
+    instance,
+    integer,
+    nonnegative_array,
+    positive_scalar,
+    sequence_of,
+)
+from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
+from gametheory.latency import LatencyCurve, Pole
 
 __all__ = ["UnitCosts", "cvxpy_start", "feasible_start", "gradient_projection", "relative_gap"]
+
+
+def _instance(units, work, rates) -> tuple[np.ndarray, np.ndarray]:
+    """(work, rates) checked against ``units``: positive (classes, workers) work, nonnegative rates per class."""
+    instance(units, UnitCosts, "units")
+    work = finite_array(work, "work", ndim=2)
+    if work.shape[1] != len(units.curves) or work.shape[0] == 0 or (work <= 0).any():
+        raise InvalidInputError(f"work must be a positive (classes, {len(units.curves)} workers) matrix, "
+                                f"got shape {work.shape}")
+    rates = nonnegative_array(rates, "rates", ndim=1)
+    if rates.size != work.shape[0]:
+        raise InvalidInputError(f"rates needs one rate per class ({work.shape[0]}), got {rates.size}")
+    return work, rates
+
+
+def _flows(flows, work, rates) -> np.ndarray:
+    """Class x worker flows carrying each class's rate."""
+    flows = nonnegative_array(flows, "flows", ndim=2)
+    if flows.shape != work.shape:
+        raise InvalidInputError(f"flows must have shape {work.shape} (classes, workers), got {flows.shape}")
+    carried = flows.sum(axis=1)
+    if (np.abs(carried - rates) > 1e-9 * np.maximum(rates, 1e-300) + 1e-300).any():
+        k = int(np.argmax(np.abs(carried - rates)))
+        raise InvalidInputError(f"flows must carry the rates: class {k} sums to {carried[k]:.12g}, rate "
+                                f"{rates[k]:.12g}")
+    return flows
 
 
 class UnitCosts:
@@ -56,8 +91,8 @@ class UnitCosts:
     """
 
     def __init__(self, curves, marginal: bool):
-        self.curves = tuple(curves)
-        self.marginal = bool(marginal)
+        self.curves = tuple(sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve"))
+        self.marginal = flag(marginal, "marginal")
         self.capacity = np.array([c.capacity for c in self.curves], dtype=float)
 
     def one(self, w: int, x: float) -> float:
@@ -118,6 +153,8 @@ def relative_gap(units: UnitCosts, work: np.ndarray, flows: np.ndarray, rates: n
     float
         0 exactly at the equilibrium (optimum); ``inf`` when a worker is past its capacity.
     """
+    work, rates = _instance(units, work, rates)
+    flows = _flows(flows, work, rates)
     cost = work * units.all((work * flows).sum(axis=0))
     total = float((flows * cost).sum())
     if not math.isfinite(total):
@@ -154,6 +191,7 @@ def feasible_start(units: UnitCosts, work: np.ndarray, rates: np.ndarray) -> np.
     .. [1] Q. Huangfu, J. A. J. Hall, "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10,
        2018 (HiGHS).
     """
+    work, rates = _instance(units, work, rates)
     k, n = work.shape
     cap = units.capacity
     total = float(rates.sum())
@@ -213,6 +251,8 @@ def cvxpy_start(curves, work: np.ndarray, rates: np.ndarray, marginal: bool) -> 
     .. [1] S. Diamond, S. Boyd, "CVXPY: a Python-embedded modeling language for convex optimization", JMLR 17,
        2016.
     """
+    units = UnitCosts(curves, marginal)
+    work, rates = _instance(units, work, rates)
     k, n = work.shape
     x = cp.Variable((k, n), nonneg=True)
     load = cp.sum(cp.multiply(work, x), axis=0)
@@ -258,7 +298,10 @@ def gradient_projection(units: UnitCosts, work: np.ndarray, rates: np.ndarray, f
     .. [1] D. P. Bertsekas, E. M. Gafni, "Projection methods for variational inequalities with application to
        the traffic assignment problem", Math. Programming Study 17, 1982.
     """
-    flows = flows.copy()
+    work, rates = _instance(units, work, rates)
+    flows = _flows(flows, work, rates).copy()
+    tol = positive_scalar(tol, "tol")
+    max_sweeps = integer(max_sweeps, "max_sweeps", minimum=1, maximum=10**7)
     load = (work * flows).sum(axis=0)
     k, n = work.shape
     cap = units.capacity

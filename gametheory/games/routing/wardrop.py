@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from gametheory._validate import nonnegative_scalar, positive_scalar
+from gametheory._validate import flag, instance, nonnegative_array, nonnegative_scalar, positive_scalar, sequence_of
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, ConvergenceError, InvalidInputError
 from gametheory.latency import LatencyCurve, Pole, Polynomial, Scaled
@@ -74,12 +74,7 @@ class CurveBank:
     """
 
     def __init__(self, curves):
-        curves = list(curves)
-        if not curves:
-            raise InvalidInputError("latencies must hold at least one curve")
-        for i, c in enumerate(curves):
-            if not isinstance(c, LatencyCurve):
-                raise InvalidInputError(f"latencies[{i}] is not a LatencyCurve: {c!r}")
+        curves = sequence_of(curves, LatencyCurve, "latencies", what="LatencyCurve")
         self.curves = curves
         self.m = len(curves)
         self.capacity = np.array([c.capacity for c in curves], dtype=float)
@@ -316,6 +311,19 @@ class WaterFillResult:
     message: str = "converged"
 
 
+def _worker_flows(bank, flows) -> np.ndarray:
+    """Worker flows checked against the bank: shape (m,), nonnegative, finite, below every capacity."""
+    instance(bank, CurveBank, "bank")
+    x = nonnegative_array(flows, "flows")
+    if x.shape != (bank.m,):
+        raise InvalidInputError(f"flows must have shape ({bank.m},) (one per worker), got {x.shape}")
+    over = np.flatnonzero(x >= bank.capacity)
+    if over.size:
+        w = int(over[0])
+        raise CapacityExceededError(x[w], bank.capacity[w], f"worker {w}")
+    return x
+
+
 def level_gap(bank: CurveBank, flows, *, marginal: bool, tolerance: float = CERTIFICATE_FLOOR) -> float:
     """Relative Wardrop (``marginal=False``) or KKT (``marginal=True``) gap of worker ``flows``.
 
@@ -344,7 +352,9 @@ def level_gap(bank: CurveBank, flows, *, marginal: bool, tolerance: float = CERT
     float
         The relative gap (>= 0).
     """
-    x = np.asarray(flows, dtype=float)
+    x = _worker_flows(bank, flows)
+    marginal = flag(marginal, "marginal")
+    tolerance = positive_scalar(tolerance, "tolerance")
     r = float(x.sum())
     used = x > 0
     if r <= 0 or not used.any():
@@ -400,8 +410,10 @@ def certificate_tolerance(bank: CurveBank, flows, *, marginal: bool, rgap: float
     float
         The tolerance.
     """
-    x = np.asarray(flows, dtype=float)
-    base = max(float(rgap), CERTIFICATE_FLOOR)
+    x = _worker_flows(bank, flows)
+    marginal = flag(marginal, "marginal")
+    ulps = positive_scalar(ulps, "ulps")
+    base = max(positive_scalar(rgap, "rgap"), CERTIFICATE_FLOOR)
     r = float(x.sum())
     if r <= 0:
         return base
@@ -468,7 +480,8 @@ def water_fill(curves, demand: float, *, marginal: bool = False, rgap: float = 1
     ----------
     Beckmann, McGuire & Winsten (1956); Dafermos & Sparrow (1969).
     """
-    bank = bank if bank is not None else CurveBank(curves)
+    bank = instance(bank, CurveBank, "bank") if bank is not None else CurveBank(curves)
+    marginal = flag(marginal, "marginal")
     r = nonnegative_scalar(demand, "demand")
     tol = max(positive_scalar(rgap, "rgap"), CERTIFICATE_FLOOR)
     what = "water_fill " + ("optimum" if marginal else "equilibrium")
