@@ -58,6 +58,12 @@ def _describe(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _where(idx) -> int | tuple:
+    """An entry's position for a message: an int for 1-D arrays, a tuple otherwise."""
+    idx = tuple(int(v) for v in idx)
+    return idx[0] if len(idx) == 1 else idx
+
+
 def _is_bool(value) -> bool:
     return isinstance(value, (bool, np.bool_))
 
@@ -119,7 +125,7 @@ def finite_array(values, name: str, *, ndim: int | None = None, min_size: int = 
     if bad.any():
         idx = np.argwhere(bad)[0]
         where = tuple(int(i) for i in idx) if arr.ndim > 1 else int(idx[0]) if arr.ndim == 1 else ()
-        raise InvalidInputError(f"{name} must be finite; entry {where} is {arr[tuple(idx)]!r}")
+        raise InvalidInputError(f"{name} must be finite; entry {where} is {arr[tuple(idx)].item()!r}")
     return arr
 
 
@@ -129,7 +135,7 @@ def nonnegative_array(values, name: str, **kwargs) -> np.ndarray:
     if (arr < 0).any():
         idx = np.argwhere(arr < 0)[0]
         where = tuple(int(i) for i in idx) if arr.ndim > 1 else int(idx[0]) if arr.ndim == 1 else ()
-        raise InvalidInputError(f"{name} must be >= 0; entry {where} is {arr[tuple(idx)]!r}")
+        raise InvalidInputError(f"{name} must be >= 0; entry {where} is {arr[tuple(idx)].item()!r}")
     return arr
 
 
@@ -272,14 +278,14 @@ def integer_array(values, name: str, *, ndim: int | None = None, minimum: int | 
     arr = finite_array(values, name, ndim=ndim)
     if not np.all(arr == np.round(arr)):
         i = np.argwhere(arr != np.round(arr))[0]
-        raise InvalidInputError(f"{name} must hold integers; entry {tuple(int(v) for v in i)} is {arr[tuple(i)]!r}")
+        raise InvalidInputError(f"{name} must hold integers; entry {_where(i)} is {arr[tuple(i)].item()!r}")
     if np.abs(arr).max(initial=0) > 2**53:
         raise InvalidInputError(f"{name} holds integers too large to represent exactly: {arr.max()!r}")
     for bound, bad, word in ((minimum, arr < (minimum if minimum is not None else 0), ">="),
                              (maximum, arr > (maximum if maximum is not None else 0), "<=")):
         if bound is not None and bad.any():
             i = np.argwhere(bad)[0]
-            raise InvalidInputError(f"{name} entries must be {word} {bound}; entry {tuple(int(v) for v in i)} is "
+            raise InvalidInputError(f"{name} entries must be {word} {bound}; entry {_where(i)} is "
                                     f"{int(arr[tuple(i)])}")
     return arr.astype(np.int64)
 
