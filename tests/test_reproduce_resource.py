@@ -33,3 +33,11 @@ def test_resource_section_runs_and_is_consistent(tmp_path):
         x_max = min(knee["one_prefill_worker_rps"], knee["five_decode_workers_rps"])
         assert knee["knee_concurrency"] == pytest.approx(x_max * knee["full_batch_latency_ms"] / 1000.0, rel=1e-12)
         assert knee["knee_concurrency"] == pytest.approx(knee["knee_analytic"], rel=1e-5)
+    # each row says what it is: the two rows of the calibration family land in the paper's (96, 128], the
+    # sensitivity row (vLLM's default batching, not calibrated) is marked as such and left out of the claims
+    roles = {k["engine"]: k for k in section.summary["prefill_knee"]}
+    for name in ("calibrated", "serial prefill"):
+        assert 96 < roles[name]["knee_concurrency"] <= 128, roles[name]
+    assert roles["serial prefill"]["max_prefill_seqs"] == 1 and roles["serial prefill"]["output_tokens"] > 100
+    assert roles["vLLM default batching"]["role"].startswith("sensitivity")
+    assert roles["vLLM default batching"]["knee_concurrency"] > 128

@@ -171,12 +171,26 @@ def layouts_across_load(rates, profile=None) -> list[dict]:
 
 def prefill_knee() -> list[dict]:
     """The knee of the 70B 1P/5D layout from Game 1's pool costs on the engine model
-    (:func:`gametheory.serving.pool_costs.game1_knee`), for the calibrated engine (docs/regimes.md), serial
-    prefill and vLLM's default batching, each at the calibrated output length, next to the analytic knee.
+    (:func:`gametheory.serving.pool_costs.game1_knee`), next to the analytic knee, for three engine
+    configurations, each row saying what it is (``role``):
+
+    - ``calibrated``: the calibrated engine of docs/regimes.md (b* requests per prefill step, O* output tokens),
+      fitted to the paper's knee interval;
+    - ``family end``: serial prefill (one request per step) at the output length that puts its knee in the same
+      interval, the other end of the calibration family: the observation alone does not fix the batch;
+    - ``sensitivity``: vLLM's default batching at the calibrated output length, not calibrated: how far the knee
+      moves when only the prefill batch changes.
 
     Returns
     -------
     list of dict
+        One row per configuration: ``engine``, ``role``, ``max_prefill_seqs`` (None = vLLM's default),
+        ``output_tokens``, ``prefill_batch``, ``service_ms``, ``one_prefill_worker_rps``,
+        ``five_decode_workers_rps``, ``full_batch_latency_ms``, ``knee_concurrency`` and ``knee_analytic``.
+
+    References
+    ----------
+    Denning and Buzen (1978); :mod:`gametheory.serving.calibration` for the family.
     """
     from dataclasses import replace
 
@@ -184,11 +198,16 @@ def prefill_knee() -> list[dict]:
     from gametheory.serving.pool_costs import game1_knee
 
     cal = calibrate()
+    serial_output = dict(cal.family())[1]
+    configs = (("calibrated", "calibrated to the paper's knee", cal.prefill_batch, cal.output_tokens),
+               ("serial prefill", "the calibration family's other end", 1, serial_output),
+               ("vLLM default batching", "sensitivity at the calibrated output length (not calibrated)", None,
+                cal.output_tokens))
     rows = []
-    for label, batch in (("calibrated", cal.prefill_batch), ("serial prefill", 1), ("vLLM default", None)):
+    for label, role, batch, output in configs:
         cluster = cal.cluster("70b_1p5d").with_engine(max_prefill_seqs=batch)
-        k = game1_knee(cluster, replace(cal.workload()))
-        rows.append({"engine": label, "max_prefill_seqs": batch, "output_tokens": cal.output_tokens,
+        k = game1_knee(cluster, replace(cal.workload(), output_tokens=(output, output)))
+        rows.append({"engine": label, "role": role, "max_prefill_seqs": batch, "output_tokens": output,
                      "prefill_batch": k["prefill_batch"], "service_ms": k["service_ms"],
                      "one_prefill_worker_rps": k["prefill_rps"], "five_decode_workers_rps": k["decode_rps"],
                      "full_batch_latency_ms": k["full_batch_ms"], "knee_concurrency": k["knee"],
