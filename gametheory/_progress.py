@@ -46,7 +46,7 @@ def enabled(stream=None) -> bool:
 
 
 def progress(items: Iterable[T], label: str, total: int | None = None, stream=None,
-             force: bool = False, leave: bool = True) -> Iterator[T]:
+             force: bool = False, leave: bool = True, weights: Iterable[float] | None = None) -> Iterator[T]:
     """Yield ``items`` while drawing a tqdm progress bar with an ETA.
 
     Parameters
@@ -64,6 +64,9 @@ def progress(items: Iterable[T], label: str, total: int | None = None, stream=No
         ``GAMETHEORY_PROGRESS=0`` still wins.
     leave : bool
         Keep the finished bar on screen (False: erase it, for loops inside a longer report).
+    weights : iterable of float, optional
+        The expected cost of each item, in any unit (e.g. ``2 ** n`` for an enumeration over ``n`` players):
+        the bar advances by an item's weight when it is done, so the ETA holds when items differ in cost.
 
     Returns
     -------
@@ -74,6 +77,14 @@ def progress(items: Iterable[T], label: str, total: int | None = None, stream=No
     on = enabled(stream) or (force and os.environ.get("GAMETHEORY_PROGRESS") != "0")
     if not on:
         yield from items
+        return
+    if weights is not None:
+        weights = [float(w) for w in weights]
+        with tqdm(desc=label, total=sum(weights), file=stream, leave=leave, dynamic_ncols=True, mininterval=0.2,
+                  bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}") as bar:
+            for item, weight in zip(items, weights, strict=True):
+                yield item
+                bar.update(weight)
         return
     if total is None:
         try:

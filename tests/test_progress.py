@@ -32,6 +32,17 @@ def test_generator_with_total(monkeypatch):
     assert "4/4" in stream.getvalue()
 
 
+def test_weighted_items_fill_the_bar_by_their_cost(monkeypatch):
+    # items of unequal cost (an enumeration over 2^n profiles): the bar advances by each item's weight
+    monkeypatch.setenv("GAMETHEORY_PROGRESS", "1")
+    stream = io.StringIO()
+    assert list(progress(["a", "b", "c"], "enumerate", stream=stream, weights=[1, 1, 2])) == ["a", "b", "c"]
+    text = stream.getvalue()
+    assert "enumerate" in text and "100%" in text and "<" in text
+    monkeypatch.setenv("GAMETHEORY_PROGRESS", "0")
+    assert list(progress(["a"], "off", stream=io.StringIO(), weights=[3])) == ["a"]
+
+
 def test_default_follows_the_terminal(monkeypatch):
     monkeypatch.delenv("GAMETHEORY_PROGRESS", raising=False)
     stream = io.StringIO()

@@ -35,3 +35,10 @@ def test_summary_contract_of_the_regimes_and_experiment3_sections(reproduce_run)
                     "ttft_p99_adaptive_ms"):
             assert isinstance(e[key], float), key
     assert "predictions vs the paper" in out and "FAILS" in out  # failed predictions are said plainly
+
+
+def test_each_section_records_its_time_and_grid(reproduce_run):
+    # the per-section bar's ETA reads the previous run's times of the same grid (default or --full)
+    summary, _, _ = reproduce_run
+    for name, section in summary.items():
+        assert section["seconds"] >= 0 and section["full"] is False, name

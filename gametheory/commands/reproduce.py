@@ -60,10 +60,12 @@ def _jsonable(value):
     return value
 
 
-def _previous_seconds(path: Path) -> dict:
-    """Each section's wall time in the summary.json of an earlier run in the same folder (for the ETA)."""
+def _previous_seconds(path: Path, full: bool = False) -> dict:
+    """Each section's wall time in the summary.json of an earlier run in the same folder and of the same grid
+    (default or ``--full``), for the ETA of its bar."""
     try:
-        return {name: float(sec["seconds"]) for name, sec in json.loads(path.read_text()).items()}
+        return {name: float(sec["seconds"]) for name, sec in json.loads(path.read_text()).items()
+                if bool(sec.get("full", False)) == full}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}
 
@@ -73,7 +75,7 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
     combined summary."""
     stream = stream if stream is not None else sys.stdout
     out_dir.mkdir(parents=True, exist_ok=True)
-    expected = _previous_seconds(out_dir / "summary.json") if not full else {}
+    expected = _previous_seconds(out_dir / "summary.json", full)
     summary: dict = {}
     for i, name in enumerate(names, 1):
         module = importlib.import_module(f"gametheory.reproduce.{name}")
@@ -91,6 +93,7 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
         summary[name] = {
             "title": section.title,
             "seconds": seconds,
+            "full": bool(full),
             "summary": section.summary,
             "tables": [{"name": t.name, "columns": t.columns, "rows": t.rows} for t in section.tables],
             "figures": [str(f) for f in section.figures],

@@ -36,6 +36,7 @@ from typing import Protocol
 
 import numpy as np
 
+from gametheory._progress import progress
 from gametheory._validate import (
     finite_scalar,
     function,
@@ -323,7 +324,7 @@ def static_vs_adaptive(make_actuator, make_controller, n_intervals: int, saturat
         raise InvalidInputError(f"saturated: interval index {int(bad[0])} is outside 0..{n - 1} "
                                 f"(n_intervals = {n})")
     out = []
-    for trial in range(int(trials)):
+    for trial in progress(range(int(trials)), "experiment 3 trials (static, adaptive)", leave=False):
         for arm, ctl in (("static", None), ("adaptive", make_controller())):
             actuator = make_actuator(trial)
             res = run_controller(ctl, actuator, n)

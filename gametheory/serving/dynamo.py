@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory._progress import progress
 from gametheory._validate import (
     choice,
     finite_array,
@@ -571,17 +572,17 @@ def sweep(setup, concurrencies, configs=((0.0, 1.0),), repeats: int = 3, *, work
     with_poa = flag(with_poa, "with_poa")
     _cluster_of(setup)
     rows = []
-    for c in concurrencies:
-        for tau, omega in configs:
-            runs = [replay_run(setup, c, tau, omega, workload=workload, n_requests=n_requests, seed=k,
-                               with_poa=with_poa) for k in range(repeats)]
-            row = {"setup": runs[0].setup, "concurrency": int(c), "tau": tau, "omega": omega}
-            for key in ("poa_hat", "ttft_p50_ms", "ttft_p99_ms", "itl_mean_ms", "mean_latency_ms",
-                        "throughput_rps"):
-                vals = [getattr(r, key) for r in runs]
-                if any(v is None for v in vals):
-                    row[key] = row[key + "_lo"] = row[key + "_hi"] = None
-                    continue
-                row[key], row[key + "_lo"], row[key + "_hi"] = interval(vals)
-            rows.append(row)
+    grid = [(c, tau, omega) for c in concurrencies for tau, omega in configs]
+    for c, tau, omega in progress(grid, "Dynamo replay sweep", leave=False):
+        runs = [replay_run(setup, c, tau, omega, workload=workload, n_requests=n_requests, seed=k,
+                           with_poa=with_poa) for k in range(repeats)]
+        row = {"setup": runs[0].setup, "concurrency": int(c), "tau": tau, "omega": omega}
+        for key in ("poa_hat", "ttft_p50_ms", "ttft_p99_ms", "itl_mean_ms", "mean_latency_ms",
+                    "throughput_rps"):
+            vals = [getattr(r, key) for r in runs]
+            if any(v is None for v in vals):
+                row[key] = row[key + "_lo"] = row[key + "_hi"] = None
+                continue
+            row[key], row[key + "_lo"], row[key + "_hi"] = interval(vals)
+        rows.append(row)
     return rows

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gametheory import paper_setup
+from gametheory._progress import progress
 from gametheory._validate import instance, integer, number_list, pair, positive_scalar, size_limit
 from gametheory.errors import InvalidInputError
 from gametheory.serving.engine import Cluster, EngineConfig, paper_cluster
@@ -389,7 +390,7 @@ def adaptive_vs_static(setup, *, engine: EngineConfig | None = None, workload: W
                                     f"{cluster.n_prefill + cluster.n_decode}")
         other = cluster.with_layout(n_p, n_d)
         outs = []
-        for trial in range(int(trials)):
+        for trial in progress(range(int(trials)), f"experiment 3 trials ({n_p}P/{n_d}D)", leave=False):
             act = make_actuator(other)(trial)
             reps = [r for r, _ in run_controller(None, act, len(ramp))]
             outs.append(_PhaseMeans(act.poa_hat_between(saturated[0], saturated[-1]),
@@ -446,7 +447,7 @@ def knee_map(setup, batches, outputs, *, engine: EngineConfig | None = None, wor
     cluster = _cluster(setup, engine)
     wl = paper_workload() if workload is None else instance(workload, Workload, "workload")
     out = np.empty((len(batches), len(outputs)))
-    for i, b in enumerate(batches):
+    for i, b in enumerate(progress(batches, "knee map", leave=False)):
         c = replace(cluster, engine=replace(cluster.engine, max_prefill_seqs=int(b)))
         for j, o in enumerate(outputs):
             out[i, j] = analytic_knee(c, replace(wl, output_tokens=(int(o), int(o))))

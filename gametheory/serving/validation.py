@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gametheory._progress import progress
 from gametheory._validate import integer, nonnegative_scalar, number_list
 from gametheory.errors import InvalidInputError
 
@@ -133,7 +134,7 @@ def sim_vs_replay(setup, concurrencies, tau: float = 0.0, omega: float = 1.0, *,
     tau, omega = nonnegative_scalar(tau, "tau"), nonnegative_scalar(omega, "omega")
     cluster = setup if isinstance(setup, Cluster) else paper_cluster(setup)
     rows = []
-    for c in concurrencies:
+    for c in progress(list(concurrencies), "replay vs simulator", leave=False):
         reps = [replay_run(cluster, int(c), tau, omega, workload=workload, n_requests=n_requests, seed=k)
                 for k in range(int(repeats))]
         sims = [sim_run(cluster, int(c), tau, omega, workload=workload, n_requests=n_requests, seed=k)
@@ -167,7 +168,8 @@ def sim_vs_model(cluster, concurrencies, *, workload=None, n_requests: int = 400
 
     rows = []
     n_requests = integer(n_requests, "n_requests", minimum=1, maximum=100_000_000)
-    for c in number_list(concurrencies, "concurrencies", integers=True):
+    for c in progress(number_list(concurrencies, "concurrencies", integers=True), "simulator vs MVA",
+                     leave=False):
         sim = simulate(cluster, workload, c, 2 * c + n_requests, warmup=2 * c, seed=seed)
         model = closed_loop(cluster, c, workload)
         steady = sim.log[sim.warmup:]

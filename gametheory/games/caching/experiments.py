@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gametheory._progress import progress
 from gametheory._validate import flag, integer, nonnegative_array, number_list
 from gametheory.games.caching.game import (
     chun_game,
@@ -103,8 +104,11 @@ def line_poa(ns=range(2, 13), alpha_grid: int = 4, server_ms: float = 1e4) -> li
     """
     ns = number_list(ns, "ns", integers=True)
     alpha_grid = integer(alpha_grid, "alpha_grid", minimum=1, maximum=1000)
+    # one enumeration of 2^n profiles per alpha and one at alpha = n/2: the bar is weighted by that work
+    done = progress(ns, "line PoA (exact enumeration)", weights=[(alpha_grid * n + 1) * 2.0 ** n for n in ns],
+                    leave=False)
     rows = []
-    for n in ns:
+    for n in done:
         best = (0.0, None)
         for k in range(1, alpha_grid * n + 1):
             a = k / alpha_grid

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from gametheory._progress import progress
 from gametheory._validate import nonnegative_scalar, number_list
 from gametheory.errors import CapacityExceededError
 from gametheory.games.coupled.system import CoupledSystem
@@ -104,7 +105,7 @@ def poa_across_load(profile, fractions, cache_slots: int, workers: int = WORKERS
     cap = capacity_one_prefill(profile)
     starts = sorted({1, min(3, workers - 1)})
     rows = []
-    for f in fractions:
+    for f in progress(list(fractions), "coupled PoA across load", leave=False):
         system = paper_system(profile, f * cap, cache_slots, workers)
         poa = system.poa_by_game(starts=starts)
         dec = system.decompose_fixed_split(1)
@@ -212,7 +213,7 @@ def dynamics_by_regime(profile, fractions=(0.3, 0.7, 0.9, 0.99, 1.1), delays=(0,
     delays, gains = number_list(delays, "delays", integers=True), number_list(gains, "gains", integers=True)
     cap = capacity_one_prefill(profile)
     rows = []
-    for f in fractions:
+    for f in progress(list(fractions), "Planner orbits by load", leave=False):
         system = paper_system(profile, f * cap, cache_slots, workers)
         optima = system.split_optima()
         saturated = [n for n, o in optima.items() if o is None]

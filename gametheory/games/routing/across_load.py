@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gametheory._progress import progress
 from gametheory._validate import finite_array, flag, integer, nonnegative_scalar, sequence_of
 from gametheory.bounds import class_bound
 from gametheory.display import Table, format_value
@@ -129,7 +130,7 @@ def poa_across_load(curves, loads, *, n_classes: int = 1, omega: float = 0.0, ca
     omega = nonnegative_scalar(omega, "omega")
     regimes = flag(regimes, "regimes")
     rows = []
-    for R in finite_array(loads, "loads", ndim=1, min_size=1):
+    for R in progress(finite_array(loads, "loads", ndim=1, min_size=1), "routing PoA across load", leave=False):
         demands = np.full(n_classes, float(R) / n_classes)
         game = RoutingGame(curves, demands, omega=omega, cache_benefit=cache_benefit, cache_scale=cache_scale)
         opt = game.optimum()
