@@ -1,6 +1,6 @@
 """Figures and numbers of docs/caching.md: `python docs/figures/make_caching.py`.
 
-Prints every number on the page and writes (dpi 100) into docs/figures/:
+Prints every number on the page and writes into docs/figures/ (in the shared figure style of gametheory.plotting):
 
 * caching_line_poa.png, caching_hbm_saturation.png (by gametheory.reproduce.caching, full grids), and the
   tables of that section;
@@ -28,6 +28,7 @@ from gametheory.games.caching import (
     recompute_ms_from_profile,
 )
 from gametheory.games.caching import experiments as ex
+from gametheory.plotting import COLORS, axis_label, legend, save, styled
 from gametheory.reproduce import Table, caching
 from gametheory.serving.profiles import load_profile
 
@@ -47,8 +48,7 @@ def _plt():
 def _save(fig, name: str) -> Path:
     path = OUT / name
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    _plt().close(fig)
+    save(fig, path)  # the shared style's resolution; refuses a panel without y-label units or legend
     return path
 
 
@@ -74,56 +74,68 @@ def complete_graph_tables(rows) -> list[Table]:
     return [poa, pos, neq]
 
 
+@styled
 def plot_complete(rows, counter) -> Path:
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for n in sorted({r[0] for r in rows}):
         sub = [r for r in rows if r[0] == n]
-        ax.plot([r[1] for r in sub], [r[2] for r in sub], "o", ms=4 + n, mfc="none", label=f"n = {n} (theorem)")
+        ax.plot([r[1] for r in sub], [r[2] for r in sub], "o", ms=4 + 1.5 * n, mfc="none",
+                label=f"n = {n} (assumptions hold)")
     alphas = {"heterogeneous demand": 20.0, "alpha >= demand * server": 10.5}   # the instances' alpha
     for k, (name, poa, _) in enumerate(counter):
-        ax.plot([alphas[name]], [poa], "rx", ms=9, mew=2, label="assumption violated" if k == 0 else None)
-        ax.annotate(f"{name}\nPoA {poa:.3f}", (alphas[name], poa), textcoords="offset points", xytext=(-80, -22),
-                    fontsize=7, color="red")
+        ax.plot([alphas[name]], [poa], "x", color=COLORS[1], ms=10, mew=2.2,
+                label="an assumption violated" if k == 0 else None)
+        ax.annotate(f"{name}\nPoA {poa:.3f}", (alphas[name], poa), textcoords="offset points", xytext=(-12, -6),
+                    ha="right", va="top", fontsize=9, color=COLORS[1])
     ax.set_xscale("log")
-    ax.set_xlabel("placement cost alpha")
-    ax.set_ylabel("exact price of anarchy")
+    ticks = sorted({r[1] for r in rows} | set(alphas.values()))
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("placement cost alpha (ms)")
+    ax.set_ylabel(axis_label("PoA", "worst equilibrium / optimum"))
     ax.set_ylim(0.8, 3.3)
-    ax.set_title("complete graph: PoA = 1 under the assumptions", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title("Complete graph: PoA = 1 under the theorem's assumptions")
+    legend(ax, loc="upper left")
     return _save(fig, "caching_complete_graph.png")
 
 
+@styled
 def plot_paradox(before, after) -> Path:
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for x, res in enumerate((before, after)):
         c = np.sort(res.equilibrium_costs)
-        ax.plot(np.full(len(c), x), c, "o", color="C0", label="pure equilibria" if x == 0 else None)
-        ax.hlines(res.optimum_cost, x - 0.25, x + 0.25, color="C2", label="optimum" if x == 0 else None)
-        ax.annotate(f"PoA {res.poa:.3f}", (x, float(c.max())), textcoords="offset points", xytext=(10, 4), fontsize=8)
+        ax.plot(np.full(len(c), x), c, "o", ms=8, color=COLORS[0], label="pure equilibria" if x == 0 else None)
+        ax.hlines(res.optimum_cost, x - 0.25, x + 0.25, color=COLORS[2], lw=2.5, label="optimum" if x == 0 else None)
+        ax.annotate(f"PoA {res.poa:.3f}", (x, float(c.max())), textcoords="offset points", xytext=(10, 4),
+                    fontsize=10)
     ax.set_xticks([0, 1], ["before (G1 only)", "after (+ G2 at A)"])
     ax.set_xlim(-0.6, 1.6)
-    ax.set_ylabel("social cost")
-    ax.set_title("cache paradox: adding a cache adds a bad equilibrium", fontsize=9)
-    ax.legend(fontsize=8, loc="center left")
+    lo = min(before.optimum_cost, after.optimum_cost)
+    ax.set_ylim(0.0, 1.2 * max(float(np.max(before.equilibrium_costs)), float(np.max(after.equilibrium_costs))))
+    ax.set_ylabel(axis_label("social cost", "ms"))
+    ax.set_title(f"Cache paradox: adding a cache adds a worse equilibrium (optimum {lo:.4g} ms)")
+    legend(ax, loc="lower right")
     return _save(fig, "caching_paradox.png")
 
 
+@styled
 def plot_kvbm(kvbm_rows) -> Path:
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
     seeds = np.arange(len(kvbm_rows))
     w = 0.27
     for k, (label, col) in enumerate((("KVBM rule", 1), ("best-response equilibrium", 2), ("optimum (MILP)", 3))):
         ax.bar(seeds + (k - 1) * w, [r[col] for r in kvbm_rows], w, label=label)
     for s, r in zip(seeds, kvbm_rows, strict=True):
-        ax.annotate(f"x{r[4]:.3f}", (s - w, r[1]), textcoords="offset points", xytext=(-8, 2), fontsize=7)
+        ax.annotate(f"x{r[4]:.3f}", (s - w, r[1]), textcoords="offset points", xytext=(0, 2), ha="center",
+                    fontsize=9)
     ax.set_xticks(seeds, [f"trace seed {r[0]}" for r in kvbm_rows])
-    ax.set_ylabel("social cost")
-    ax.set_title("KVBM placement vs equilibrium vs optimum (3-worker IB line)", fontsize=9)
-    ax.set_ylim(0, 1.3 * max(r[1] for r in kvbm_rows))
-    ax.legend(fontsize=7, loc="upper center", ncol=3)
+    ax.set_ylabel(axis_label("social cost", "ms"))
+    ax.set_title("KVBM placement vs equilibrium vs optimum (3-worker IB line; x = KVBM / optimum)")
+    ax.set_ylim(0, 1.35 * max(r[1] for r in kvbm_rows))
+    legend(ax, loc="upper center", ncol=3)
     return _save(fig, "caching_kvbm.png")
 
 

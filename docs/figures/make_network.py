@@ -1,7 +1,8 @@
 """Figures and numbers of docs/network.md.
 
 Run: .venv/bin/python docs/figures/make_network.py
-Writes docs/figures/network_convergence.png and docs/figures/network_layouts.png and prints every number
+Writes docs/figures/network_convergence.png and docs/figures/network_layouts.png (in the shared figure style of
+gametheory.plotting) and prints every number
 quoted in docs/network.md (validation table against the published TNTP values, serving-topology example).
 Needs a local copy of the TransportationNetworks files (github.com/bstabler/TransportationNetworks) for the
 TNTP rows (skipped with a note when absent).
@@ -20,6 +21,7 @@ import numpy as np  # noqa: E402
 from gametheory.errors import CapacityExceededError  # noqa: E402
 from gametheory.games.network import read_tntp  # noqa: E402
 from gametheory.io.tntp import read_tntp_flows  # noqa: E402
+from gametheory.plotting import axis_label, legend, plain_log_ticks, save, styled  # noqa: E402
 from gametheory.serving.profiles import load_profile  # noqa: E402
 from gametheory.serving.topology import layout_sweep, serving_topology  # noqa: E402
 
@@ -58,17 +60,17 @@ def validation(histories: dict) -> None:
           f"{abs(eq.cost - ref_total) / ref_total:.1e} |")
 
 
+@styled
 def convergence_figure(histories: dict) -> None:
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
     for name, hist in histories.items():
-        ax.semilogy(np.arange(1, len(hist) + 1), hist, label=name)
+        ax.semilogy(np.arange(1, len(hist) + 1), hist, label=f"{name} ({len(hist)} sweeps)")
     ax.set_xlabel("sweep (all-origin shortest paths + path shifts)")
-    ax.set_ylabel("relative gap")
-    ax.set_title("Path-based gradient projection, user equilibrium")
-    ax.legend()
+    ax.set_ylabel(axis_label("relative gap", "1 - shortest-path cost / total cost"))
+    ax.set_title("Path-based gradient projection to the user equilibrium")
+    legend(ax, loc="upper right")
     fig.tight_layout()
-    fig.savefig(HERE / "network_convergence.png", dpi=100)
-    plt.close(fig)
+    save(fig, HERE / "network_convergence.png")
 
 
 def topology() -> None:
@@ -88,7 +90,12 @@ def topology() -> None:
           f"PoA {eq.cost / opt.cost:.6f}")
     for e in [("P", 0), ("D", 2)], [("P", 1), ("D", 0)]:
         print(f"  slow link {e[0][1]}->{e[1][1]}: eq {eq.flows[tuple(e)]:.3f} req/s, opt {opt.flows[tuple(e)]:.3f}")
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    _layouts_figure(prof)
+
+
+@styled
+def _layouts_figure(prof) -> None:
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
     rates = np.linspace(5, 70, 27)
     for p in (2, 3, 4, 5):
         ys = []
@@ -97,15 +104,19 @@ def topology() -> None:
                 ys.append(serving_topology(prof, p, 6 - p, float(rate)).equilibrium(rgap=1e-8).cost / rate)
             except CapacityExceededError:  # overloaded layout: no finite latency
                 ys.append(np.nan)
-        ax.plot(rates, ys, label=f"{p}P x {6 - p}D")
-    ax.set_xlabel("request rate (req/s)")
-    ax.set_ylabel("mean request latency at equilibrium (ms)")
+        (line,) = ax.plot(rates, ys, label=f"{p}P x {6 - p}D")
+        last = int(np.flatnonzero(np.isfinite(ys))[-1])
+        if last < len(rates) - 1:  # the layout saturates before the largest rate: say where
+            ax.plot(rates[last], ys[last], "x", color=line.get_color(), ms=8, mew=2)
+    ax.plot([], [], "x", color="0.3", ms=8, mew=2, label="last stable rate")
+    ax.set_xlabel("request rate (requests/s)")
+    ax.set_ylabel(axis_label("mean request latency at equilibrium", "ms"))
     ax.set_yscale("log")
-    ax.set_title(f"6 workers, {prof.name}")
-    ax.legend()
+    plain_log_ticks(ax)
+    ax.set_title("6 workers of B200 Llama-3.1-70B TP4 FP8: each P/D layout")
+    legend(ax, loc="upper left")
     fig.tight_layout()
-    fig.savefig(HERE / "network_layouts.png", dpi=100)
-    plt.close(fig)
+    save(fig, HERE / "network_layouts.png")
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 """Numbers and figure of the "Integer game, closed forms and planner dynamics" part of docs/resource.md.
 
 Usage: python docs/figures/make_resource_integer.py
-Writes docs/figures/resource_planner.png and prints every number quoted in that section: the rounding
-instance, the integer game on the Llama-3.1-70B TP4 FP8 B200 profile (24 and 64 GPUs), the sympy closed
-forms, and the Planner on that profile (ramp and constant load, 30 s intervals as in the paper).
+Writes docs/figures/resource_planner.png (in the shared figure style) and prints every number quoted in that
+section: the rounding instance, the integer game on the Llama-3.1-70B TP4 FP8 B200 profile (24 and 64 GPUs),
+the sympy closed forms, and the Planner on that profile (ramp and constant load, 30 s intervals as in the paper).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory.games.dynamics import planner_dynamics as loop
 from gametheory.games.resource import InverseCost, PDResourceGame
 from gametheory.games.resource.closed_forms import derive, evaluate
 from gametheory.games.resource.integer import (
@@ -21,8 +22,8 @@ from gametheory.games.resource.integer import (
     integer_optimum,
     integer_price_of_anarchy,
 )
-from gametheory.games.dynamics import planner_dynamics as loop
 from gametheory.games.resource.planner import PAPER_INTERVAL_S, ResourcePlannerModel
+from gametheory.plotting import COLORS, axis_label, legend, save, styled
 from gametheory.serving.pool_costs import serving_game
 from gametheory.serving.profiles import load_profile
 
@@ -120,6 +121,7 @@ def planner(profile):
     return ramp, runs, game_at
 
 
+@styled
 def figure(ramp, runs, game_at) -> Path:
     import matplotlib
 
@@ -129,35 +131,38 @@ def figure(ramp, runs, game_at) -> Path:
     const = np.full(20, 300.0)
     cyc = planner_dynamics(game_at, const, initial=1, delay=1, observe="metrics", interval_s=PAPER_INTERVAL_S)
     calm = planner_dynamics(game_at, const, initial=1, delay=1, observe="load", interval_s=PAPER_INTERVAL_S)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=100)
-    ax = axes[0]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 5.8), sharex="col", height_ratios=(1, 2.2))
+    workers = axis_label("prefill workers", "TP4 workers, of 6")
+    offset = 0.06  # coinciding steps stay visible: the Planner's lines are drawn this far above / below
+    # left: the ramp
     res = next(iter(runs.values()))
     t = res.times_s / 60
-    ax.step(t, res.target_workers, where="post", color="k", lw=1, label="integer optimum (target)")
-    for (name, r), style in zip(runs.items(), ("-", "--"), strict=True):
-        ax.step(t, r.prefill_workers, where="post", ls=style, label=f"Planner: {name}")
+    top, ax = axes[0, 0], axes[1, 0]
+    top.step(t, ramp, where="post", color="0.3", label="load")
+    top.set(ylabel=axis_label("load", "requests/s"), title="Ramp 25 -> 500 req/s, 24 GPUs", ylim=(0, 520))
+    ax.step(t, res.target_workers, where="post", color="k", lw=1.2, label="integer optimum (the target)")
+    for i, ((name, r), ls) in enumerate(zip(runs.items(), ("-", "--"), strict=True)):
+        ax.step(t, r.prefill_workers + offset * (2 * i - 1), where="post", ls=ls, label=f"Planner: {name}")
     sat = ~np.isfinite(res.social_costs)
-    ax.plot(t[sat], res.prefill_workers[sat], "rx", ms=8, label="prefill saturated")
-    ax2 = ax.twinx()
-    ax2.plot(t, ramp, color="0.7", lw=1)
-    ax2.set_ylabel("load (req/s)", color="0.5")
-    ax.set_xlabel("time (min)")
-    ax.set_ylabel("prefill workers (of 6)")
-    ax.set_title("ramp 25 -> 500 req/s, 24 GPUs", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
-    ax = axes[1]
+    ax.plot(t[sat], res.prefill_workers[sat] - offset, "x", color=COLORS[1], ms=9, mew=2,
+            label="prefill pool saturated (fresh load)")
+    ax.set(xlabel="time (min)", ylabel=workers, ylim=(0.5, 6.3))  # room for the legend above the lines
+    legend(ax, loc="upper left")
+    # right: constant load from 1P/5D
     t = cyc.times_s / 60
-    ax.step(t, cyc.target_workers, where="post", color="k", lw=1, label="integer VE")
-    ax.step(t, cyc.prefill_workers, where="post", label="observe metrics, delay 1")
-    ax.step(t, calm.prefill_workers, where="post", ls="--", label="observe load, delay 1")
-    ax.set_xlabel("time (min)")
-    ax.set_ylabel("prefill workers (of 6)")
-    ax.set_title("constant 300 req/s from 1P/5D", fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    top, ax = axes[0, 1], axes[1, 1]
+    top.step(t, const, where="post", color="0.3", label="load")
+    top.set(ylabel=axis_label("load", "requests/s"), title="Constant 300 req/s from 1P/5D", ylim=(0, 520))
+    ax.step(t, cyc.target_workers, where="post", color="k", lw=1.2, label="integer VE")
+    ax.step(t, cyc.prefill_workers + offset, where="post", label="Planner observing metrics, delay 1")
+    ax.step(t, calm.prefill_workers - offset, where="post", ls="--", label="Planner observing load, delay 1")
+    ax.set(xlabel="time (min)", ylabel=workers, ylim=(0.5, 6.3))
+    legend(ax, loc="upper right")
+    for a in axes[1]:
+        a.set_yticks(range(1, 6))
     fig.tight_layout()
     path = HERE / "resource_planner.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 

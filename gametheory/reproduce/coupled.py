@@ -122,7 +122,9 @@ def _figure(rows_by_slots: dict, out_dir: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     for ax, (slots, rows) in zip(axes, rows_by_slots.items(), strict=True):
         x = [r["load_fraction"] for r in rows]
-        # distinct markers, line styles and widths, drawn widest first, so coinciding curves stay visible
+        # distinct markers, line styles and widths, drawn widest first, so coinciding curves stay visible; a
+        # curve that coincides with an earlier one, or is 1 throughout, says so in its legend entry
+        drawn: list[tuple[str, np.ndarray]] = []
         for key, label, style_, width, marker in [
             ("poa_1p5d", "fixed 1P/5D layout", "-", 4.0, "o"),
             ("poa_system", "whole system (worst eq.)", "-", 2.6, "s"),
@@ -130,7 +132,15 @@ def _figure(rows_by_slots: dict, out_dir: Path) -> Path:
             ("poa_game2", "Game 2 alone (caching)", ":", 1.8, "v"),
             ("poa_game3", "Game 3 alone (routing)", "-.", 1.4, "x"),
         ]:
-            ax.plot(x, [r[key] for r in rows], linestyle=style_, linewidth=width, marker=marker, ms=6,
+            y = np.array([r[key] for r in rows], dtype=float)
+            same = next((name for name, other in drawn if np.allclose(y, other, rtol=1e-6, equal_nan=True)), None)
+            near = next((name for name, other in drawn if np.allclose(y, other, rtol=1e-3, equal_nan=True)), None)
+            if np.allclose(y, 1.0, rtol=0, atol=1e-9):
+                label += ": 1 at every load"
+            elif same or near:
+                label += f" ({'=' if same else 'within 0.1 % of'} {(same or near).split(' (')[0]})"
+            drawn.append((label, y))
+            ax.plot(x, y, linestyle=style_, linewidth=width, marker=marker, ms=6,
                     markerfacecolor="none", label=label, alpha=0.9)
         saturated = [r["load_fraction"] for r in rows if not np.isfinite(r["poa_1p5d"])]
         if saturated:
