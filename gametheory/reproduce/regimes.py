@@ -74,6 +74,7 @@ def _knee_map_figure(cal, out_dir: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     from gametheory import plotting
     from gametheory.serving.experiments import knee_map
@@ -88,18 +89,26 @@ def _knee_map_figure(cal, out_dir: Path) -> Path:
             mesh = ax.pcolormesh(outputs, batches, np.log2(k), shading="nearest", cmap="viridis")
             cs = ax.contour(outputs, batches, k, levels=[96, 128], colors=["w", "w"], linestyles=["--", "-"])
             ax.clabel(cs, fmt={96: "96", 128: "128"}, fontsize=9)
+            first = ax is axes[0]  # one legend for the three panels, below them
             ax.plot([o for _, o in family], [b for b, _ in family], "o:", color=plotting.COLORS[1], ms=4,
-                    label="calibration family (70B 1P/5D knee 112)")
+                    label="calibration family (every (b, O) with 70B 1P/5D knee 112)" if first else None)
             ax.plot([cal.output_tokens], [cal.prefill_batch], "*", color=plotting.COLORS[4], ms=14,
-                    label=f"calibrated (b = {cal.prefill_batch}, O = {cal.output_tokens})")
+                    label=f"calibrated (b = {cal.prefill_batch}, O = {cal.output_tokens})" if first else None)
             ax.set(xscale="log", yscale="log", xlabel="output tokens per request",
                    title=cal.cluster(setup).name)
+            for axis in (ax.xaxis, ax.yaxis):  # 1, 10, 100 rather than powers of ten
+                axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             if ax is axes[0]:
                 ax.set_ylabel("prefill batch (requests per step)")
-            plotting.legend(ax, loc="lower left", fontsize=8)  # a legend wherever there are several series
         bar = fig.colorbar(mesh, ax=axes, shrink=0.9)
-        bar.set_label("log2 analytic knee C* (clients)")
-        fig.suptitle("Analytic knee over prefill batch and output length; contours at the paper's C = 96 and 128")
+        ticks = [c for c in (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+                 if mesh.norm.vmin <= np.log2(c) <= mesh.norm.vmax]
+        bar.set_ticks(np.log2(ticks), labels=[str(c) for c in ticks])
+        bar.set_label("analytic knee C* (clients, log scale)")
+        fig.suptitle("Analytic knee over prefill batch and output length; contours at the paper's C = 96 (dashed) "
+                     "and 128 (solid)")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=2, bbox_to_anchor=(0.45, -0.08))
     path = out_dir / "knee_map.png"
     plotting.save(fig, path)
     return path
@@ -158,6 +167,7 @@ def _sweep_figure(spreads: dict, out_dir: Path) -> Path:
         ax.set_xticks(x, [f"{t:g}/{o:g}" for t, o in sp.configs], rotation=60, fontsize=8)
         ax.set(xlabel="router setting tau / omega", ylabel="PoA-hat (realized / frozen-model optimum)",
                yscale="log", title="PoA-hat across the 16 router configurations, below and above the knee")
+        plotting.plain_log_ticks(ax)
         plotting.legend(ax, fontsize=8, ncol=2)
     path = out_dir / "regimes_tau_omega.png"
     plotting.save(fig, path)
