@@ -24,7 +24,8 @@ ROOT = Path(gametheory.__file__).parent
 #: model of the paper's regimes and its reproduce sections)
 CHECKED = ("games", "results.py", "paper_setup.py", "certificates.py", "errors.py", "__init__.py",
            *(f"serving/{m}.py" for m in ("__init__", "engine", "workload", "simulator", "queueing", "estimator",
-                                         "calibration", "experiments", "sweeps", "sim_actuator", "validation")),
+                                         "calibration", "experiments", "sweeps", "sim_actuator", "validation",
+                                         "controller", "dynamo", "dynamo_live", "router", "topology")),
            "reproduce/regimes.py", "reproduce/experiment3.py", "reproduce/dynamo.py")
 
 

@@ -25,6 +25,18 @@ traffic with the given router setting and returns what a Prometheus poll would r
 discrete-event simulator (one continuous simulation, state carried across intervals). The live stack
 reads TTFT from the frontend's ``/metrics`` histogram:
 :func:`histogram_quantile` is the parser it uses (Prometheus' ``histogram_quantile`` on bucket deltas).
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026, section 6 (the
+   adaptive controller: EWMA of TTFT P99 polled every 5 s, thresholds, Table 2) and section 8 (experiment 3,
+   static defaults against the adaptive controller under a load ramp).
+.. [2] NVIDIA Dynamo KV router, https://github.com/ai-dynamo/dynamo, ``lib/kv-router`` (``router_temperature``
+   and the overlap weight that tau and omega set).
+.. [3] Prometheus, "histogram_quantile()", https://prometheus.io/docs/prometheus/latest/querying/functions/
+   (linear interpolation inside the bucket holding the rank; the highest finite bound when the rank falls
+   in the +Inf bucket); "Exposition formats" (the text format :func:`parse_histogram` reads).
+.. [4] J. S. Hunter, "The exponentially weighted moving average", J. Quality Technology 18(4), 1986.
 """
 
 from __future__ import annotations
@@ -71,7 +83,21 @@ PAPER_TABLE = ROUTER_TABLE
 
 @dataclass(frozen=True)
 class Decision:
-    """One poll's outcome: the observed TTFT P99 (ms), its EWMA (ms), the regime and its router setting."""
+    """One poll's outcome: the observed TTFT P99 (ms), its EWMA (ms), the regime and its router setting.
+
+    Parameters
+    ----------
+    ttft_p99_ms : float
+        TTFT P99 observed in the poll (ms).
+    ewma_ms : float
+        The EWMA after this poll (ms).
+    regime : int
+        0 below saturation, 1 transition, 2 saturated.
+    tau : float
+        Router temperature for the next interval.
+    omega : float
+        Overlap weight for the next interval.
+    """
 
     ttft_p99_ms: float
     ewma_ms: float
@@ -84,8 +110,22 @@ class Decision:
 class AdaptiveController:
     """EWMA-of-TTFT-P99 controller with two thresholds and hysteresis (see module docstring).
 
-    ``theta1_ms < theta2_ms`` are absolute thresholds; ``alpha`` in (0, 1] the EWMA weight of the newest
-    poll; ``hysteresis`` in [0, 1) the relative band below a threshold that must be crossed to de-escalate.
+    Parameters
+    ----------
+    theta1_ms, theta2_ms : float
+        Absolute TTFT thresholds (ms), ``0 < theta1_ms < theta2_ms``.
+    alpha : float, optional
+        EWMA weight of the newest poll, in (0, 1] (default 0.5).
+    hysteresis : float, optional
+        Relative band below a threshold that the EWMA must cross to de-escalate, in [0, 1) (default 0.2).
+    table : tuple of 3 (tau, omega) pairs, optional
+        Router setting per regime (default the paper's Table 2, :data:`PAPER_TABLE`).
+
+    Raises
+    ------
+    InvalidInputError
+        Non-positive or unordered thresholds, ``alpha`` outside (0, 1], ``hysteresis`` outside [0, 1), or a
+        table without 3 rows.
     """
 
     theta1_ms: float
@@ -112,7 +152,27 @@ class AdaptiveController:
 
     @classmethod
     def from_baseline(cls, baseline_ttft_ms: float, f1: float = 2.0, f2: float = 10.0, **kw) -> AdaptiveController:
-        """Thresholds as multiples of a baseline (unloaded) TTFT, as the paper advises: theta_k = f_k x base."""
+        """Thresholds as multiples of a baseline (unloaded) TTFT, as the paper advises: theta_k = f_k x base.
+
+        Parameters
+        ----------
+        baseline_ttft_ms : float
+            Unloaded TTFT (ms, > 0).
+        f1, f2 : float, optional
+            Multipliers of the two thresholds (defaults 2 and 10).
+        **kw
+            Other fields (``alpha``, ``hysteresis``, ``table``).
+
+        Returns
+        -------
+        AdaptiveController
+            With ``theta1_ms = f1 * baseline_ttft_ms`` and ``theta2_ms = f2 * baseline_ttft_ms``.
+
+        Raises
+        ------
+        InvalidInputError
+            A non-positive baseline, or thresholds or fields the constructor refuses.
+        """
         b = positive_scalar(baseline_ttft_ms, "baseline_ttft_ms")
         return cls(f1 * b, f2 * b, **kw)
 
@@ -122,10 +182,27 @@ class AdaptiveController:
         return tuple(self.table[self.regime])
 
     def reset(self) -> None:
+        """Forget the EWMA and return to regime 0 (before a new run)."""
         self.ewma_ms, self.regime = None, 0
 
     def step(self, ttft_p99_ms: float) -> Decision:
-        """Feed one poll's TTFT P99 (ms); return the decision for the next interval."""
+        """Feed one poll's TTFT P99 (ms); return the decision for the next interval.
+
+        Parameters
+        ----------
+        ttft_p99_ms : float
+            TTFT P99 of the last poll interval (ms, >= 0).
+
+        Returns
+        -------
+        Decision
+            The EWMA, the regime after the escalation and hysteresis rules, and its (tau, omega).
+
+        Raises
+        ------
+        InvalidInputError
+            A negative or non-finite TTFT.
+        """
         x = finite_scalar(ttft_p99_ms, "ttft_p99_ms")
         if x < 0:
             raise InvalidInputError(f"ttft_p99_ms must be >= 0, got {x}")
@@ -143,7 +220,25 @@ class AdaptiveController:
 
 
 def run_trace(controller: AdaptiveController, ttft_p99_ms) -> np.ndarray:
-    """Regime after each poll of a TTFT P99 trace (ms); the controller is reset first."""
+    """Regime after each poll of a TTFT P99 trace (ms); the controller is reset first.
+
+    Parameters
+    ----------
+    controller : AdaptiveController
+        The controller to drive (its state is reset, then advanced through the trace).
+    ttft_p99_ms : array_like of float, shape (n,)
+        TTFT P99 per poll (ms, >= 0; +inf allowed for an interval with no completion).
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n,)
+        Regime (0, 1 or 2) after each poll.
+
+    Raises
+    ------
+    InvalidInputError
+        A controller of the wrong type, or a trace that is not 1-D or has negative or NaN entries.
+    """
     instance(controller, AdaptiveController, "controller")
     trace = nonnegative_array(ttft_p99_ms, "ttft_p99_ms", ndim=1, allow_posinf=True)
     controller.reset()
@@ -155,8 +250,21 @@ def run_trace(controller: AdaptiveController, ttft_p99_ms) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class IntervalReport:
-    """What one poll interval produced: TTFT P99 (ms), throughput (requests/s), PoA-hat (None when the
-    interval cannot compute it), load."""
+    """What one poll interval produced, as a Prometheus poll would report it.
+
+    Parameters
+    ----------
+    ttft_p99_ms : float
+        TTFT P99 of the interval (ms).
+    throughput_rps : float
+        Completed requests per second.
+    poa_hat : float or None
+        PoA-hat of the interval's requests (None when the interval cannot compute it).
+    concurrency : int
+        Closed-loop clients during the interval.
+    duration_s : float
+        Length of the interval (s).
+    """
 
     ttft_p99_ms: float
     throughput_rps: float
@@ -168,7 +276,22 @@ class IntervalReport:
 class Actuator(Protocol):
     """Serves one poll interval under a router setting and reports what Prometheus would see."""
 
-    def run_interval(self, index: int, tau: float, omega: float) -> IntervalReport: ...
+    def run_interval(self, index: int, tau: float, omega: float) -> IntervalReport:
+        """Serve poll interval ``index`` with router temperature ``tau`` and overlap weight ``omega``.
+
+        Parameters
+        ----------
+        index : int
+            Interval number (0-based).
+        tau, omega : float
+            Router setting for the interval.
+
+        Returns
+        -------
+        IntervalReport
+            What the interval produced.
+        """
+        ...
 
 
 @dataclass
@@ -178,9 +301,22 @@ class ReplayActuator:
     ``ramp`` gives the closed-loop concurrency of each interval. Router settings are global per replay
     call in Dynamo 1.6.1, so each interval is its own replay with the current (tau, omega) and
     ``max(min_requests, 4 C)`` requests, the first C left out of the metrics; each segment starts with cold
-    caches, which is the price of switching settings on the replay. ``setup``: a name of
-    :data:`gametheory.serving.engine.PAPER_SETUPS` or a :class:`~gametheory.serving.engine.Cluster`;
-    ``workload`` default :func:`~gametheory.serving.workload.paper_workload`.
+    caches, which is the price of switching settings on the replay.
+
+    Parameters
+    ----------
+    setup : str or Cluster
+        A name of :data:`gametheory.serving.engine.PAPER_SETUPS` or a :class:`~gametheory.serving.engine.Cluster`.
+    ramp : tuple of int
+        Closed-loop concurrency of each interval.
+    seed : int, optional
+        Base seed; interval k uses ``seed * 1000 + k``.
+    min_requests : int, optional
+        Fewest requests per replay segment (default 400).
+    with_poa : bool, optional
+        Compute PoA-hat per interval (default True).
+    workload : Workload, optional
+        Default :func:`~gametheory.serving.workload.paper_workload`.
     """
 
     setup: object
@@ -191,6 +327,27 @@ class ReplayActuator:
     workload: object = None
 
     def run_interval(self, index: int, tau: float, omega: float) -> IntervalReport:
+        """Replay interval ``index`` at ``ramp[index]`` clients with setting (tau, omega).
+
+        Parameters
+        ----------
+        index : int
+            Interval number, an index into ``ramp``.
+        tau, omega : float
+            Router temperature and overlap weight for the replay.
+
+        Returns
+        -------
+        IntervalReport
+            TTFT P99 (ms), throughput (requests/s), PoA-hat, concurrency and the segment's virtual duration (s).
+
+        Raises
+        ------
+        InvalidInputError
+            Bad arguments to :func:`gametheory.serving.dynamo.replay_run`.
+        ModuleNotFoundError
+            ``ai-dynamo`` 1.6.1 is not installed (``make dynamo`` installs it).
+        """
         from gametheory.serving.dynamo import replay_run
 
         c = int(self.ramp[index])
@@ -203,8 +360,28 @@ def run_controller(controller: AdaptiveController | None, actuator: Actuator, n_
                    static: tuple[float, float] = PAPER_TABLE[0]) -> list[tuple[IntervalReport, Decision | None]]:
     """Closed loop: interval k runs with the setting decided after interval k-1.
 
-    ``controller=None`` runs the static setting ``static`` throughout (the paper's baseline: defaults).
-    Returns (report, decision) per interval.
+    Parameters
+    ----------
+    controller : AdaptiveController or None
+        The controller (reset first); None runs the static setting ``static`` throughout (the paper's
+        baseline: Dynamo's defaults).
+    actuator : Actuator
+        Serves each interval (an object with ``run_interval(k, tau, omega)``).
+    n_intervals : int
+        Poll intervals to run (>= 0).
+    static : (float, float), optional
+        (tau, omega) of the static run (default regime 0 of :data:`PAPER_TABLE`).
+
+    Returns
+    -------
+    list of (IntervalReport, Decision or None)
+        Per interval, the report and the controller's decision after it (None for the static run).
+
+    Raises
+    ------
+    InvalidInputError
+        A controller of the wrong type, an actuator without ``run_interval``, a bad ``n_intervals`` or
+        ``static``.
     """
     out = []
     if controller is not None:
@@ -233,7 +410,24 @@ _BUCKET = re.compile(r'^(?P<name>[a-zA-Z_:][\w:]*)_bucket\{(?P<labels>[^}]*)\}\s
 def parse_histogram(text: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative bucket counts of histogram ``metric`` in Prometheus text format, summed over label sets.
 
-    Returns (upper bounds ``le`` in the metric's unit, cumulative counts), sorted by bound, +Inf last.
+    Parameters
+    ----------
+    text : str
+        A scrape in Prometheus text exposition format.
+    metric : str
+        Histogram name without the ``_bucket`` suffix.
+
+    Returns
+    -------
+    les : numpy.ndarray, shape (k,)
+        Bucket upper bounds in the metric's unit, increasing, +inf last.
+    counts : numpy.ndarray, shape (k,)
+        Cumulative counts per bound, summed over label sets.
+
+    Raises
+    ------
+    InvalidInputError
+        ``text`` or ``metric`` is not a string, or the text holds no bucket of ``metric``.
     """
     if not isinstance(text, str) or not isinstance(metric, str):
         raise InvalidInputError(f"text and metric must be strings, got {type(text).__name__} and "
@@ -258,7 +452,28 @@ def histogram_quantile(q: float, before: str, after: str, metric: str) -> float:
     """Quantile ``q`` of the observations between two scrapes, as Prometheus' ``histogram_quantile``
     computes it on ``increase(metric_bucket)``: linear interpolation inside the bucket that holds rank q x n.
 
-    Returns NaN-free values: raises InvalidInputError when no observation fell between the scrapes.
+    Parameters
+    ----------
+    q : float
+        Quantile in (0, 1), e.g. 0.99.
+    before : str or None
+        Scrape at the start of the window (None: count from zero).
+    after : str
+        Scrape at the end of the window.
+    metric : str
+        Histogram name without ``_bucket``.
+
+    Returns
+    -------
+    float
+        The quantile, in the metric's unit (seconds for Dynamo's TTFT histogram); the highest finite bound
+        when the rank falls in the +Inf bucket.
+
+    Raises
+    ------
+    InvalidInputError
+        ``q`` outside (0, 1), scrapes that are not strings or hold no buckets of ``metric``, bucket bounds that
+        changed between scrapes, or no observation between them (never a NaN).
     """
     q = finite_scalar(q, "quantile q")
     if not 0 < q < 1:
@@ -288,8 +503,25 @@ def histogram_quantile(q: float, before: str, after: str, metric: str) -> float:
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RampOutcome:
-    """One trial of one arm: saturated-phase means (PoA-hat, TTFT P99 ms, throughput requests/s) and the
-    per-interval regimes (static arm: all 0)."""
+    """One trial of one arm of :func:`static_vs_adaptive`: saturated-phase means and the regimes.
+
+    Parameters
+    ----------
+    arm : str
+        ``"static"`` or ``"adaptive"``.
+    trial : int
+        Trial number.
+    poa_hat : float or None
+        PoA-hat of the saturated phase (None when an interval could not compute it).
+    ttft_p99_ms : float
+        Mean TTFT P99 over the saturated intervals (ms).
+    throughput_rps : float
+        Mean throughput over the saturated intervals (requests/s).
+    regimes : tuple of int
+        Regime of each interval (static arm: all 0).
+    reports : tuple of IntervalReport, optional
+        The interval reports.
+    """
 
     arm: str
     trial: int
@@ -308,6 +540,29 @@ def static_vs_adaptive(make_actuator, make_controller, n_intervals: int, saturat
     of the saturated phase: from the actuator's ``poa_hat_between(first, last)`` when it has one (the
     simulator: the requests that arrived in those intervals, after they finish) and the saturated intervals
     are consecutive; otherwise the mean of the interval reports' PoA-hat.
+
+    Parameters
+    ----------
+    make_actuator : callable
+        ``make_actuator(trial) -> Actuator``, a fresh actuator per arm and trial.
+    make_controller : callable
+        ``make_controller() -> AdaptiveController``.
+    n_intervals : int
+        Intervals per run (>= 1).
+    saturated : sequence of int
+        Indices of the saturated intervals (in ``range(n_intervals)``, at least one).
+    trials : int, optional
+        Trials per arm (default 3, as in the paper).
+
+    Returns
+    -------
+    list of RampOutcome
+        Static then adaptive, for each trial.
+
+    Raises
+    ------
+    InvalidInputError
+        Non-callable factories, an empty or out-of-range ``saturated``, or bad counts.
     """
     function(make_actuator, "make_actuator")
     function(make_controller, "make_controller")

@@ -7,9 +7,10 @@ the toolkit never needs it):
    (:func:`gametheory.serving.profiles.load_profile`) to the mocker's ``--planner-profile-data`` NPZ:
    ``prefill_isl`` (tokens in one prefill step) -> ``prefill_ttft_ms``, and ``decode_itl[kv, ctx]`` (ms per
    decode step) on the grid ``decode_active_kv_tokens`` x ``decode_context_length``. The mocker looks a
-   decode step up by active KV tokens K and mean context L = K / batch (dynamo/mocker/utils/
-   planner_profiler_perf_data_converter.py), so we tabulate K on every measured ``batch x context`` product
-   and fill each cell with our step latency at batch = K / L (linear in batch; clamped at the table ends).
+   decode step up by active KV tokens K and mean context L = K / batch
+   (``components/src/dynamo/mocker/utils/planner_profiler_perf_data_converter.py``), so we tabulate K on every
+   measured ``batch x context`` product and fill each cell with our step latency at batch = K / L (linear in
+   batch; clamped at the table ends).
    :func:`round_trip_error` reads the file back with the mocker's lookup and compares it with every measured
    point; :func:`replay_timing_check` runs one request through the real replay and compares its TTFT and ITL
    with the profile.
@@ -27,7 +28,13 @@ the toolkit never needs it):
 
 References
 ----------
-.. [1] NVIDIA Dynamo, https://github.com/ai-dynamo/dynamo (``dynamo.replay``, ``dynamo.mocker``; KV router).
+.. [1] NVIDIA Dynamo 1.6.1, https://github.com/ai-dynamo/dynamo: ``dynamo.replay``
+   (``run_synthetic_trace_replay``), ``dynamo.mocker`` (``components/src/dynamo/mocker``, its
+   ``--planner-profile-data`` NPZ and lookup) and the KV router (``lib/kv-router``, ``KvRouterConfig``).
+.. [2] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026, sections 6.4
+   (PoA-hat) and 7-8 (the setups and concurrency sweeps the replay reproduces).
+.. [3] "Student" (W. S. Gosset), "The probable error of a mean", Biometrika 6, 1908 (the t interval of
+   :func:`interval`).
 """
 
 from __future__ import annotations
@@ -79,7 +86,14 @@ BLOCK_SIZE = 16  # tokens per KV block at the bottom of the prefill timing table
 
 
 def dynamo_available() -> bool:
-    """True when ``dynamo.replay`` (ai-dynamo 1.6.1) can be imported."""
+    """Whether NVIDIA Dynamo's replay can be used here.
+
+    Returns
+    -------
+    bool
+        True when ``dynamo.replay`` (ai-dynamo 1.6.1, installed by ``make dynamo``) imports; any import error
+        gives False.
+    """
     try:
         os.environ.setdefault("DYN_LOG", "error")
         import dynamo.replay  # noqa: F401
@@ -93,7 +107,21 @@ def dynamo_available() -> bool:
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TimingTables:
-    """The mocker's ``--planner-profile-data`` arrays (ms, tokens)."""
+    """The mocker's ``--planner-profile-data`` arrays (ms, tokens).
+
+    Parameters
+    ----------
+    prefill_isl : numpy.ndarray, shape (p,)
+        Tokens in one prefill step, increasing.
+    prefill_ttft_ms : numpy.ndarray, shape (p,)
+        Prefill step time (ms) at each token count.
+    decode_active_kv_tokens : numpy.ndarray, shape (k,)
+        Active KV tokens K on a decode worker, increasing.
+    decode_context_length : numpy.ndarray, shape (c,)
+        Mean context length L (tokens), increasing.
+    decode_itl : numpy.ndarray, shape (k, c)
+        Decode step time (ms) at ``[K index, L index]``.
+    """
 
     prefill_isl: np.ndarray
     prefill_ttft_ms: np.ndarray
@@ -127,6 +155,7 @@ def timing_tables(profile, source: str = "model") -> TimingTables:
     Parameters
     ----------
     profile : Profile
+        Measured step latencies (:func:`gametheory.serving.profiles.load_profile`).
     source : {"model", "measured"}
         ``"model"`` (default): the profile's fitted curves, the step times every model of this toolkit uses
         (``prefill_ms``, ``decode_step_ms``), on a grid from one block (16 tokens) to 16,384 prefill tokens and
@@ -138,11 +167,13 @@ def timing_tables(profile, source: str = "model") -> TimingTables:
     Returns
     -------
     TimingTables
+        Prefill and decode tables in ms.
 
     Raises
     ------
     InvalidInputError
-        An unknown source, or a profile with fewer than two prefill token counts.
+        An unknown source, a ``profile`` that is not a Profile, or (measured) fewer than two prefill token
+        counts.
     """
     source = choice(source, "source", SOURCES)
     _profile(profile)
@@ -176,7 +207,28 @@ def timing_tables(profile, source: str = "model") -> TimingTables:
 
 
 def write_timing_file(profile, path, source: str = "model") -> Path:
-    """Write the mocker NPZ for ``profile`` (:func:`timing_tables` of ``source``) to ``path``; return the path."""
+    """Write the mocker NPZ for ``profile`` (:func:`timing_tables` of ``source``) to ``path``.
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies.
+    path : str or os.PathLike
+        Where to write (``numpy.savez`` adds ``.npz`` when missing); parent folders are created.
+    source : {"model", "measured"}, optional
+        As :func:`timing_tables`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as given (checked).
+
+    Raises
+    ------
+    InvalidInputError
+        A bad profile or source (see :func:`timing_tables`), an invalid path, or a parent folder that cannot
+        be created.
+    """
     t = timing_tables(profile, source)
     path = check_path(path)
     try:
@@ -190,7 +242,23 @@ def write_timing_file(profile, path, source: str = "model") -> Path:
 
 
 def read_timing_file(path) -> TimingTables:
-    """Read a mocker NPZ back; a missing key raises InvalidInputError naming it."""
+    """Read a mocker NPZ back.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`write_timing_file` or any ``--planner-profile-data`` NPZ.
+
+    Returns
+    -------
+    TimingTables
+        The five arrays as floats.
+
+    Raises
+    ------
+    InvalidInputError
+        An unreadable file, a file that is not an NPZ archive, or a missing key (named).
+    """
     path = check_path(path)
     try:
         loaded = np.load(path)
@@ -214,14 +282,53 @@ def _nearest_index(grid: np.ndarray, x: float) -> int:
 
 
 def lookup_prefill_ms(t: TimingTables, tokens: float) -> float:
-    """Prefill step time (ms) for ``tokens`` new tokens, by binary search on ``prefill_isl`` as the mocker does."""
+    """Prefill step time (ms) for ``tokens`` new tokens, by nearest grid point on ``prefill_isl`` (the mocker's
+    binary search).
+
+    Parameters
+    ----------
+    t : TimingTables
+        The tables.
+    tokens : float
+        New tokens in the step (>= 0).
+
+    Returns
+    -------
+    float
+        Step time (ms) at the nearest ``prefill_isl`` entry (ties to the lower one).
+
+    Raises
+    ------
+    InvalidInputError
+        ``t`` is not a TimingTables, or ``tokens`` is negative or not finite.
+    """
     instance(t, TimingTables, "t")
     tokens = nonnegative_scalar(tokens, "tokens")
     return float(t.prefill_ttft_ms[_nearest_index(t.prefill_isl, tokens)])
 
 
 def lookup_decode_ms(t: TimingTables, active_kv_tokens: float, batch: float) -> float:
-    """Decode step time (ms): context = K / batch, binary search on both grids (the mocker's lookup)."""
+    """Decode step time (ms): context = K / batch, nearest point on both grids (the mocker's lookup).
+
+    Parameters
+    ----------
+    t : TimingTables
+        The tables.
+    active_kv_tokens : float
+        Active KV tokens K on the worker (>= 0).
+    batch : float
+        Requests in the decode batch (> 0).
+
+    Returns
+    -------
+    float
+        ``decode_itl`` (ms) at the grid points nearest K and K / batch.
+
+    Raises
+    ------
+    InvalidInputError
+        ``t`` is not a TimingTables, a negative K or a non-positive batch.
+    """
     instance(t, TimingTables, "t")
     active_kv_tokens = nonnegative_scalar(active_kv_tokens, "active_kv_tokens")
     batch = positive_scalar(batch, "batch")
@@ -234,6 +341,23 @@ def round_trip_error(profile, t: TimingTables) -> dict:
     """Max relative error of the timing tables against every measured profile point.
 
     Prefill points are compared at their token count; decode points at K = batch x context, L = context.
+
+    Parameters
+    ----------
+    profile : Profile
+        The measured profile.
+    t : TimingTables
+        Tables to check (usually ``timing_tables(profile, "measured")``).
+
+    Returns
+    -------
+    dict
+        ``{"prefill_max_rel": float, "decode_max_rel": float}``, largest relative errors (fractions).
+
+    Raises
+    ------
+    InvalidInputError
+        ``profile`` is not a Profile or ``t`` not a TimingTables.
     """
     _profile(profile)
     instance(t, TimingTables, "t")
@@ -256,7 +380,9 @@ def engine_args(cluster, worker_type: str, timing_source: str = "model") -> dict
     Parameters
     ----------
     cluster : Cluster
+        Profile, layout, KV link and engine configuration.
     worker_type : {"prefill", "decode"}
+        The worker's role.
     timing_source : {"model", "measured"}
         Timing file of :func:`timing_tables`.
 
@@ -268,7 +394,7 @@ def engine_args(cluster, worker_type: str, timing_source: str = "model") -> dict
     Raises
     ------
     InvalidInputError
-        An unknown worker type.
+        An unknown worker type or timing source, or ``cluster`` not a Cluster.
     """
     from gametheory.serving.engine import Cluster
 
@@ -313,7 +439,25 @@ _NPZ_CACHE: dict[tuple[str, str], Path] = {}
 
 
 def timing_file_for(profile, source: str = "model") -> Path:
-    """The mocker NPZ for ``profile`` and ``source``, written once per process to a temporary directory."""
+    """The mocker NPZ for ``profile`` and ``source``, written once per process to a temporary directory.
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies (cached by ``profile.name``).
+    source : {"model", "measured"}, optional
+        As :func:`timing_tables`.
+
+    Returns
+    -------
+    pathlib.Path
+        The NPZ file.
+
+    Raises
+    ------
+    InvalidInputError
+        A bad profile or source.
+    """
     _profile(profile)
     source = choice(source, "source", SOURCES)
     key = (profile.name, source)
@@ -329,7 +473,29 @@ def replay_timing_check(profile, osl: int = 32, source: str = "model") -> dict:
     In a disaggregated replay the first token comes out of the decode worker, so the expected TTFT is the
     prefill step at 128 tokens plus one decode step at batch 1 (context 128); the expected ITL is that decode
     step, both from ``source`` ("model": the fitted curves; "measured": the table). No KV-transfer time (link
-    0). Returns replay and expected times (ms) and their relative errors.
+    0).
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies.
+    osl : int, optional
+        Output tokens of the request (default 32).
+    source : {"model", "measured"}, optional
+        Timing file and expectation source.
+
+    Returns
+    -------
+    dict
+        ``ttft_ms`` and ``itl_ms`` from the replay, ``profile_ttft_ms`` and ``profile_decode_ms`` expected (ms),
+        ``ttft_rel`` and ``itl_rel`` their relative errors.
+
+    Raises
+    ------
+    InvalidInputError
+        A bad profile, ``osl`` or source.
+    ModuleNotFoundError
+        ``ai-dynamo`` is not installed.
     """
     from gametheory.serving.engine import Cluster, EngineConfig
     from gametheory.serving.workload import Workload
@@ -441,7 +607,33 @@ def request_log(records: list[dict], cluster, workload) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ReplayResult:
-    """One replay run: setup, load, router setting, and what it measured (ms, requests/s)."""
+    """One replay run: setup, load, router setting, and what it measured (ms, requests/s).
+
+    Parameters
+    ----------
+    setup : str
+        The cluster's name.
+    concurrency : int
+        Closed-loop clients C.
+    tau, omega : float
+        Router temperature and overlap weight.
+    seed : int
+        Arrival seed.
+    poa_hat : float or None
+        PoA-hat (paper form, :func:`request_log`); None when not computed (``with_poa=False``).
+    ttft_p50_ms, ttft_p99_ms : float
+        TTFT median and 99th percentile (ms) over the measured requests.
+    itl_mean_ms, itl_p50_ms : float
+        Inter-token latency mean and median (ms).
+    mean_latency_ms : float
+        Mean end-to-end latency (ms).
+    throughput_rps : float
+        Completions per second in the measured span.
+    duration_ms : float
+        Virtual duration of the whole replay (ms).
+    per_request : list of dict, optional
+        The replay's per-request records (kept only with ``keep_records=True``).
+    """
 
     setup: str
     concurrency: int
@@ -505,7 +697,9 @@ def replay_run(setup, concurrency: int, tau: float = 0.0, omega: float = 1.0, *,
     Raises
     ------
     InvalidInputError
-        An unknown setup, C below 1, a warm-up that leaves no request.
+        An unknown setup, C below 1, a bad router setting, seed or flag, a warm-up that leaves no request.
+    ModuleNotFoundError
+        ``ai-dynamo`` is not installed.
     """
     from gametheory.serving.estimator import poa_hat_log
     from gametheory.serving.workload import Workload, paper_workload
@@ -543,7 +737,25 @@ def replay_run(setup, concurrency: int, tau: float = 0.0, omega: float = 1.0, *,
 
 
 def interval(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval (lo, hi) of repeated runs."""
+    """Mean and Student-t confidence interval (lo, hi) of repeated runs.
+
+    Parameters
+    ----------
+    values : array_like of float, shape (n,)
+        One value per run (n >= 1, finite).
+    level : float, optional
+        Confidence level in (0, 1) (default 0.95).
+
+    Returns
+    -------
+    (float, float, float)
+        Mean, lower and upper bound; all three equal the value when n = 1.
+
+    Raises
+    ------
+    InvalidInputError
+        Empty or non-finite values, or a level outside (0, 1).
+    """
     from scipy import stats
 
     x = finite_array(values, "values", ndim=1, min_size=1)
@@ -561,8 +773,36 @@ def sweep(setup, concurrencies, configs=((0.0, 1.0),), repeats: int = 3, *, work
           with_poa: bool = True) -> list[dict]:
     """Replay grid: every concurrency x (tau, omega), ``repeats`` runs each (routing ties are random).
 
-    Returns one row per grid point: mean and 95 % interval of PoA-hat (None without ``with_poa``), TTFT
-    P50/P99, ITL, mean latency and throughput.
+    Parameters
+    ----------
+    setup : str or Cluster
+        As :func:`replay_run`.
+    concurrencies : sequence of int
+        Closed-loop concurrencies C.
+    configs : sequence of (float, float), optional
+        Router settings (tau, omega); default Dynamo's (0, 1).
+    repeats : int, optional
+        Runs per grid point, seeds 0 .. repeats - 1 (default 3).
+    workload : Workload, optional
+        As :func:`replay_run`.
+    n_requests : int, optional
+        As :func:`replay_run`.
+    with_poa : bool, optional
+        Compute PoA-hat (default True).
+
+    Returns
+    -------
+    list of dict
+        One row per (C, tau, omega): ``setup``, ``concurrency``, ``tau``, ``omega`` and, for ``poa_hat``,
+        ``ttft_p50_ms``, ``ttft_p99_ms``, ``itl_mean_ms``, ``mean_latency_ms`` and ``throughput_rps``, the mean
+        and its 95 % interval (``_lo``, ``_hi``); None for PoA-hat without ``with_poa``.
+
+    Raises
+    ------
+    InvalidInputError
+        Bad concurrencies, configs, repeats, flags or setup (also from :func:`replay_run`).
+    ModuleNotFoundError
+        ``ai-dynamo`` is not installed.
     """
     concurrencies = number_list(concurrencies, "concurrencies", integers=True)
     if isinstance(configs, (str, bytes, dict)) or not hasattr(configs, "__iter__"):

@@ -2,7 +2,8 @@
 
 Everything binds to loopback: file discovery (``DYN_FILE_KV`` = a fresh directory), TCP request plane on
 127.0.0.1, and a pyzmq XSUB/XPUB broker bound to 127.0.0.1 for the workers' KV events
-(``DYN_ZMQ_BROKER_URL``), so no worker binds its event socket to 0.0.0.0 (../shared/dynamo.md). Workers run
+(``DYN_ZMQ_BROKER_URL``), so no worker binds its event socket to 0.0.0.0 (without a broker, Dynamo's ZMQ event
+plane binds each publisher to ``tcp://0.0.0.0:0``: ``lib/runtime/src/transports/event_plane/mod.rs``). Workers run
 on B200 timing from our profiles (:func:`gametheory.serving.dynamo.write_timing_file`), in real time.
 
 Router settings are global per frontend process in 1.6.1 (per-request overrides are rejected), so
@@ -14,6 +15,17 @@ deployment would. omega is passed as ``--router-kv-overlap-score-weight`` (the c
 and tau as ``--router-temperature``.
 
 Every process is started in its own session and stopped by its PID (its process group), also on failure.
+
+References
+----------
+.. [1] NVIDIA Dynamo 1.6.1, https://github.com/ai-dynamo/dynamo: ``dynamo.frontend`` (``--router-mode kv``,
+   ``--router-temperature``, ``--router-kv-overlap-score-weight``, Prometheus ``/metrics``), ``dynamo.mocker``
+   (``components/src/dynamo/mocker``, ``--planner-profile-data``), the file discovery backend and the ZMQ
+   event plane's broker mode (``lib/runtime/src/transports/event_plane/mod.rs``, ``DYN_ZMQ_BROKER_URL``).
+.. [2] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026, section 6 (the
+   controller reads TTFT P99 from Prometheus every 5 s and switches the router setting per regime).
+.. [3] Prometheus text exposition format and ``histogram_quantile``, https://prometheus.io/docs/.
+.. [4] OpenAI completions API with ``stream=True`` (server-sent events), as served by Dynamo's frontend.
 """
 
 from __future__ import annotations
@@ -59,7 +71,19 @@ def _free_port() -> int:
 
 def write_model_dir(path) -> Path:
     """A weightless Llama-shaped model directory: byte-level BPE tokenizer (256 byte tokens, no merges, so one
-    token per ASCII character), config, chat template and eos ids. Tens of KB."""
+    token per ASCII character), config, chat template and eos ids. Tens of KB.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The directory (created with its parents if missing; files in it are overwritten).
+
+    Returns
+    -------
+    pathlib.Path
+        The directory, holding ``tokenizer.json``, ``tokenizer_config.json``, ``config.json`` and
+        ``generation_config.json``.
+    """
     d = Path(path)
     d.mkdir(parents=True, exist_ok=True)
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
@@ -97,7 +121,21 @@ def write_model_dir(path) -> Path:
 class LiveStack:
     """Broker + 1 prefill mocker process + 1 decode mocker process (``n_prefill`` / ``n_decode`` workers) +
     one frontend per router setting, all on 127.0.0.1. Use as a context manager; :meth:`stop` kills every
-    started process by PID (process group) and removes the working directory."""
+    started process by PID (process group) and removes the working directory.
+
+    Parameters
+    ----------
+    timing_file : pathlib.Path
+        Mocker NPZ (:func:`gametheory.serving.dynamo.write_timing_file`).
+    n_prefill, n_decode : int, optional
+        Workers in the prefill and decode mocker processes (defaults 1 and 2).
+    settings : tuple of (float, float), optional
+        One (tau, omega) per frontend (default Dynamo's (0, 1) only).
+    startup_timeout_s : float, optional
+        How long :meth:`start` waits for every frontend to serve a request (s, default 60).
+    workdir : pathlib.Path or None, optional
+        Set by :meth:`start` (a fresh temporary directory holding discovery files, the model and the logs).
+    """
 
     timing_file: Path
     n_prefill: int = 1
@@ -125,6 +163,19 @@ class LiveStack:
         self.procs.append((name, p, log))
 
     def start(self) -> LiveStack:
+        """Start the broker, the workers and the frontends; return once each frontend served a request.
+
+        Returns
+        -------
+        LiveStack
+            ``self``, running.
+
+        Raises
+        ------
+        GameTheoryError
+            A process exited during start-up (its log is named) or a frontend was not ready within
+            ``startup_timeout_s``; every started process is stopped first and the logs are kept.
+        """
         self.workdir = Path(tempfile.mkdtemp(prefix="gametheory-live-"))
         (self.workdir / "kv").mkdir()
         model = write_model_dir(self.workdir / "model")
@@ -171,14 +222,39 @@ class LiveStack:
             raise GameTheoryError(f"live stack: frontends {sorted(pending)} not ready in {self.startup_timeout_s} s")
 
     def url(self, k: int = 0) -> str:
+        """Base URL of frontend ``k``.
+
+        Parameters
+        ----------
+        k : int, optional
+            Index into ``settings`` (default 0).
+
+        Returns
+        -------
+        str
+            ``http://127.0.0.1:<port>``.
+        """
         return f"http://127.0.0.1:{self.ports[k]}"
 
     def pids(self) -> list[int]:
+        """Process ids of every started process.
+
+        Returns
+        -------
+        list of int
+            Broker, workers and frontends, in start order.
+        """
         return [p.pid for _, p, _ in self.procs]
 
     def stop(self, remove: bool = True) -> None:
         """SIGTERM each started process group, wait up to 5 s, then SIGKILL; close logs; remove the working
-        directory unless ``remove`` is False."""
+        directory unless ``remove`` is False.
+
+        Parameters
+        ----------
+        remove : bool, optional
+            Remove the working directory (default True; False keeps the logs).
+        """
         for _, p, _ in self.procs:
             if p.poll() is None:
                 try:
@@ -209,7 +285,25 @@ class LiveStack:
 
 @dataclass
 class RequestRecord:
-    """One streamed completion: times in ms since the load's start, worker ids, tokens."""
+    """One streamed completion: times in ms since the load's start, worker ids, tokens.
+
+    Parameters
+    ----------
+    start_ms : float
+        Send time (ms since the load started).
+    ttft_ms : float, optional
+        Time to the first streamed chunk (ms; NaN if none arrived).
+    end_ms : float, optional
+        Time of the last chunk (ms since the load started; NaN if none).
+    chunks : int, optional
+        Chunks received (one per output token).
+    prefill_worker, decode_worker : int or None, optional
+        Worker ids Dynamo reported (``nvext.worker_id``).
+    input_length : int, optional
+        Prompt length (tokens = characters with the byte-level tokenizer).
+    error : str or None, optional
+        What went wrong (HTTP status or exception), None on success.
+    """
 
     start_ms: float
     ttft_ms: float = float("nan")
@@ -266,7 +360,42 @@ def closed_loop(url: str, concurrency: int, duration_s: float, *, n_requests: in
                 osl: int = 128, templates: int = 5, shared: float = 0.5, seed: int = 0,
                 timeout_s: float = 60.0) -> list[RequestRecord]:
     """Closed-loop load: ``concurrency`` clients each send a streaming completion, wait for it, send the next,
-    until ``duration_s`` has passed (or ``n_requests`` were started). Returns one record per request."""
+    until ``duration_s`` has passed (or ``n_requests`` were started).
+
+    Prompts are ``isl`` ASCII characters: a prefix shared by the requests of one of ``templates`` templates
+    (``shared`` of the prompt), then random letters.
+
+    Parameters
+    ----------
+    url : str
+        Frontend base URL (``http://127.0.0.1:<port>``).
+    concurrency : int
+        Clients (>= 1).
+    duration_s : float
+        How long clients keep sending (s); ignored when ``n_requests`` is given.
+    n_requests : int, optional
+        Total requests to start instead of a duration.
+    isl, osl : int, optional
+        Prompt and output tokens (default 128 each).
+    templates : int, optional
+        Prompt templates (default 5, as in the paper).
+    shared : float, optional
+        Fraction of the prompt shared within a template (default 0.5).
+    seed : int, optional
+        Seed of the prompt generator.
+    timeout_s : float, optional
+        Per-request HTTP timeout (s).
+
+    Returns
+    -------
+    list of RequestRecord
+        One per request, in completion order; failures carry ``error``.
+
+    Raises
+    ------
+    InvalidInputError
+        ``concurrency`` below 1.
+    """
     if int(concurrency) < 1:
         raise InvalidInputError(f"concurrency must be >= 1, got {concurrency}")
     t0 = time.monotonic()
@@ -296,7 +425,20 @@ def closed_loop(url: str, concurrency: int, duration_s: float, *, n_requests: in
 
 
 def scrape(url: str, timeout_s: float = 5.0) -> str:
-    """The frontend's Prometheus text (``/metrics``)."""
+    """The frontend's Prometheus text (``/metrics``).
+
+    Parameters
+    ----------
+    url : str
+        Frontend base URL.
+    timeout_s : float, optional
+        HTTP timeout (s).
+
+    Returns
+    -------
+    str
+        The scrape, Prometheus text format.
+    """
     with urllib.request.urlopen(url + "/metrics", timeout=timeout_s) as r:  # noqa: S310 (loopback only)
         return r.read().decode()
 
@@ -304,7 +446,23 @@ def scrape(url: str, timeout_s: float = 5.0) -> str:
 def records_for_log(recs: list[RequestRecord], decode_ids: list, osl: int) -> list[dict]:
     """Live records in the replay's per-request shape for :func:`gametheory.serving.dynamo.request_log`:
     arrival = request start, decode admission = first token time (the client cannot see the admission itself),
-    terminal = last token time, decode worker as an index."""
+    terminal = last token time, decode worker as an index.
+
+    Parameters
+    ----------
+    recs : list of RequestRecord
+        Records from :func:`closed_loop`; failed ones and those on unknown decode workers are left out.
+    decode_ids : list
+        Dynamo ids of the decode workers (sorted to give indices 0..m-1).
+    osl : int
+        Requested output tokens (caps the chunk count).
+
+    Returns
+    -------
+    list of dict
+        Records with ``arrival_time_ms``, ``decode_admit_ms``, ``terminal_time_ms``, ``decode_worker_idx``,
+        ``input_length``, ``output_length`` and ``ttft_ms`` (ms).
+    """
     index = {w: i for i, w in enumerate(sorted(decode_ids))}
     return [{"arrival_time_ms": r.start_ms, "decode_admit_ms": r.start_ms + r.ttft_ms, "terminal_time_ms": r.end_ms,
              "decode_worker_idx": index[r.decode_worker], "input_length": r.input_length,
@@ -316,7 +474,21 @@ def records_for_log(recs: list[RequestRecord], decode_ids: list, osl: int) -> li
 class LiveActuator:
     """Controller actuator on the live stack: interval k runs closed-loop load at ``ramp[k]`` for ``poll_s``
     seconds against the frontend whose setting is (tau, omega), and reports TTFT P99 from that frontend's
-    ``/metrics`` histogram, throughput, and PoA-hat of the interval's requests."""
+    ``/metrics`` histogram, throughput, and PoA-hat of the interval's requests.
+
+    Parameters
+    ----------
+    stack : LiveStack
+        A started stack.
+    ramp : tuple of int
+        Closed-loop concurrency of each interval.
+    profile_name : str
+        Profile of the workers' timing (for the PoA-hat model, :func:`gametheory.serving.profiles.load_profile`).
+    poll_s : float, optional
+        Interval length (s; default 5, the paper's poll period).
+    osl : int, optional
+        Output tokens per request (default 128).
+    """
 
     stack: LiveStack
     ramp: tuple
@@ -326,6 +498,26 @@ class LiveActuator:
     records: list = field(default_factory=list, init=False)
 
     def run_interval(self, index: int, tau: float, omega: float):
+        """Run interval ``index`` on the frontend of setting (tau, omega) and report it.
+
+        Parameters
+        ----------
+        index : int
+            Interval number, an index into ``ramp``.
+        tau, omega : float
+            Router setting; must be one of the stack's ``settings``.
+
+        Returns
+        -------
+        IntervalReport
+            TTFT P99 from the frontend's histogram (ms), throughput (requests/s), PoA-hat (None until every
+            decode worker's id has been seen), concurrency and duration (s).
+
+        Raises
+        ------
+        InvalidInputError
+            No frontend has the setting, or no request finished in the interval (empty histogram delta).
+        """
         from gametheory.serving.controller import IntervalReport, histogram_quantile
         from gametheory.serving.dynamo import request_log
         from gametheory.serving.engine import Cluster
@@ -358,7 +550,23 @@ class LiveActuator:
 
 
 def client_ttft_p99_ms(recs: list[RequestRecord]) -> float:
-    """TTFT P99 (ms) measured by the client, to compare with the frontend's histogram."""
+    """TTFT P99 (ms) measured by the client, to compare with the frontend's histogram.
+
+    Parameters
+    ----------
+    recs : list of RequestRecord
+        Records from :func:`closed_loop`.
+
+    Returns
+    -------
+    float
+        99th percentile of the successful requests' TTFT (ms).
+
+    Raises
+    ------
+    InvalidInputError
+        No successful request.
+    """
     x = np.array([r.ttft_ms for r in recs if r.error is None])
     if x.size == 0:
         raise InvalidInputError("no successful requests")

@@ -15,6 +15,18 @@ reaches), a system optimum and their ratio (PoA). Edge curves come from a measur
   load sustains (Little's law ``B = x * T(B)``, ``T(B) = osl * step_ms(B, isl + osl / 2) / 1000`` s,
   a PCHIP :class:`~gametheory.latency.Tabulated` curve in x), plus an M/M/1 wait ``1000 / (x_max - x)`` ms
   for a batch slot, where ``x_max`` is the rate at the largest batch whose KV cache fits.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026, section 4
+   (the serving system as coupled games; the P/D layout as Game 1).
+.. [2] J. G. Wardrop, "Some theoretical aspects of road traffic research", Proc. Inst. Civil Engineers 1, 1952
+   (user equilibrium); M. Beckmann, C. B. McGuire, C. B. Winsten, *Studies in the Economics of
+   Transportation*, 1956 (system optimum on marginal costs).
+.. [3] L. Kleinrock, *Queueing Systems, Vol. 1: Theory*, Wiley, 1975 (M/M/1 and processor-sharing sojourn
+   time ``1 / (mu - x)``); J. D. C. Little, "A proof for the queuing formula L = lambda W", Oper. Res. 9, 1961.
+.. [4] F. N. Fritsch, R. E. Carlson, "Monotone piecewise cubic interpolation", SIAM J. Numer. Anal. 17, 1980
+   (the PCHIP decode-service curve).
 """
 
 from __future__ import annotations
@@ -37,17 +49,32 @@ ROUTER, DONE = "router", "done"
 
 @dataclass(frozen=True)
 class DecodeCurve(LatencyCurve):
-    """Decode sojourn (ms) against request rate (requests/s): batch fixed point plus a slot-wait pole."""
+    """Decode sojourn (ms) against request rate (requests/s): batch fixed point plus a slot-wait pole.
+
+    Built by :func:`decode_curve`; its value at rate x is ``service(x) + wait(x)``, and so are its derivative
+    and integral (the Beckmann potential the network solvers use).
+
+    Parameters
+    ----------
+    service : Tabulated
+        Decode time of one request (ms) at rate x (requests/s): ``osl`` steps at the Little's-law batch,
+        PCHIP through the measured batch grid.
+    wait : Scaled
+        Wait for a batch slot (ms): ``1000 / (x_max - x)``, an M/M/1 pole at the rate ``x_max`` of the
+        largest batch whose KV cache fits.
+    """
 
     service: Tabulated
     wait: Scaled
 
     @property
     def capacity(self) -> float:  # type: ignore[override]
+        """Largest sustainable rate (requests/s): the slot-wait pole ``x_max``."""
         return self.wait.capacity
 
     @property
     def curve_class(self) -> CurveClass:
+        """``"general"`` with the pole's capacity (the sum is neither affine nor polynomial)."""
         return CurveClass("general", capacity=self.capacity)
 
     def _value(self, x):
@@ -68,7 +95,28 @@ def _profile(profile):
 
 
 def decode_curve(profile, isl: int, osl: int) -> DecodeCurve:
-    """The decode-worker curve of the module docstring for ``isl`` prompt and ``osl`` output tokens."""
+    """The decode-worker curve of the module docstring for ``isl`` prompt and ``osl`` output tokens.
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies (:func:`gametheory.serving.profiles.load_profile`).
+    isl : int
+        Prompt length (tokens, >= 1).
+    osl : int
+        Output length (tokens, >= 1); decode steps run at context ``isl + osl / 2``.
+
+    Returns
+    -------
+    DecodeCurve
+        Decode sojourn (ms) against the worker's request rate (requests/s), with capacity ``x_max``.
+
+    Raises
+    ------
+    InvalidInputError
+        ``profile`` is not a Profile; ``isl`` or ``osl`` is not an integer >= 1; no decode batch fits in the
+        KV cache at that context; or throughput does not grow with the batch (fewer than two usable points).
+    """
     _profile(profile)
     isl = integer(isl, "isl (input tokens)", minimum=1, maximum=10_000_000)
     osl = integer(osl, "osl (output tokens)", minimum=1, maximum=10_000_000)
@@ -94,10 +142,37 @@ def serving_topology(profile, n_prefill: int, n_decode: int, rate: float, *, isl
                      kv_bandwidth_gb_per_s=50.0, kv_links=None) -> NetworkGame:
     """A 1-origin network game for ``n_prefill`` P and ``n_decode`` D workers at ``rate`` requests/s.
 
-    ``kv_bandwidth_gb_per_s``: one bandwidth for every KV link or ``{(i, j): GB/s}`` per link;
-    ``kv_links``: the (i, j) pairs that exist (default: all). Nodes: ``"router"``, ``("P", i)``,
-    ``("D", j)``, ``"done"``; edge latencies in ms.
+    Nodes: ``"router"``, ``("P", i)``, ``("D", j)``, ``"done"``; edge latencies (ms) as in the module
+    docstring.
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies (:func:`gametheory.serving.profiles.load_profile`).
+    n_prefill, n_decode : int
+        Prefill and decode workers (>= 1 each).
+    rate : float
+        Demand from ``"router"`` to ``"done"`` (requests/s, > 0).
+    isl, osl : int, optional
+        Prompt and output length (tokens); defaults 2048 and 256.
+    kv_bandwidth_gb_per_s : float or dict, optional
+        One bandwidth (GB/s) for every KV link, or ``{(i, j): GB/s}`` per link; default 50.
+    kv_links : iterable of (int, int), optional
+        The (prefill i, decode j) pairs that have a KV link; default all pairs.
+
+    Returns
+    -------
+    NetworkGame
+        The game on a :class:`networkx.DiGraph` with one origin-destination pair ``("router", "done")``.
+
+    Raises
+    ------
+    InvalidInputError
+        A worker count that is not an integer >= 1, a rate or bandwidth that is not positive and finite, a KV
+        link outside the P x D grid, a prefill worker without a KV link, a ``profile`` that is not a Profile, or
+        a bad ``isl`` or ``osl`` (see :func:`decode_curve`).
     """
+    _profile(profile)
     for n, name in ((n_prefill, "n_prefill"), (n_decode, "n_decode")):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise InvalidInputError(f"{name} must be an integer >= 1, got {n!r}")
@@ -124,7 +199,18 @@ def serving_topology(profile, n_prefill: int, n_decode: int, rate: float, *, isl
 
 @dataclass(frozen=True)
 class LayoutRow:
-    """One P x D layout at one rate: mean latency (ms) at equilibrium and optimum, PoA; None if overloaded."""
+    """One P x D layout at one rate: mean latency (ms) at equilibrium and optimum, PoA; None if overloaded.
+
+    Parameters
+    ----------
+    n_prefill, n_decode : int
+        The layout (workers).
+    rate : float
+        Demand (requests/s).
+    equilibrium_ms, optimum_ms : float or None
+        Mean latency per request (ms) at the user equilibrium and at the system optimum; None when the layout
+        cannot carry ``rate`` (capacity exceeded).
+    """
 
     n_prefill: int
     n_decode: int
@@ -134,13 +220,39 @@ class LayoutRow:
 
     @property
     def poa(self) -> float:
+        """Price of anarchy ``equilibrium_ms / optimum_ms`` (NaN for an overloaded layout)."""
         if self.equilibrium_ms is None or self.optimum_ms is None:
             return math.nan
         return self.equilibrium_ms / self.optimum_ms
 
 
 def layout_sweep(profile, total_workers: int, rate: float, *, rgap: float = 1e-9, **kwargs) -> list[LayoutRow]:
-    """Every split P + D = ``total_workers`` at ``rate`` requests/s (kwargs go to :func:`serving_topology`)."""
+    """Every split P + D = ``total_workers`` at ``rate`` requests/s: equilibrium, optimum and PoA per layout.
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies (:func:`gametheory.serving.profiles.load_profile`).
+    total_workers : int
+        P + D (>= 2); layouts P = 1 .. total_workers - 1.
+    rate : float
+        Demand (requests/s, > 0).
+    rgap : float, optional
+        Relative gap at which the network solvers stop (default 1e-9).
+    **kwargs
+        Passed to :func:`serving_topology` (``isl``, ``osl``, ``kv_bandwidth_gb_per_s``, ``kv_links``).
+
+    Returns
+    -------
+    list of LayoutRow
+        One row per split, in order of P; latencies None where the layout's capacity is below ``rate``.
+
+    Raises
+    ------
+    InvalidInputError
+        A bad ``profile``, ``total_workers``, ``rate`` or ``rgap``, or bad ``kwargs`` (see
+        :func:`serving_topology`).
+    """
     _profile(profile)
     total_workers = integer(total_workers, "total_workers", minimum=2, maximum=10_000)
     rate = positive_scalar(rate, "rate")
