@@ -5,12 +5,20 @@ Numbers: :func:`finite_scalar`, :func:`nonnegative_scalar`, :func:`positive_scal
 (a positive number or ``inf``). Integers: :func:`integer` (an int, or a float that is exactly an integer;
 never truncated; optional bounds), :func:`index` (0 <= i < size, no wrap-around), :func:`random_seed`. Arrays:
 :func:`finite_array`, :func:`nonnegative_array` (ragged input, strings and booleans rejected with the
-argument named), :func:`integer_array`, :func:`sums_to`. Options: :func:`choice`, :func:`flag`. Objects:
-:func:`instance`, :func:`sequence_of`, :func:`function`, :func:`path`. Resources: :func:`size_limit`
-(sizes that would exhaust memory or time, before anything is allocated). Strings and booleans are never taken
-for numbers: ``Affine("1", 1)`` and ``degree=True`` are errors, not 1.
+argument named), :func:`integer_array`, :func:`sums_to`, :func:`pair`, :func:`number_list`. Options:
+:func:`choice`, :func:`flag`. Objects: :func:`instance`, :func:`sequence_of`, :func:`function`, :func:`path`.
+Resources: :func:`size_limit` (sizes that would exhaust memory or time, before anything is allocated).
+Strings and booleans are never taken for numbers: ``Affine("1", 1)`` and ``degree=True`` are errors, not 1.
 
 This module imports nothing from the package but the errors (bottom layer).
+
+References
+----------
+.. [1] NumPy reference, "Data type objects (dtype)": the ``dtype.kind`` codes (``b`` boolean, ``U``/``S``/``V``
+   strings and void, ``O`` object) used to refuse non-numbers before converting to float64.
+.. [2] PEP 3141, "A Type Hierarchy for Numbers" (``numbers.Integral``, ``numbers.Real``): what counts as an
+   integer or a real number here.
+.. [3] IEEE 754-2008 binary64: integers are exact up to 2**53, the limit :func:`integer_array` enforces.
 """
 
 from __future__ import annotations
@@ -130,7 +138,28 @@ def finite_array(values, name: str, *, ndim: int | None = None, min_size: int = 
 
 
 def nonnegative_array(values, name: str, **kwargs) -> np.ndarray:
-    """As :func:`finite_array`, also rejecting negative entries (named by index)."""
+    """Return ``values`` as a float array after checking it, as :func:`finite_array` does, also rejecting
+    negative entries.
+
+    Parameters
+    ----------
+    values : array_like
+        Numbers (nested lists of equal lengths, numpy arrays, scalars).
+    name : str
+        The argument's name, used in the error message.
+    **kwargs
+        ``ndim``, ``min_size`` and ``allow_posinf``, passed to :func:`finite_array`.
+
+    Returns
+    -------
+    numpy.ndarray
+        A float64 array of the input's shape, every entry >= 0.
+
+    Raises
+    ------
+    InvalidInputError
+        Everything :func:`finite_array` refuses, and a negative entry (the first one is named by its index).
+    """
     arr = finite_array(values, name, **kwargs)
     if (arr < 0).any():
         idx = np.argwhere(arr < 0)[0]
@@ -141,6 +170,18 @@ def nonnegative_array(values, name: str, **kwargs) -> np.ndarray:
 
 def finite_scalar(value, name: str) -> float:
     """Return ``value`` as a finite float.
+
+    Parameters
+    ----------
+    value : float, int or numpy scalar
+        A real number; a numpy array of exactly one entry is accepted too.
+    name : str
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    float
+        ``float(value)``.
 
     Raises
     ------
@@ -161,7 +202,25 @@ def finite_scalar(value, name: str) -> float:
 
 
 def nonnegative_scalar(value, name: str) -> float:
-    """Return ``value`` as a finite float >= 0 (see :func:`finite_scalar`)."""
+    """Return ``value`` as a finite float >= 0 (see :func:`finite_scalar`).
+
+    Parameters
+    ----------
+    value : float, int or numpy scalar
+        A real number.
+    name : str
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    float
+        ``float(value)``, >= 0.
+
+    Raises
+    ------
+    InvalidInputError
+        What :func:`finite_scalar` refuses, and negative values.
+    """
     v = finite_scalar(value, name)
     if v < 0:
         raise InvalidInputError(f"{name} must be >= 0, got {v!r}")
@@ -169,7 +228,25 @@ def nonnegative_scalar(value, name: str) -> float:
 
 
 def positive_scalar(value, name: str) -> float:
-    """Return ``value`` as a finite float > 0 (see :func:`finite_scalar`)."""
+    """Return ``value`` as a finite float > 0 (see :func:`finite_scalar`).
+
+    Parameters
+    ----------
+    value : float, int or numpy scalar
+        A real number.
+    name : str
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    float
+        ``float(value)``, > 0.
+
+    Raises
+    ------
+    InvalidInputError
+        What :func:`finite_scalar` refuses, and zero or negative values.
+    """
     v = finite_scalar(value, name)
     if v <= 0:
         raise InvalidInputError(f"{name} must be > 0, got {v!r}")
@@ -177,7 +254,25 @@ def positive_scalar(value, name: str) -> float:
 
 
 def capacity_value(value, name: str = "capacity") -> float:
-    """A capacity: a finite number > 0, or ``inf`` (no capacity). NaN, -inf, 0 and negatives raise."""
+    """A capacity: a finite number > 0, or ``inf`` (no capacity).
+
+    Parameters
+    ----------
+    value : float, int or numpy scalar
+        The capacity, in the unit of the caller (requests/s, tokens/s, blocks).
+    name : str
+        The argument's name, used in the error message.
+
+    Returns
+    -------
+    float
+        The capacity as a float; ``math.inf`` when ``value`` is ``+inf``.
+
+    Raises
+    ------
+    InvalidInputError
+        NaN, ``-inf``, zero, negative values, strings, booleans and non-numbers.
+    """
     if not (isinstance(value, (str, bytes)) or _is_bool(value)):
         try:
             v = float(value)
@@ -196,11 +291,16 @@ def integer(value, name: str, *, minimum: int | None = None, maximum: int | None
     Parameters
     ----------
     value : int or float
-        The value.
+        The value (a 0-dimensional numpy array is unwrapped).
     name : str
         The argument's name, for the message.
     minimum, maximum : int, optional
         Inclusive bounds.
+
+    Returns
+    -------
+    int
+        ``value`` as a Python int.
 
     Raises
     ------
@@ -225,8 +325,31 @@ def integer(value, name: str, *, minimum: int | None = None, maximum: int | None
 
 
 def index(value, name: str, size: int, *, what: str = "entries") -> int:
-    """An index into ``size`` items: an int (not a float, not a bool) with 0 <= value < size (negative indices
-    do not wrap)."""
+    """An index into ``size`` items: an int (not a float, not a bool) with 0 <= value < size.
+
+    Negative indices do not wrap around as Python's do: ``-1`` is an error, not the last item.
+
+    Parameters
+    ----------
+    value : int
+        The index (a 0-dimensional numpy integer array is unwrapped).
+    name : str
+        The argument's name, for the message.
+    size : int
+        How many items there are.
+    what : str
+        What the items are, for the message when there are none ("workers", "links", ...).
+
+    Returns
+    -------
+    int
+        ``value`` as a Python int.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``size`` <= 0, or ``value`` is a boolean, not an integer, or outside 0..size-1.
+    """
     if size <= 0:
         raise InvalidInputError(f"{name}: there are no {what} to index")
     if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -237,14 +360,54 @@ def index(value, name: str, size: int, *, what: str = "entries") -> int:
 
 
 def random_seed(value, name: str = "seed"):
-    """A random seed: None, an integer >= 0, or a :class:`numpy.random.Generator` (returned unchanged)."""
+    """A random seed: None, an integer >= 0, or a :class:`numpy.random.Generator` (returned unchanged).
+
+    Parameters
+    ----------
+    value : None, int or numpy.random.Generator
+        The seed, as accepted by :func:`numpy.random.default_rng`.
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    None, int or numpy.random.Generator
+        ``value`` (an integral float becomes an int).
+
+    Raises
+    ------
+    InvalidInputError
+        Negative or non-integral numbers, booleans, strings and other types (via :func:`integer`).
+    """
     if value is None or isinstance(value, np.random.Generator):
         return value
     return integer(value, name, minimum=0)
 
 
 def choice(value, name: str, options: Iterable):
-    """``value`` when it is one of ``options``; otherwise an error listing them."""
+    """``value`` when it is one of ``options``; otherwise an error listing them.
+
+    The comparison requires the same type as well as equality, so ``1`` does not match ``True`` or ``1.0``.
+
+    Parameters
+    ----------
+    value : object
+        The value given.
+    name : str
+        The argument's name, for the message.
+    options : iterable
+        The accepted values (usually strings: method names, modes).
+
+    Returns
+    -------
+    object
+        ``value`` unchanged.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``value`` is not one of ``options`` (the message lists them).
+    """
     options = tuple(options)
     try:
         ok = any(type(value) is type(o) and value == o for o in options)
@@ -256,7 +419,29 @@ def choice(value, name: str, options: Iterable):
 
 
 def size_limit(n: int, name: str, *, limit: int = MAX_ELEMENTS, what: str = "entries") -> int:
-    """Raise before allocating when ``n`` (already an int) exceeds ``limit`` (default 2**30 float64 = 8 GiB)."""
+    """Raise before allocating when ``n`` (already an int) exceeds ``limit``.
+
+    Parameters
+    ----------
+    n : int
+        The number of entries a call would allocate or iterate over.
+    name : str
+        The argument's name, for the message.
+    limit : int
+        The largest accepted ``n``; default :data:`MAX_ELEMENTS` (2**30 float64 entries, 8 GiB).
+    what : str
+        What is counted, for the message ("entries", "requests", ...).
+
+    Returns
+    -------
+    int
+        ``n`` unchanged.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``n > limit`` (the message gives the memory that would be needed, in GiB of float64).
+    """
     if n > limit:
         raise InvalidInputError(
             f"{name}: {n:,} {what} would exceed the memory limit of {limit:,} (about {8 * limit / 2**30:.1f} GiB); "
@@ -266,7 +451,26 @@ def size_limit(n: int, name: str, *, limit: int = MAX_ELEMENTS, what: str = "ent
 
 
 def sums_to(values: np.ndarray, total: float, name: str, *, rtol: float = 1e-9, what: str = "the demand") -> None:
-    """Raise when ``values`` (already checked) do not sum to ``total`` within ``rtol`` (relative)."""
+    """Raise when ``values`` do not sum to ``total`` within a relative tolerance.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Already-checked numbers (e.g. per-path flows of one commodity).
+    total : float
+        The required sum (e.g. the commodity's demand).
+    name : str
+        The argument's name, for the message.
+    rtol : float
+        Relative tolerance, against ``max(|total|, |sum|)``.
+    what : str
+        What ``total`` is, for the message.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``|sum(values) - total| > rtol * max(|total|, |sum(values)|)``.
+    """
     s = float(np.sum(values))
     if abs(s - total) > rtol * max(abs(total), abs(s)) + 1e-300:
         raise InvalidInputError(f"{name} must sum to {what} {total:.12g}, got {s:.12g}")
@@ -274,7 +478,30 @@ def sums_to(values: np.ndarray, total: float, name: str, *, rtol: float = 1e-9, 
 
 def integer_array(values, name: str, *, ndim: int | None = None, minimum: int | None = None,
                   maximum: int | None = None) -> np.ndarray:
-    """An array of integers (integral floats accepted, never truncated), optionally bounded; as int64."""
+    """An array of integers (integral floats accepted, never truncated), optionally bounded; as int64.
+
+    Parameters
+    ----------
+    values : array_like
+        Integers, or floats that are exactly integers.
+    name : str
+        The argument's name, for the message.
+    ndim : int, optional
+        Required number of dimensions.
+    minimum, maximum : int, optional
+        Inclusive bounds on every entry.
+
+    Returns
+    -------
+    numpy.ndarray
+        An int64 array of the input's shape.
+
+    Raises
+    ------
+    InvalidInputError
+        What :func:`finite_array` refuses; a non-integral entry, an entry beyond 2**53 in magnitude (not exact
+        in float64), or an entry outside the bounds (the first one is named by its index).
+    """
     arr = finite_array(values, name, ndim=ndim)
     if not np.all(arr == np.round(arr)):
         i = np.argwhere(arr != np.round(arr))[0]
@@ -291,14 +518,54 @@ def integer_array(values, name: str, *, ndim: int | None = None, minimum: int | 
 
 
 def flag(value, name: str) -> bool:
-    """A boolean: True or False (numpy booleans too); 0, 1, "yes" and None are refused."""
+    """A boolean: True or False (numpy booleans too); 0, 1, "yes" and None are refused.
+
+    Parameters
+    ----------
+    value : bool or numpy.bool_
+        The flag.
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    bool
+        ``bool(value)``.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``value`` is not a Python or numpy boolean.
+    """
     if not _is_bool(value):
         raise InvalidInputError(f"{name} must be True or False, got {_describe(value)}")
     return bool(value)
 
 
 def instance(value, kind, name: str, *, what: str | None = None):
-    """``value`` when it is an instance of ``kind`` (a class or a tuple of classes); an error naming it otherwise."""
+    """``value`` when it is an instance of ``kind``; an error naming the expected type otherwise.
+
+    Parameters
+    ----------
+    value : object
+        The value given.
+    kind : type or tuple of type
+        The accepted class or classes (as for :func:`isinstance`).
+    name : str
+        The argument's name, for the message.
+    what : str, optional
+        How to describe the expected type in the message; default the class names.
+
+    Returns
+    -------
+    object
+        ``value`` unchanged.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``value`` is not an instance of ``kind``.
+    """
     if not isinstance(value, kind):
         expected = what or (" or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__)
         raise InvalidInputError(f"{name} must be a {expected}, got {_describe(value)} ({type(value).__name__})")
@@ -306,7 +573,32 @@ def instance(value, kind, name: str, *, what: str | None = None):
 
 
 def sequence_of(values, kind, name: str, *, min_size: int = 1, what: str | None = None) -> list:
-    """A list of instances of ``kind`` (from any iterable but a string or a mapping); entries named by index."""
+    """A list of instances of ``kind`` (from any iterable but a string or a mapping); entries named by index.
+
+    Parameters
+    ----------
+    values : iterable
+        The items.
+    kind : type or tuple of type
+        The accepted class or classes of every item.
+    name : str
+        The argument's name, for the message.
+    min_size : int
+        The fewest items accepted.
+    what : str, optional
+        How to describe the items in the message; default ``kind.__name__``.
+
+    Returns
+    -------
+    list
+        The items, in order.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``values`` is a string, bytes, a dict or not iterable, has fewer than ``min_size`` items, or an item
+        is not an instance of ``kind`` (named as ``name[i]``).
+    """
     if isinstance(values, (str, bytes, dict)) or not isinstance(values, Iterable):
         raise InvalidInputError(f"{name} must be a sequence of {what or kind.__name__}, got {_describe(values)}")
     items = list(values)
@@ -320,14 +612,50 @@ def sequence_of(values, kind, name: str, *, min_size: int = 1, what: str | None 
 
 
 def function(value, name: str):
-    """A callable (a function or an object with ``__call__``); classes are accepted too."""
+    """A callable (a function or an object with ``__call__``); classes are accepted too.
+
+    Parameters
+    ----------
+    value : callable
+        The value given.
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    callable
+        ``value`` unchanged.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``callable(value)`` is false.
+    """
     if not callable(value):
         raise InvalidInputError(f"{name} must be callable, got {_describe(value)} ({type(value).__name__})")
     return value
 
 
 def path(value, name: str = "path") -> Path:
-    """A file-system path from a string or an ``os.PathLike``; empty strings and other types are refused."""
+    """A file-system path from a string or an ``os.PathLike``; empty strings and other types are refused.
+
+    Parameters
+    ----------
+    value : str or os.PathLike
+        The path (it need not exist; callers that read it check that).
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    pathlib.Path
+        ``Path(value)``.
+
+    Raises
+    ------
+    InvalidInputError
+        Bytes, other types, the empty string, a string holding a NUL character, or a value ``Path`` refuses.
+    """
     if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)) or str(value) == "" \
             or "\x00" in str(value):
         raise InvalidInputError(f"{name} must be a file path (str or pathlib.Path), got {_describe(value)}")
@@ -338,7 +666,27 @@ def path(value, name: str = "path") -> Path:
 
 
 def pair(values, name: str, *, positive: bool = False) -> tuple[float, float]:
-    """Two finite numbers >= 0 (``positive``: > 0), e.g. (prefill, decode); entries named by index."""
+    """Two finite numbers >= 0 (``positive``: > 0), e.g. (prefill, decode); entries named by index.
+
+    Parameters
+    ----------
+    values : array_like
+        A sequence of exactly two numbers.
+    name : str
+        The argument's name, for the message.
+    positive : bool
+        Require both entries > 0 rather than >= 0.
+
+    Returns
+    -------
+    tuple of (float, float)
+        The two numbers.
+
+    Raises
+    ------
+    InvalidInputError
+        What :func:`nonnegative_array` refuses; a count other than two; a zero entry when ``positive``.
+    """
     arr = nonnegative_array(values, name, ndim=1)
     if arr.size != 2:
         raise InvalidInputError(f"{name} must be two numbers, got {arr.size}")
@@ -351,7 +699,28 @@ def pair(values, name: str, *, positive: bool = False) -> tuple[float, float]:
 def number_list(values, name: str, *, integers: bool = False) -> list:
     """A nonempty sequence of nonnegative numbers (integers, never truncated, with ``integers``) as a list.
 
-    For the grids of experiments and sweeps (loads, fractions, worker counts, delays)."""
+    For the grids of experiments and sweeps (loads, fractions, worker counts, delays).
+
+    Parameters
+    ----------
+    values : iterable of numbers
+        The grid.
+    name : str
+        The argument's name, for the message.
+    integers : bool
+        Require integer entries (checked by :func:`integer_array`).
+
+    Returns
+    -------
+    list
+        The entries as Python floats, or ints with ``integers``.
+
+    Raises
+    ------
+    InvalidInputError
+        A string, a mapping or a non-iterable; what :func:`nonnegative_array` or :func:`integer_array` refuses;
+        an empty sequence.
+    """
     if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
         raise InvalidInputError(f"{name} must be a sequence of numbers, got {_describe(values)}")
     values = list(values)

@@ -17,6 +17,18 @@ For each r the inner sup is a minimization of x c(x) + (r - x) c(r); for convex 
 condition is c(x) + x c'(x) = c(r) (marginal cost = latency at r), solved by bisection; a grid over x is
 also evaluated and the smaller denominator kept, so nonconvex (measured) curves are handled conservatively
 on that grid. The outer sup over r is a grid search refined by bounded scalar maximization.
+
+References
+----------
+.. [1] T. Roughgarden, E. Tardos, "How bad is selfish routing?", J. ACM 49(2), 2002 (4/3 for affine latencies).
+.. [2] T. Roughgarden, "The price of anarchy is independent of the network topology", JCSS 67(2), 2003 (the
+   Pigou bound alpha(C), alpha(p) for polynomials, the M/M/1 bound).
+.. [3] J. R. Correa, A. S. Schulz, N. E. Stier-Moses, "Selfish routing in capacitated networks", Math. Oper.
+   Res. 29(4), 2004 (the bound restricted to the loads that occur).
+.. [4] B. Awerbuch, Y. Azar, A. Epstein, "The price of routing unsplittable flow", STOC 2005, and
+   G. Christodoulou, E. Koutsoupias, "The price of anarchy of finite congestion games", STOC 2005 (5/2).
+.. [5] R. P. Brent, *Algorithms for Minimization without Derivatives*, Prentice-Hall 1973 (the bounded
+   scalar maximization, ``scipy.optimize.minimize_scalar(method="bounded")``).
 """
 
 from __future__ import annotations
@@ -78,8 +90,30 @@ def polynomial(p: float) -> float:
 
 
 def mm1(capacity, rate: float) -> float:
-    """M/M/1 bound (1/2)(1 + sqrt(u_min / (u_min - R))) for capacities ``capacity`` (one value or one per
-    worker, requests/s; the smallest is used) and total rate ``rate`` < u_min (requests/s)."""
+    """M/M/1 bound (1/2)(1 + sqrt(u_min / (u_min - R))) on the PoA of nonatomic routing over M/M/1 delays.
+
+    Parameters
+    ----------
+    capacity : float or array_like
+        Service rates u (requests/s): one value or one per worker; the smallest, u_min, is used.
+    rate : float
+        Total arrival rate R (requests/s), 0 <= R < u_min.
+
+    Returns
+    -------
+    float
+        The bound, >= 1 (1.2071 at R / u_min = 0.5, 2.0811 at 0.9); it grows like sqrt(1 / (1 - R / u_min))
+        near capacity.
+
+    Raises
+    ------
+    InvalidInputError
+        No capacity, a capacity <= 0 or non-finite, a negative or non-finite rate, or ``rate >= u_min``.
+
+    References
+    ----------
+    .. [1] T. Roughgarden, "The price of anarchy is independent of the network topology", JCSS 67(2), 2003.
+    """
     caps = finite_array(capacity, "capacity")
     if caps.size == 0 or (caps <= 0).any():
         raise InvalidInputError(f"capacity must be > 0, got {capacity!r}")
@@ -91,7 +125,18 @@ def mm1(capacity, rate: float) -> float:
 
 
 def atomic_linear() -> float:
-    """5/2: pure PoA of atomic unsplittable congestion games with affine latencies."""
+    """5/2: pure PoA of atomic unsplittable congestion games with affine latencies.
+
+    Returns
+    -------
+    float
+        2.5 (tight).
+
+    References
+    ----------
+    .. [1] G. Christodoulou, E. Koutsoupias, "The price of anarchy of finite congestion games", STOC 2005.
+    .. [2] B. Awerbuch, Y. Azar, A. Epstein, "The price of routing unsplittable flow", STOC 2005.
+    """
     return 2.5
 
 
@@ -114,7 +159,42 @@ def _ratios(curve: LatencyCurve, rs: np.ndarray, xgrid: np.ndarray) -> np.ndarra
 
 
 def pigou_curve(curve: LatencyCurve, max_load: float, *, n_grid: int = 200) -> tuple[float, float]:
-    """(alpha, r*) for one curve: the Pigou bound sup over 0 < r <= max_load and the load r* attaining it."""
+    """The Pigou bound of one curve over loads 0 < r <= ``max_load``, and the load attaining it.
+
+    alpha = sup_r sup_{0 <= x <= r} r c(r) / (x c(x) + (r - x) c(r)); the inner minimization of the
+    denominator takes the smaller of a 101-point grid over x / r and the stationary point
+    c(x) + x c'(x) = c(r) found by 60 bisection steps; the outer sup is a grid over r (``n_grid // 2``
+    geometric points from ``max_load * 1e-6`` plus ``n_grid`` linear ones) refined by bounded Brent
+    maximization between the neighbours of the best grid point.
+
+    Parameters
+    ----------
+    curve : LatencyCurve
+        The latency curve c.
+    max_load : float
+        Largest load r (the curve's load unit, e.g. requests/s), > 0 and below the curve's capacity.
+    n_grid : int
+        Number of linear grid points over r (2 .. 10**6).
+
+    Returns
+    -------
+    alpha : float
+        The bound, >= 1.
+    r_star : float
+        The load (same unit as ``max_load``) where the ratio is largest.
+
+    Raises
+    ------
+    InvalidInputError
+        ``curve`` is not a :class:`~gametheory.latency.LatencyCurve`; ``max_load`` not > 0, not finite or at or
+        past the capacity (the bound is unbounded there); ``n_grid`` not an integer in range.
+
+    References
+    ----------
+    .. [1] T. Roughgarden, "The price of anarchy is independent of the network topology", JCSS 67(2), 2003.
+    .. [2] J. R. Correa, A. S. Schulz, N. E. Stier-Moses, "Selfish routing in capacitated networks", Math. Oper.
+       Res. 29(4), 2004.
+    """
     if not isinstance(curve, LatencyCurve):
         raise InvalidInputError(f"curve must be a LatencyCurve, got {curve!r}")
     R = positive_scalar(max_load, "max_load")
@@ -137,9 +217,34 @@ def pigou_curve(curve: LatencyCurve, max_load: float, *, n_grid: int = 200) -> t
 
 
 def pigou(curves, max_load) -> float:
-    """Numeric Pigou bound alpha(C) over ``curves`` (one curve or a list) for loads up to ``max_load``
-    (requests/s; one value, or one per curve): "PoA <= alpha at this load". A load range reaching a curve's
-    capacity raises InvalidInputError (the bound is unbounded there)."""
+    """Numeric Pigou bound alpha(C) over ``curves`` for loads up to ``max_load``: "PoA <= alpha at this load".
+
+    The largest :func:`pigou_curve` value over the curves (curves whose load range is 0 are skipped).
+
+    Parameters
+    ----------
+    curves : LatencyCurve or sequence of LatencyCurve
+        The class C (one curve or a list).
+    max_load : float or array_like
+        Largest load (requests/s, the curves' load unit): one value for all curves, or one per curve.
+
+    Returns
+    -------
+    float
+        alpha(C) >= 1 (1 when every load range is 0).
+
+    Raises
+    ------
+    InvalidInputError
+        No curves or a non-curve entry; ``max_load`` non-finite, of the wrong shape, or reaching a curve's
+        capacity (the bound is unbounded there).
+
+    References
+    ----------
+    .. [1] T. Roughgarden, "The price of anarchy is independent of the network topology", JCSS 67(2), 2003.
+    .. [2] J. R. Correa, A. S. Schulz, N. E. Stier-Moses, "Selfish routing in capacitated networks", Math. Oper.
+       Res. 29(4), 2004.
+    """
     if isinstance(curves, LatencyCurve):
         curves = [curves]
     curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
@@ -156,12 +261,43 @@ def pigou(curves, max_load) -> float:
 
 
 def class_bound(curves, total_load: float, loads=None) -> tuple[float, str]:
-    """(bound, how) for a nonatomic parallel-worker instance of total demand ``total_load`` (requests/s):
-    alpha(p) when every curve is a polynomial of degree <= p; the M/M/1 formula when every curve is M/M/1
-    and the demand is below the smallest capacity; otherwise the numeric Pigou bound with each curve's loads
-    up to ``loads[w]`` if given (e.g. the equilibrium loads: Roughgarden's variational-inequality proof only
-    evaluates r at the equilibrium load of each worker; Correa, Schulz & Stier-Moses 2004), else up to
-    min(total_load, capacity) (raising when the demand reaches a worker's capacity)."""
+    """The PoA bound of a nonatomic parallel-worker instance from the class of its curves.
+
+    alpha(p) (:func:`polynomial`) when every curve is a polynomial of degree <= p; the M/M/1 formula
+    (:func:`mm1`) when every curve is M/M/1 and the demand is below the smallest capacity; otherwise the
+    numeric Pigou bound (:func:`pigou`) with each curve's loads up to ``loads[w]`` if given (e.g. the
+    equilibrium loads: Roughgarden's variational-inequality proof only evaluates r at the equilibrium load of
+    each worker; Correa, Schulz & Stier-Moses 2004), else up to ``total_load``.
+
+    Parameters
+    ----------
+    curves : sequence of LatencyCurve
+        One latency curve per worker.
+    total_load : float
+        Total demand (requests/s, the curves' load unit), >= 0.
+    loads : array_like, optional
+        Per-worker load limits for the numeric bound (one per curve, or one value), e.g. the equilibrium flows.
+
+    Returns
+    -------
+    bound : float
+        The bound, >= 1.
+    how : str
+        Which bound applied: ``"polynomial degree p"``, ``"mm1"``, ``"numeric pigou at equilibrium loads"`` or
+        ``"numeric pigou"``.
+
+    Raises
+    ------
+    InvalidInputError
+        No curves or a non-curve entry; a negative or non-finite ``total_load``; for the numeric bound, a load
+        range that reaches a worker's capacity or ``loads`` of the wrong shape.
+
+    References
+    ----------
+    .. [1] T. Roughgarden, "The price of anarchy is independent of the network topology", JCSS 67(2), 2003.
+    .. [2] J. R. Correa, A. S. Schulz, N. E. Stier-Moses, "Selfish routing in capacitated networks", Math. Oper.
+       Res. 29(4), 2004.
+    """
     curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
     total_load = nonnegative_scalar(total_load, "total_load")
     kinds = [c.curve_class for c in curves]

@@ -37,6 +37,24 @@ SSR = sum w_i r_i^2, AIC = n ln(SSR/n) + 2k (+ 2k(k+1)/(n-k-1) for AICc), BIC = 
 Parameter uncertainty is the asymptotic covariance s^2 (J^T W J)^-1 with s^2 = SSR/(n-k) (``uncertainty=
 "covariance"``, the default), or the standard deviation over a residual bootstrap (``"bootstrap"``,
 ``n_boot`` refits, seeded).
+
+References
+----------
+.. [1] C. L. Lawson, R. J. Hanson, *Solving Least Squares Problems*, Prentice-Hall 1974, ch. 23 (NNLS;
+   ``scipy.optimize.nnls``).
+.. [2] M. A. Branch, T. F. Coleman, Y. Li, "A subspace, interior, and conjugate gradient method for large-scale
+   bound-constrained minimization problems", SIAM J. Sci. Comput. 21(1), 1999 (the trust-region reflective
+   method of ``scipy.optimize.least_squares(method="trf")``).
+.. [3] G. H. Golub, V. Pereyra, "The differentiation of pseudo-inverses and nonlinear least squares problems
+   whose variables separate", SIAM J. Numer. Anal. 10(2), 1973 (variable projection).
+.. [4] R. E. Barlow, D. J. Bartholomew, J. M. Bremner, H. D. Brunk, *Statistical Inference under Order
+   Restrictions*, Wiley 1972 (pool-adjacent-violators; ``scipy.optimize.isotonic_regression``).
+.. [5] F. N. Fritsch, R. E. Carlson, "Monotone piecewise cubic interpolation", SIAM J. Numer. Anal. 17(2), 1980.
+.. [6] K. P. Burnham, D. R. Anderson, *Model Selection and Multimodel Inference*, 2nd ed., Springer 2002, ch. 2
+   (AICc, Akaike weights, the evidence scale of Delta AICc).
+.. [7] G. Schwarz, "Estimating the dimension of a model", Ann. Statist. 6(2), 1978 (BIC).
+.. [8] B. Efron, R. J. Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall 1993, sec. 9.5 (residual
+   bootstrap).
 """
 
 from __future__ import annotations
@@ -75,14 +93,44 @@ PARAMETRIC_FAMILIES = ("affine", "polynomial", "bpr", "mm1", "pole", "piecewise"
 
 @dataclass(frozen=True, repr=False)
 class FitResult(Readable):
-    """A fitted latency curve.
+    """A fitted latency curve, returned by :func:`fit`.
 
-    ``params``/``stderr`` map parameter names to values and standard errors (``inf`` where a parameter
-    is not identified, e.g. kappa when the pole coefficient c is 0). ``residuals`` are y - curve(x) in the
-    data's latency unit. ``ranking`` (``family="auto"`` only) is a tuple of dicts, best first, with keys
-    family, k, aic, bic, weight, r2; ``explanation`` says why the chosen family won. ``warnings`` holds what
-    makes the statistics weak (too few points, latency not rising with load). ``x``/``y`` are the points
-    fitted (sorted by load), for :meth:`plot`.
+    Parameters
+    ----------
+    curve : LatencyCurve
+        The fitted curve (same load and latency units as the data).
+    family : str
+        The family fitted (one of :data:`FAMILIES`).
+    params : dict
+        Parameter name -> fitted value (e.g. ``a``, ``b`` for affine; ``a``, ``b``, ``c``, ``kappa`` for pole).
+    stderr : dict
+        Parameter name -> standard error (``inf`` where a parameter is not identified, e.g. kappa when the
+        pole coefficient c is 0, or where n <= k).
+    r2 : float
+        Weighted coefficient of determination R^2.
+    aic : float
+        Small-sample corrected Akaike criterion AICc.
+    bic : float
+        Schwarz's Bayesian criterion.
+    residuals : numpy.ndarray
+        y - curve(x) at the fitted points (sorted by load), in the data's latency unit; shape (n,).
+    n : int
+        Number of points fitted.
+    k : int
+        Number of free parameters.
+    criterion : {"aic", "bic"}
+        The criterion ``family="auto"`` ranked by.
+    uncertainty : {"covariance", "bootstrap"}
+        How ``stderr`` was computed.
+    ranking : tuple of dict
+        ``family="auto"`` only: every compared candidate, best first, with keys family, k, aic, bic, weight
+        (Akaike or Schwarz weight) and r2.
+    explanation : str
+        ``family="auto"`` only: why the chosen family won, in words.
+    warnings : tuple of str
+        What makes the statistics weak (too few points, latency not rising with load).
+    x, y : numpy.ndarray, optional
+        The points fitted, sorted by load, for :meth:`plot`.
     """
 
     curve: LatencyCurve
@@ -163,7 +211,14 @@ class FitResult(Readable):
         return ax
 
     def summary(self) -> dict:
-        """JSON-friendly summary (no curve object)."""
+        """JSON-friendly summary (no curve object).
+
+        Returns
+        -------
+        dict
+            Keys family, params, stderr, r2, aic, bic, n, k, criterion, uncertainty, ranking, explanation and
+            warnings; numbers as Python floats, ranking and warnings as lists.
+        """
         return {
             "family": self.family,
             "params": {k: float(v) for k, v in self.params.items()},
@@ -195,7 +250,26 @@ MAX_DEGREE = 12
 
 
 def n_params(family: str, degree: int = 2) -> int:
-    """Number of free parameters of ``family`` (for the information criteria and the minimum point count)."""
+    """Number of free parameters of ``family`` (for the information criteria and the minimum point count).
+
+    Parameters
+    ----------
+    family : str
+        One of :data:`FAMILIES`.
+    degree : int
+        Polynomial degree (1 .. 12), used by ``"polynomial"`` only.
+
+    Returns
+    -------
+    int
+        k: affine 2, polynomial degree + 1, bpr 3 (the capacity is fixed at the largest load), mm1 1, pole 4,
+        piecewise 4, tabulated 2.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown family, or a degree that is not an integer in 1 .. 12.
+    """
     family = choice(family, "family", FAMILIES)
     degree = integer(degree, "degree", minimum=1, maximum=MAX_DEGREE)
     return {"affine": 2, "polynomial": degree + 1, "bpr": 3, "mm1": 1, "pole": 4, "piecewise": 4,
@@ -575,6 +649,8 @@ def fit(x, y, family: str = "auto", weights=None, *, degree: int = 2, criterion:
     Returns
     -------
     FitResult
+        The fitted curve with its parameters, standard errors, residuals, R^2, AICc, BIC and warnings (and, for
+        ``"auto"``, the ranking of every compared family and the explanation of the choice).
 
     Raises
     ------

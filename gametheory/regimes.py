@@ -91,10 +91,27 @@ DEFINITIONS = {
 
 @dataclass(frozen=True, repr=False)
 class KneeResult(Readable):
-    """Knee load (same unit as the input loads) with a bootstrap percentile ``interval`` (low, high).
+    """The knee one method of :func:`find_knee` found, with a bootstrap percentile interval.
 
-    ``interval_method`` says when the interval was widened to the measured loads around the knee;
-    ``evidence`` is the AICc by which the method's curved model beats a straight line.
+    Parameters
+    ----------
+    load : float
+        The knee, in the unit of the input loads.
+    interval : tuple of (float, float)
+        (low, high) percentile interval of the knee over the bootstrap refits, same unit; widened to the
+        measured loads around the knee when there are too few residual degrees of freedom.
+    method : {"hinge", "pole", "kneedle"}
+        The method that found it (the module docstring says what each calls the knee).
+    fit : FitResult, optional
+        The fitted (hinge, pole) or smoothed (kneedle) curve the knee was read from.
+    n_boot : int
+        Bootstrap refits that produced a knee.
+    confidence : float
+        Coverage of the interval (0.95: the 2.5 % and 97.5 % percentiles).
+    interval_method : str
+        ``"bootstrap"``, or a sentence saying the interval was widened and why.
+    evidence : float
+        The AICc by which the method's curved model beats a straight line (> :data:`EVIDENCE` for a knee).
     """
 
     load: float
@@ -116,7 +133,13 @@ class KneeResult(Readable):
                 ("n_boot", self.n_boot), ("evidence (AICc vs line)", self.evidence)]
 
     def to_frame(self):
-        """One row: method, knee, low, high, evidence, interval method."""
+        """One row: method, knee, low, high, evidence, interval method.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row with columns method, knee, low, high, evidence_aicc, interval_method.
+        """
         import pandas as pd
 
         return pd.DataFrame([{"method": self.method, "knee": self.load, "low": self.interval[0],
@@ -124,7 +147,20 @@ class KneeResult(Readable):
                               "interval_method": self.interval_method}])
 
     def plot(self, ax=None, *, xlabel: str = "load", ylabel: str = "latency", unit: str = "ms"):
-        """The points, the method's fitted or smoothed curve and the labelled knee line; returns the axes."""
+        """The points, the method's fitted or smoothed curve and the labelled knee line.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Draw here (default: a new figure in the shared style of :mod:`gametheory.plotting`).
+        xlabel, ylabel, unit : str
+            Axis names; the y-label reads "ylabel (unit)".
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+        """
         from gametheory.plotting import axes, knee_line, legend
 
         ax = axes(ax)
@@ -299,10 +335,22 @@ def find_knee(x, y, *, method: str = "hinge", weights=None, n_boot: int = 100, c
 class KneeConsensus(Readable):
     """The knee as the methods of :func:`find_knees` see it together.
 
-    ``load`` is the median of the knees found (NaN when none is), ``interval`` spans every found method's
-    interval, ``agree`` is true when every method found a knee and their intervals share a point, ``knees``
-    maps each method that found one to its :class:`KneeResult` and ``no_knee`` each other method to its
-    reason; ``explanation`` says in words how the answer was reached.
+    Parameters
+    ----------
+    load : float
+        The median of the knees found (input load unit); NaN when no method found one.
+    interval : tuple of (float, float)
+        From the lowest to the highest end of the found methods' intervals (NaN, NaN without a knee).
+    agree : bool
+        True when every method found a knee and their intervals share a point.
+    knees : dict
+        Method name -> :class:`KneeResult`, for each method that found a knee.
+    no_knee : dict
+        Method name -> reason (str), for each method that found none.
+    explanation : str
+        How the answer was reached, in words.
+    x, y : numpy.ndarray, optional
+        The points (sorted by load), for :meth:`plot`.
     """
 
     load: float
@@ -332,11 +380,24 @@ class KneeConsensus(Readable):
         return items + [("why", self.explanation)]
 
     def to_frame(self):
-        """One row per method and a last "consensus" row: knee, low, high, found, note."""
+        """One row per method and a last "consensus" row: knee, low, high, found, note.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :meth:`table`.
+        """
         return self.table().to_frame()
 
     def table(self) -> Table:
-        """The rows of :meth:`to_frame` as a :class:`~gametheory.display.Table`."""
+        """The rows of :meth:`to_frame` as a :class:`~gametheory.display.Table`.
+
+        Returns
+        -------
+        Table
+            One dict per method (method, knee, low, high, found, note: the method's definition of the knee or
+            why it found none) and a last "consensus" row (note: agree or disagree).
+        """
         rows = [{"method": m, "knee": k.load, "low": k.interval[0], "high": k.interval[1], "found": True,
                  "note": DEFINITIONS[m]} for m, k in self.knees.items()]
         rows += [{"method": m, "knee": math.nan, "low": math.nan, "high": math.nan, "found": False, "note": why}
@@ -346,7 +407,20 @@ class KneeConsensus(Readable):
         return Table(rows, title="knees")
 
     def plot(self, ax=None, *, xlabel: str = "load", ylabel: str = "latency", unit: str = "ms"):
-        """The points, each method's knee interval as a bar and the consensus knee line; returns the axes."""
+        """The points, each method's knee interval as a bar and the consensus knee line.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Draw here (default: a new figure in the shared style of :mod:`gametheory.plotting`).
+        xlabel, ylabel, unit : str
+            Axis names; the y-label reads "ylabel (unit)".
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+        """
         from gametheory.plotting import COLORS, axes, axis_label, knee_line, legend
 
         ax = axes(ax)
@@ -435,11 +509,41 @@ def find_knees(x, y, *, methods=METHODS, weights=None, n_boot: int = 100, confid
 
 
 def second_derivative(x, y, *, family: str = "auto", loads=None, weights=None) -> tuple[np.ndarray, np.ndarray]:
-    """d^2 latency / d load^2 of the curve fitted to (x, y) (Proposition 4's detector), by central
-    differences of the fitted curve on ``loads`` (default: 200 points over the measured range).
+    """d^2 latency / d load^2 of the curve fitted to (x, y): Proposition 4's detector of the transition.
 
-    Returns (loads, second derivative). The smooth families (pole, polynomial, bpr, mm1) give a continuous
-    curvature that rises steeply near saturation; the hinge concentrates it at the break.
+    The curve is fitted by :func:`gametheory.fitting.fit`; its analytic first derivative is differenced
+    centrally with step h = 1e-3 x the measured load span (evaluation points clipped into [h, min(max load,
+    capacity - 2h)]). The smooth families (pole, polynomial, bpr, mm1) give a continuous curvature that rises
+    steeply near saturation; the hinge concentrates it at the break.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Measured loads (>= 0) and latencies (ms), equal lengths.
+    family : str
+        The family to fit (:data:`gametheory.fitting.FAMILIES` or ``"auto"``).
+    loads : array_like, optional
+        Loads (>= 0) to evaluate at; default 200 points over the measured range.
+    weights : array_like, optional
+        Per-point weights (> 0), as for :func:`gametheory.fitting.fit`.
+
+    Returns
+    -------
+    loads : numpy.ndarray
+        The evaluation loads, shape (m,).
+    second_derivative : numpy.ndarray
+        d^2 l / dx^2 there (latency unit per load unit squared, e.g. ms / (requests/s)^2), shape (m,).
+
+    Raises
+    ------
+    InvalidInputError
+        What :func:`gametheory.fitting.fit` refuses (NaN, negative values, mismatched lengths, too few points,
+        an unknown family), or negative or non-finite ``loads``.
+
+    References
+    ----------
+    .. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026,
+       Proposition 4.
     """
     res = fit(x, y, family=family, weights=weights, warn=False)
     xs = np.asarray(x, dtype=float)
@@ -500,8 +604,17 @@ def classify(x, y=None, *, knee=None, **knee_options):
 
 @dataclass(frozen=True, repr=False)
 class RegimeFits(Readable):
-    """Fitted curve per regime: ``below`` (affine, on loads <= knee) and ``saturated`` (pole, on loads >=
-    knee); either is ``None`` when that side has too few points (2 for affine, 4 for pole)."""
+    """Fitted curve per regime, around a knee.
+
+    Parameters
+    ----------
+    knee : KneeResult or KneeConsensus
+        The knee the points were split at.
+    below : FitResult or None
+        Affine fit on the loads <= knee; None with fewer than 2 distinct loads there.
+    saturated : FitResult or None
+        Pole fit a + b x + c / (kappa - x) on the loads >= knee; None with fewer than 4 points there.
+    """
 
     knee: KneeResult
     below: FitResult | None
@@ -511,7 +624,20 @@ class RegimeFits(Readable):
         return f"RegimeFits around the knee at {self.knee.load:.4g}"
 
     def plot(self, ax=None, *, xlabel: str = "load", ylabel: str = "latency", unit: str = "ms"):
-        """Points coloured by regime, the fit of each regime and the labelled knee; returns the axes."""
+        """Points coloured by regime, the fit of each regime and the labelled knee.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Draw here (default: a new figure in the shared style of :mod:`gametheory.plotting`).
+        xlabel, ylabel, unit : str
+            Axis names; the y-label reads "ylabel (unit)".
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+        """
         from gametheory.plotting import COLORS, axes, axis_label, knee_line, legend
 
         ax = axes(ax)
@@ -534,7 +660,39 @@ class RegimeFits(Readable):
 
 
 def regime_fits(x, y, *, knee: KneeResult | None = None, weights=None, **knee_options) -> RegimeFits:
-    """Fit the linear (affine) curve below the knee and the saturating pole curve above it."""
+    """Fit the linear (affine) curve below the knee and the saturating pole curve above it.
+
+    The points at the knee belong to both fits. The two fits are the paper's regimes: latency roughly linear
+    in load below saturation, with a singular term at capacity above it.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Measured loads (>= 0) and latencies (ms), equal lengths.
+    knee : KneeResult or KneeConsensus, optional
+        A knee found before; default :func:`find_knee` on the same points.
+    weights : array_like, optional
+        Per-point weights (> 0).
+    **knee_options
+        Passed to :func:`find_knee` when ``knee`` is not given (``method``, ``n_boot``, ``seed``, ...).
+
+    Returns
+    -------
+    RegimeFits
+        The knee and the fit on each side (None where a side has too few points).
+
+    Raises
+    ------
+    InvalidInputError
+        Bad points (see :func:`gametheory.fitting.check_points`), or a ``knee`` that is not a found
+        :class:`KneeResult` or :class:`KneeConsensus`.
+    NoKneeError
+        When ``knee`` is not given and the points show none.
+
+    References
+    ----------
+    .. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, section 5.
+    """
     xs, ys, w = check_points(x, y, weights)
     if knee is None:
         knee = find_knee(xs, ys, weights=w, **knee_options)
