@@ -45,6 +45,17 @@ def test_erlang_c_known_value_and_mdc_reduces_to_md1():
     assert pc.mdc_wait(0.7, 1.0, 1) == pytest.approx(pc.md1_wait(0.7, 1.0), rel=1e-12)
 
 
+def test_erlang_c_refuses_an_unstable_or_malformed_queue():
+    # a >= c has no steady state: the formula gives C = 1 at a = c and values above 1 beyond -> a named error
+    with pytest.raises(CapacityExceededError):
+        pc.erlang_c(2, 2.0)
+    with pytest.raises(InvalidInputError, match="servers"):
+        pc.erlang_c(0, 0.5)
+    with pytest.raises(InvalidInputError, match="offered"):
+        pc.erlang_c(2, -0.1)
+    assert pc.erlang_c(3, 0.0) == 0.0
+
+
 @pytest.mark.parametrize("servers,rho", [(3, 0.7), (6, 0.85)])
 def test_mdc_cosmetatos_against_simulation(servers, rho):
     rate, service = rho * servers, 1.0

@@ -33,8 +33,13 @@ the run's wall time), and the run says so in ``load_source``.
 
 References
 ----------
-aiperf export formats: ``docs/tutorials/working-with-profile-exports.md``, ``docs/reference/json-export-schema.md``
-and ``docs/api/sweep-aggregates.md`` of github.com/ai-dynamo/aiperf.
+.. [1] NVIDIA aiperf, https://github.com/ai-dynamo/aiperf: export formats in
+   ``docs/tutorials/working-with-profile-exports.md``, ``docs/reference/json-export-schema.md`` and
+   ``docs/api/sweep-aggregates.md``.
+.. [2] NVIDIA genai-perf (triton-inference-server/perf_analyzer, ``genai-perf``): ``profile_export_genai_perf``
+   JSON and CSV summaries.
+.. [3] J. D. C. Little, "A proof for the queuing formula L = lambda W", Oper. Res. 9, 1961 (the mean number
+   of requests in flight from per-request timestamps).
 """
 
 from __future__ import annotations
@@ -109,7 +114,18 @@ _SKIPPED_EXPORTS = ("aggregate", "collated", "sweep", "telemetry", "server_metri
 class Measurements(Readable):
     """Load-latency points: ``load`` (the caller's unit) and ``latency_ms`` arrays of equal length.
 
-    ``weights`` (optional) are per-point weights for the fit; ``source`` names where they came from.
+    Parameters
+    ----------
+    load : numpy.ndarray, shape (n,)
+        Load of each point (concurrency, requests/s, ...: the caller's unit).
+    latency_ms : numpy.ndarray, shape (n,)
+        Latency of each point (ms).
+    source : str
+        Where the points came from (a file, or several joined by commas).
+    load_name, latency_name : str, optional
+        Column names, used as axis labels and frame columns.
+    weights : numpy.ndarray, shape (n,), optional
+        Per-point weights for the fit (> 0).
     """
 
     load: np.ndarray
@@ -129,7 +145,13 @@ class Measurements(Readable):
         return int(self.load.size)
 
     def to_frame(self):
-        """One row per point: load, latency (ms) and weight when present."""
+        """One row per point: load, latency (ms) and weight when present.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``load_name``, ``latency_name`` and ``weight`` (when weights were read).
+        """
         import pandas as pd
 
         data = {self.load_name: self.load, f"{self.latency_name}": self.latency_ms}
@@ -138,14 +160,38 @@ class Measurements(Readable):
         return pd.DataFrame(data)
 
     def fit(self, family: str = "auto", **kwargs):
-        """Fit a latency curve to the points with :func:`gametheory.fitting.fit`."""
+        """Fit a latency curve to the points with :func:`gametheory.fitting.fit`.
+
+        Parameters
+        ----------
+        family : str, optional
+            Curve family (default ``"auto"``: the best by the fit's criterion).
+        **kwargs
+            Passed to :func:`gametheory.fitting.fit`; ``weights`` defaults to the points' weights.
+
+        Returns
+        -------
+        FitResult
+            The fitted curve and its diagnostics.
+        """
         from gametheory.fitting import fit
 
         kwargs.setdefault("weights", self.weights)
         return fit(self.load, self.latency_ms, family=family, **kwargs)
 
     def plot(self, ax=None):
-        """Scatter of latency against load; returns the axes."""
+        """Scatter of latency against load.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw into (default a new figure in the shared style).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes, labelled with the load name and latency (ms).
+        """
         from gametheory.plotting import axes, axis_label
 
         ax = axes(ax)
@@ -161,6 +207,7 @@ def choose_columns(table, load_column: str | None = None, latency_column: str | 
     Parameters
     ----------
     table : TextTable
+        A table read by :func:`gametheory.io.table.read_table`.
     load_column, latency_column : str, optional
         The user's names; by default the first of :data:`LOAD_COLUMNS`, and ``latency`` / ``latency_ms`` or
         else the single column whose name mentions one of :data:`LATENCY_HINTS`.
@@ -168,6 +215,7 @@ def choose_columns(table, load_column: str | None = None, latency_column: str | 
     Returns
     -------
     (str, str)
+        The load column and the latency column.
 
     Raises
     ------
@@ -199,6 +247,7 @@ def read_csv(path, load_column: str | None = None, latency_column: str | None = 
     Parameters
     ----------
     path : str or Path
+        The CSV or TSV file.
     load_column, latency_column : str, optional
         Column names (see :func:`choose_columns` for the defaults). Latency is in ms.
     weight_column : str, optional
@@ -242,9 +291,24 @@ def read_csv(path, load_column: str | None = None, latency_column: str | None = 
 class BenchmarkRun(Readable):
     """Summary of one aiperf / genai-perf run.
 
-    ``ttft_ms``, ``itl_ms`` and ``request_latency_ms`` map a statistic name (``avg``, ``min``, ``max``,
-    ``p50``, ``p90``, ``p99``, ...) to its value in ms; throughputs are in requests/s and tokens/s
-    (``None`` when the export lacks them). ``load_source`` says where the concurrency / rate came from.
+    Parameters
+    ----------
+    source : str
+        The export file.
+    tool : str
+        ``"aiperf"``, ``"genai-perf"`` or ``"unknown"``.
+    concurrency : float or None
+        Closed-loop concurrency of the run, when known.
+    request_rate : float or None
+        Request rate of the run (requests/s), when known.
+    ttft_ms, itl_ms, request_latency_ms : dict of str to float, optional
+        Statistic name (``avg``, ``min``, ``max``, ``p50``, ``p90``, ``p99``, ...) to its value in ms.
+    request_throughput : float or None, optional
+        Requests/s (None when the export lacks it).
+    output_token_throughput : float or None, optional
+        Output tokens/s (None when the export lacks it).
+    load_source : str, optional
+        Where the concurrency or rate came from (export settings, folder name, given, Little's law).
     """
 
     source: str
@@ -262,7 +326,25 @@ class BenchmarkRun(Readable):
         return f"BenchmarkRun ({self.tool}) {self.source}"
 
     def stat(self, metric: str, stat: str) -> float:
-        """One statistic, e.g. ``run.stat("ttft", "p99")``; raises naming what is missing."""
+        """One statistic, e.g. ``run.stat("ttft", "p99")``.
+
+        Parameters
+        ----------
+        metric : str
+            ``"ttft"``, ``"itl"``, ``"e2e"`` or their long names (``time_to_first_token``, ...).
+        stat : str
+            ``"avg"``, ``"min"``, ``"max"``, ``"p50"``, ``"p99"``, ...
+
+        Returns
+        -------
+        float
+            The value (ms).
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown metric, or a statistic the export does not have (naming the file and the field).
+        """
         table = {
             "ttft": self.ttft_ms, "time_to_first_token": self.ttft_ms,
             "itl": self.itl_ms, "inter_token_latency": self.itl_ms,
@@ -278,7 +360,18 @@ class BenchmarkRun(Readable):
         return values[stat]
 
     def load(self, name: str) -> float | None:
-        """The run's ``"concurrency"`` or ``"request_rate"``."""
+        """The run's ``"concurrency"`` or ``"request_rate"``.
+
+        Parameters
+        ----------
+        name : str
+            ``"concurrency"``; anything else gives the request rate.
+
+        Returns
+        -------
+        float or None
+            The load (clients, or requests/s), None when unknown.
+        """
         return self.concurrency if name == "concurrency" else self.request_rate
 
 
@@ -332,7 +425,25 @@ def _find_key(obj: Any, key: str) -> Any:
 
 def load_from_path(path: Path, name: str) -> float | None:
     """The ``concurrency`` or ``request_rate`` a run's path names (``concurrency_64``, ``request_rate_5.0``,
-    genai-perf's ``...-concurrency64``), innermost folder first; None when no part names it."""
+    genai-perf's ``...-concurrency64``), innermost folder first.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run's export file or folder.
+    name : {"concurrency", "request_rate"}
+        Which load to look for.
+
+    Returns
+    -------
+    float or None
+        The number in the innermost path part that names it; None when no part does.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown ``name`` or an invalid path.
+    """
     pattern = dict(_LOAD_IN_PATH)[choice(name, "name", tuple(dict(_LOAD_IN_PATH)))]
     path = check_path(path)
     for part in reversed(path.parts):
@@ -419,9 +530,17 @@ def _read_export_csv(path: Path, encoding: str | None):
 class RequestRecords(Readable):
     """Per-request records of one run (aiperf ``profile_export.jsonl``), successful profiling requests only.
 
-    Arrays (one entry per kept request, file order): ``start_ns``/``end_ns`` (epoch ns; NaN when absent) and
-    one array per latency metric in ms under ``metrics`` (NaN where a request lacks the metric, e.g. TTFT of
-    a non-streaming request). ``dropped`` counts failed, cancelled and warm-up records left out.
+    Parameters
+    ----------
+    source : str
+        The JSONL file.
+    start_ns, end_ns : numpy.ndarray, shape (n,)
+        Request start and end (epoch ns; NaN when absent), one entry per kept request in file order.
+    metrics : dict of str to numpy.ndarray
+        One array of shape (n,) per latency metric (:data:`LATENCY_METRICS`), in ms; NaN where a request lacks
+        the metric (e.g. TTFT of a non-streaming request).
+    dropped : int, optional
+        Failed, cancelled and warm-up records left out.
     """
 
     source: str
@@ -440,14 +559,32 @@ class RequestRecords(Readable):
         return int(self.start_ns.size)
 
     def to_frame(self):
-        """One row per request: start/end (ns) and each latency metric (ms)."""
+        """One row per request: start/end (ns) and each latency metric (ms).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``request_start_ns``, ``request_end_ns`` and ``<metric>_ms``.
+        """
         import pandas as pd
 
         return pd.DataFrame({"request_start_ns": self.start_ns, "request_end_ns": self.end_ns,
                              **{f"{k}_ms": v for k, v in self.metrics.items()}})
 
     def stats(self, metric: str) -> dict[str, float]:
-        """avg, min, max, std and p1 ... p99 of one metric (ms) over the requests that have it."""
+        """avg, min, max, std and p1 ... p99 of one metric (ms) over the requests that have it.
+
+        Parameters
+        ----------
+        metric : str
+            One of :data:`LATENCY_METRICS`.
+
+        Returns
+        -------
+        dict of str to float
+            ``avg``, ``min``, ``max``, ``std`` (sample, 0 for one request) and ``p1`` ... ``p99`` (ms); empty
+            when no request has the metric (or the metric is unknown).
+        """
         v = self.metrics.get(metric, np.zeros(0))
         v = v[np.isfinite(v)]
         if v.size == 0:
@@ -458,7 +595,13 @@ class RequestRecords(Readable):
         return out
 
     def mean_in_flight(self) -> float | None:
-        """Little's law: total request time / wall time of the run (None without timestamps)."""
+        """Little's law: total request time / wall time of the run.
+
+        Returns
+        -------
+        float or None
+            Mean requests in flight; None with fewer than two timestamped requests or a zero span.
+        """
         ok = np.isfinite(self.start_ns) & np.isfinite(self.end_ns)
         if ok.sum() < 2:
             return None
@@ -494,6 +637,7 @@ class RequestRecords(Readable):
         Parameters
         ----------
         metric : {"ttft", "itl", "e2e"}
+            The latency metric.
         stat : str
             ``avg`` or ``p<q>`` (e.g. ``p99``) of the metric over each group's requests.
         min_requests : int
@@ -537,7 +681,13 @@ class RequestRecords(Readable):
                             latency_name=f"{metric}_{stat}_ms")
 
     def throughput(self) -> float | None:
-        """Completed requests per second over the run's wall time (None without timestamps)."""
+        """Completed requests per second over the run's wall time.
+
+        Returns
+        -------
+        float or None
+            Requests/s; None with fewer than two timestamped requests or a zero span.
+        """
         ok = np.isfinite(self.start_ns) & np.isfinite(self.end_ns)
         if ok.sum() < 2:
             return None
@@ -551,11 +701,14 @@ def read_records(path, *, encoding: str | None = None) -> RequestRecords:
     Parameters
     ----------
     path : str or Path
+        The ``profile_export.jsonl`` file.
     encoding : str, optional
+        When the file is not UTF-8.
 
     Returns
     -------
     RequestRecords
+        Successful profiling requests in file order.
 
     Raises
     ------
@@ -651,9 +804,11 @@ def read_benchmark(path, concurrency: float | None = None, *, encoding: str | No
     Parameters
     ----------
     path : str or Path
+        The export (``.json``, ``.csv`` or ``.jsonl``).
     concurrency : float, optional
         Overrides what the file's settings or its path (``concurrency_64``) say.
     encoding : str, optional
+        When the file is not UTF-8.
 
     Returns
     -------
@@ -719,7 +874,15 @@ def read_benchmark(path, concurrency: float | None = None, *, encoding: str | No
 
 @dataclass(frozen=True, repr=False)
 class BenchmarkSweep(Readable):
-    """Runs of one deployment at several loads, ordered by load (``load_name``: concurrency or request_rate)."""
+    """Runs of one deployment at several loads, ordered by load.
+
+    Parameters
+    ----------
+    runs : tuple of BenchmarkRun
+        The runs, in increasing load.
+    load_name : {"concurrency", "request_rate"}, optional
+        The load that orders them (default concurrency).
+    """
 
     runs: tuple[BenchmarkRun, ...]
     load_name: str = "concurrency"
@@ -731,7 +894,14 @@ class BenchmarkSweep(Readable):
         return [(self.load_name, self.loads), ("sources", [r.source for r in self.runs])]
 
     def to_frame(self):
-        """One row per run: load, TTFT / ITL / request-latency avg, p50, p99 (ms), throughputs."""
+        """One row per run: load, TTFT / ITL / request-latency avg, p50, p99 (ms), throughputs.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns: the load, ``ttft_avg_ms`` ... ``e2e_p99_ms``, ``request_throughput_rps``,
+            ``output_token_throughput_tok_s`` and ``source``.
+        """
         import pandas as pd
 
         rows = []
@@ -753,10 +923,29 @@ class BenchmarkSweep(Readable):
 
     @property
     def concurrency(self) -> np.ndarray:
+        """The concurrency of every run (NaN where unknown)."""
         return np.asarray([r.concurrency for r in self.runs], dtype=float)
 
     def series(self, metric: str = "ttft", stat: str = "p99") -> np.ndarray:
-        """One statistic of one latency metric per run (ms), e.g. ``series("itl", "p50")``."""
+        """One statistic of one latency metric per run (ms), e.g. ``series("itl", "p50")``.
+
+        Parameters
+        ----------
+        metric : str, optional
+            ``"ttft"`` (default), ``"itl"`` or ``"e2e"``.
+        stat : str, optional
+            ``"p99"`` (default), ``"avg"``, ``"p50"``, ...
+
+        Returns
+        -------
+        numpy.ndarray, shape (runs,)
+            The statistic per run (ms), in load order.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown metric, or a run that lacks the statistic (from :meth:`BenchmarkRun.stat`).
+        """
         return np.asarray([r.stat(metric, stat) for r in self.runs], dtype=float)
 
     @property
@@ -770,7 +959,25 @@ class BenchmarkSweep(Readable):
         return np.asarray(out, dtype=float)
 
     def measurements(self, metric: str = "ttft", stat: str = "p99") -> Measurements:
-        """Load-latency points for fitting and knee detection."""
+        """Load-latency points for fitting and knee detection.
+
+        Parameters
+        ----------
+        metric : str, optional
+            ``"ttft"`` (default), ``"itl"`` or ``"e2e"``.
+        stat : str, optional
+            ``"p99"`` (default), ``"avg"``, ``"p50"``, ...
+
+        Returns
+        -------
+        Measurements
+            ``load`` = the runs' loads, ``latency_ms`` = the statistic per run.
+
+        Raises
+        ------
+        InvalidInputError
+            As :meth:`series`.
+        """
         return Measurements(
             load=self.loads,
             latency_ms=self.series(metric, stat),
@@ -795,7 +1002,25 @@ def _export_priority(p: Path) -> int | None:
 
 
 def find_runs(root: Path) -> list[Path]:
-    """One export per run folder under ``root`` (summary JSON, else CSV, else JSONL)."""
+    """One export per run folder under ``root`` (summary JSON, else CSV, else JSONL).
+
+    aiperf's cross-run aggregates and other non-run files are skipped.
+
+    Parameters
+    ----------
+    root : str or Path
+        An artifacts folder, searched recursively.
+
+    Returns
+    -------
+    list of pathlib.Path
+        One export per folder that holds one, sorted by path.
+
+    Raises
+    ------
+    InvalidInputError
+        An invalid path or one that is not a folder.
+    """
     root = check_path(root, "root")
     if not root.is_dir():
         raise InvalidInputError(f"{root}: not a folder")
@@ -817,13 +1042,16 @@ def read_sweep(paths, *, load: str | None = None, encoding: str | None = None) -
     Parameters
     ----------
     paths : str, Path or list of them
+        An artifacts folder, one export, or a list of exports.
     load : {"concurrency", "request_rate"}, optional
         Which load to order by; by default concurrency when every run knows it, else request rate.
     encoding : str, optional
+        When the files are not UTF-8.
 
     Returns
     -------
     BenchmarkSweep
+        The runs in increasing load.
 
     Raises
     ------

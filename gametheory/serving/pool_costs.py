@@ -30,6 +30,18 @@ builds the game with ``min_gpus`` = one worker per pool and ``step`` = tp. Both 
 the GPU count. M/D/1 and M/G/1 are strictly convex; the decode ITL inherits the shape of the fitted step
 curves (convex in practice on the shipped profiles, checked on a grid by :func:`convexity_violations`), and
 is flat at low load, where every worker runs a batch of one.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026, section 4.1
+   (Game 1: the P/D resource game, Definition 1 and Proposition 1).
+.. [2] L. Kleinrock, *Queueing Systems, Vol. 1: Theory*, Wiley, 1975 (M/G/1 and the Pollaczek-Khinchine mean
+   value formula; M/M/c and the Erlang B and C formulas).
+.. [3] G. P. Cosmetatos, "Some approximate equilibrium results for the multi-server queue M/G/r", Operational
+   Research Quarterly 27, 1976 (the M/D/c approximation).
+.. [4] J. D. C. Little, "A proof for the queuing formula L = lambda W", Oper. Res. 9, 1961 (the decode batch).
+.. [5] Y. Zhong et al., "DistServe: disaggregating prefill and decoding for goodput-optimized large language
+   model serving", OSDI 2024 (goodput under TTFT and ITL SLOs as the figure of merit of a P/D split).
 """
 
 from __future__ import annotations
@@ -82,8 +94,26 @@ def _tp(tp, profile) -> int:
 def md1_wait(rate: float, service: float, scv: float = 0.0) -> float:
     """Mean wait in queue of an M/G/1 queue (Pollaczek-Khinchine): ``(1 + scv)/2 * rho s / (1 - rho)``.
 
-    ``rate`` per time unit, ``service`` mean service time in the same unit, ``scv`` = squared coefficient of
-    variation of the service time (0: M/D/1). Raises CapacityExceededError when ``rho >= 1``.
+    Parameters
+    ----------
+    rate : float
+        Arrival rate (per time unit, >= 0).
+    service : float
+        Mean service time s in the reciprocal unit (> 0).
+    scv : float, optional
+        Squared coefficient of variation of the service time (>= 0; default 0: M/D/1).
+
+    Returns
+    -------
+    float
+        Mean wait in queue, in the unit of ``service``.
+
+    Raises
+    ------
+    CapacityExceededError
+        ``rho = rate * service >= 1``.
+    InvalidInputError
+        A negative or non-finite rate or scv, or a non-positive service time.
     """
     rate, service = nonnegative_scalar(rate, "rate"), positive_scalar(service, "service")
     scv = nonnegative_scalar(scv, "scv")
@@ -98,7 +128,30 @@ def erlang_c(servers: int, offered: float) -> float:
 
     Computed from the Erlang B recursion ``B_k = a B_{k-1} / (k + a B_{k-1})`` (stable for large c), then
     ``C = c B / (c - a (1 - B))``.
+
+    Parameters
+    ----------
+    servers : int
+        Servers c (>= 1).
+    offered : float
+        Offered load a = rate x mean service time (Erlangs, 0 <= a < c).
+
+    Returns
+    -------
+    float
+        P(wait > 0), in [0, 1).
+
+    Raises
+    ------
+    CapacityExceededError
+        ``offered >= servers`` (no steady state).
+    InvalidInputError
+        ``servers`` not an integer >= 1, or a negative or non-finite offered load.
     """
+    servers = integer(servers, "servers", minimum=1, maximum=10**6)
+    offered = nonnegative_scalar(offered, "offered")
+    if offered >= servers:
+        raise CapacityExceededError(offered, float(servers), f"M/M/{servers} queue (offered load in Erlangs)")
     b = 1.0
     for k in range(1, servers + 1):
         b = offered * b / (k + offered * b)
@@ -106,7 +159,29 @@ def erlang_c(servers: int, offered: float) -> float:
 
 
 def mdc_wait(rate: float, service: float, servers: int) -> float:
-    """Mean wait in queue of M/D/c by Cosmetatos' approximation (exact for c = 1; see the module docstring)."""
+    """Mean wait in queue of M/D/c by Cosmetatos' approximation (exact for c = 1; see the module docstring).
+
+    Parameters
+    ----------
+    rate : float
+        Arrival rate (per time unit, >= 0).
+    service : float
+        Deterministic service time in the reciprocal unit (> 0).
+    servers : int
+        Servers c fed by one queue (>= 1).
+
+    Returns
+    -------
+    float
+        Mean wait in queue, in the unit of ``service`` (0 at zero load).
+
+    Raises
+    ------
+    CapacityExceededError
+        ``rate * service >= servers``.
+    InvalidInputError
+        A bad rate, service time or server count.
+    """
     servers = integer(servers, "servers", minimum=1, maximum=10**6)
     rate, service = nonnegative_scalar(rate, "rate"), positive_scalar(service, "service")
     offered = rate * service
@@ -144,7 +219,29 @@ def _largest_rate(holds, start: float, rel_tol: float = 1e-6) -> float:
 
 # --------------------------------------------------------------------------------------------- prefill
 def prefill_service_ms(profile, input_tokens: int, hit_rate: float = 0.0, prefill_batch: int = 4) -> float:
-    """Prefill work per request (ms): ``prefill_ms(batch * t) / batch`` for ``t`` uncached input tokens."""
+    """Prefill work per request (ms): ``prefill_ms(batch * t) / batch`` for ``t`` uncached input tokens.
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies (:func:`gametheory.serving.profiles.load_profile`).
+    input_tokens : int
+        Prompt length (tokens, > 0).
+    hit_rate : float, optional
+        Fraction of the prompt found in the prefix cache, in [0, 1) (default 0).
+    prefill_batch : int, optional
+        Requests sharing one prefill pass (> 0, default 4).
+
+    Returns
+    -------
+    float
+        Prefill work per request (ms).
+
+    Raises
+    ------
+    InvalidInputError
+        A bad profile, non-positive tokens or batch, or a hit rate outside [0, 1).
+    """
     _profile(profile)
     input_tokens = positive_scalar(input_tokens, "input_tokens")
     hit_rate = nonnegative_scalar(hit_rate, "hit_rate")
@@ -159,8 +256,26 @@ def prefill_service_ms(profile, input_tokens: int, hit_rate: float = 0.0, prefil
 class PrefillTTFT:
     """Mean TTFT (ms) of a prefill pool of ``G / gpus_per_worker`` workers (module docstring has the model).
 
-    ``service_ms``: prefill work per request (ms); ``rate_rps``: arrivals (requests/s); ``queue``: "md1",
-    "mg1" (with ``service_scv``) or "mdc".
+    Calling it with a GPU count G returns the mean TTFT (ms) = service + queue wait.
+
+    Parameters
+    ----------
+    service_ms : float
+        Prefill work per request (ms, > 0).
+    rate_rps : float
+        Arrivals to the pool (requests/s, >= 0).
+    gpus_per_worker : int
+        GPUs per prefill worker (tensor parallelism).
+    queue : {"md1", "mg1", "mdc"}, optional
+        Queue model (default ``"md1"``).
+    service_scv : float, optional
+        Squared coefficient of variation of the service time, for ``"mg1"`` (default 0).
+
+    Raises
+    ------
+    InvalidInputError
+        A non-positive service time or worker size, a negative rate or scv, an unknown queue, or
+        ``service_scv > 0`` with ``"md1"``.
     """
 
     service_ms: float
@@ -185,11 +300,38 @@ class PrefillTTFT:
         return self.rate_rps * self.service_ms / 1000.0
 
     def workers(self, g: float) -> float:
-        """Workers (possibly fractional) in ``g`` GPUs; fewer than one is an error."""
+        """Workers (possibly fractional) in ``g`` GPUs.
+
+        Parameters
+        ----------
+        g : float
+            GPUs of the pool.
+
+        Returns
+        -------
+        float
+            ``g / gpus_per_worker`` (>= 1).
+
+        Raises
+        ------
+        InvalidInputError
+            Fewer than one worker.
+        """
         return _workers(g, self.gpus_per_worker, "prefill")
 
     def utilisation(self, g: float) -> float:
-        """rho = offered load / workers."""
+        """rho = offered load / workers.
+
+        Parameters
+        ----------
+        g : float
+            GPUs of the pool.
+
+        Returns
+        -------
+        float
+            Utilisation (>= 1 means the pool is saturated).
+        """
         return self.offered_load / self.workers(g)
 
     def __call__(self, g) -> float:
@@ -212,7 +354,23 @@ class PrefillTTFT:
     def cvxpy(self, g):
         """DCP expression of TTFT(G) for M/D/1 and M/G/1 (convex: ``s + (1 + scv)/2 s L tp / (G - L tp)`` with
         L the offered load), so ``PDResourceGame.equilibrium(method="cvxpy")`` can cross-check the serving game.
-        M/D/c (piecewise-linear interpolation of Erlang C) has none."""
+        M/D/c (piecewise-linear interpolation of Erlang C) has none.
+
+        Parameters
+        ----------
+        g : cvxpy.Expression
+            The prefill pool's GPU count (a variable or affine expression).
+
+        Returns
+        -------
+        cvxpy.Expression
+            Convex TTFT (ms), valid where ``g`` exceeds the busy GPUs.
+
+        Raises
+        ------
+        InvalidInputError
+            ``queue == "mdc"``.
+        """
         import cvxpy as cp
 
         if self.queue == "mdc":
@@ -223,7 +381,25 @@ class PrefillTTFT:
 
     def derivative(self, g) -> float:
         """dTTFT/dG (ms per GPU), analytic; for M/D/c the slope of the linear piece right of G (at whole
-        workers, the right derivative)."""
+        workers, the right derivative).
+
+        Parameters
+        ----------
+        g : float
+            GPUs of the pool.
+
+        Returns
+        -------
+        float
+            Derivative (ms per GPU, <= 0).
+
+        Raises
+        ------
+        CapacityExceededError
+            The pool is saturated at ``g`` (M/D/1, M/G/1; for M/D/c when the next piece is).
+        InvalidInputError
+            Fewer than one worker.
+        """
         n, s = self.workers(g), self.service_ms
         if self.queue == "mdc":
             lo = math.floor(n + 1e-12)
@@ -244,7 +420,39 @@ def prefill_ttft(profile, rate_rps: float, input_tokens: int, hit_rate: float = 
 
     With ``engine`` (an :class:`~gametheory.serving.engine.EngineConfig`) the pass is amortized over the
     requests a full prefill step of that engine holds (:meth:`EngineConfig.prefill_batch` of the uncached
-    tokens), the engine model's capacity, instead of ``prefill_batch``."""
+    tokens), the engine model's capacity, instead of ``prefill_batch``.
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies.
+    rate_rps : float
+        Arrivals (requests/s).
+    input_tokens : int
+        Prompt length (tokens).
+    hit_rate : float, optional
+        Prefix-cache hit fraction in [0, 1).
+    queue : {"md1", "mg1", "mdc"}, optional
+        Queue model (default ``"md1"``).
+    service_scv : float, optional
+        Service-time scv for ``"mg1"``.
+    prefill_batch : int, optional
+        Requests per prefill pass when no ``engine`` is given (default 4).
+    tp : int, optional
+        GPUs per worker (default the profile's).
+    engine : EngineConfig, optional
+        Engine whose full prefill step sets the batch.
+
+    Returns
+    -------
+    PrefillTTFT
+        The pool cost TTFT(G_P) (ms).
+
+    Raises
+    ------
+    InvalidInputError
+        A bad profile, rate, token count, hit rate, queue, tp or engine.
+    """
     _profile(profile)
     hit_rate = nonnegative_scalar(hit_rate, "hit_rate")
     tp = _tp(tp, profile)
@@ -265,8 +473,27 @@ def prefill_ttft(profile, rate_rps: float, input_tokens: int, hit_rate: float = 
 class DecodeITL:
     """Mean ITL (ms) of a decode pool of ``G / gpus_per_worker`` workers (module docstring has the model).
 
-    ``step_ms(batch)``: decode step latency (ms) of one worker at the pool's context (e.g.
-    ``profile.decode_step_at(context)``); ``max_batch``: sequences a worker can hold.
+    Calling it with a GPU count G returns the mean ITL (ms); it raises CapacityExceededError past the pool's
+    capacity.
+
+    Parameters
+    ----------
+    step_ms : callable
+        ``step_ms(batch) -> ms``, decode step latency of one worker at the pool's context (e.g.
+        ``profile.decode_step_at(context)``).
+    rate_rps : float
+        Arrivals to the pool (requests/s, >= 0).
+    output_tokens : int
+        Output tokens per request (> 0).
+    gpus_per_worker : int
+        GPUs per decode worker.
+    max_batch : float
+        Sequences a worker can hold (its KV budget or slot limit).
+
+    Raises
+    ------
+    InvalidInputError
+        A ``step_ms`` that is not callable, or a negative rate or non-positive count.
     """
 
     step_ms: Callable
@@ -284,15 +511,53 @@ class DecodeITL:
         positive_scalar(self.max_batch, "DecodeITL.max_batch")
 
     def workers(self, g: float) -> float:
-        """Workers (possibly fractional) in ``g`` GPUs; fewer than one is an error."""
+        """Workers (possibly fractional) in ``g`` GPUs.
+
+        Parameters
+        ----------
+        g : float
+            GPUs of the pool.
+
+        Returns
+        -------
+        float
+            ``g / gpus_per_worker`` (>= 1).
+
+        Raises
+        ------
+        InvalidInputError
+            Fewer than one worker.
+        """
         return _workers(g, self.gpus_per_worker, "decode")
 
     def batch(self, g: float) -> float:
-        """Sequences each worker carries (Little's law), from the ITL: b = rate/n * OSL * ITL / 1000."""
+        """Sequences each worker carries (Little's law), from the ITL: b = rate/n * OSL * ITL / 1000.
+
+        Parameters
+        ----------
+        g : float
+            GPUs of the pool.
+
+        Returns
+        -------
+        float
+            Batch per worker (sequences).
+        """
         return self.rate_rps / self.workers(g) * self.output_tokens * self(g) / 1000.0
 
     def utilisation(self, g: float) -> float:
-        """Batch per worker / batch limit (1 = the worker's KV budget or its measured batch grid is full)."""
+        """Batch per worker / batch limit (1 = the worker's KV budget or its measured batch grid is full).
+
+        Parameters
+        ----------
+        g : float
+            GPUs of the pool.
+
+        Returns
+        -------
+        float
+            Utilisation; inf when the pool is saturated.
+        """
         try:
             return self.batch(g) / self.max_batch
         except CapacityExceededError:
@@ -301,7 +566,18 @@ class DecodeITL:
     def derivative(self, g) -> float:
         """dITL/dG (ms per GPU) by implicit differentiation of Little's law b = r L t(b) / 1000 with
         r = rate / n: ``db/dr = L t(b) / (1000 - r L t'(b))``, ``dr/dG = -r / G``; ``t'`` by a central
-        difference of the step curve. Zero where the batch is clipped at one sequence."""
+        difference of the step curve. Zero where the batch is clipped at one sequence.
+
+        Parameters
+        ----------
+        g : float
+            GPUs of the pool.
+
+        Returns
+        -------
+        float
+            Derivative (ms per GPU, <= 0 on a non-decreasing step curve).
+        """
         itl = self(g)
         r = self.rate_rps / self.workers(g)
         b = r * self.output_tokens * itl / 1000.0
@@ -314,7 +590,18 @@ class DecodeITL:
 
     def capacity_rps(self, g: float) -> float:
         """Largest rate (requests/s) the pool carries with ``g`` GPUs
-        (:func:`~gametheory.games.resource.decode_pool.decode_capacity_rps` per worker)."""
+        (:func:`~gametheory.games.resource.decode_pool.decode_capacity_rps` per worker).
+
+        Parameters
+        ----------
+        g : float
+            GPUs of the pool.
+
+        Returns
+        -------
+        float
+            Capacity (requests/s).
+        """
         return self.workers(g) * decode_capacity_rps(self.step_ms, self.output_tokens, self.max_batch)
 
     def __call__(self, g) -> float:
@@ -330,7 +617,33 @@ def decode_itl(profile, rate_rps: float, input_tokens: int, output_tokens: int, 
                engine=None) -> DecodeITL:
     """ITL(G_D) in ms for a measured ``profile`` at the mid-generation context; the batch limit is the
     worker's KV budget at the full context, capped at the largest measured batch (no extrapolation) and, with
-    ``engine``, at its decode slots (``max_num_seqs``)."""
+    ``engine``, at its decode slots (``max_num_seqs``).
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies.
+    rate_rps : float
+        Arrivals (requests/s).
+    input_tokens : int
+        Prompt length (tokens, > 0).
+    output_tokens : int
+        Output length (tokens, >= 1).
+    tp : int, optional
+        GPUs per worker (default the profile's).
+    engine : EngineConfig, optional
+        Engine whose ``max_num_seqs`` caps the batch.
+
+    Returns
+    -------
+    DecodeITL
+        The pool cost ITL(G_D) (ms).
+
+    Raises
+    ------
+    InvalidInputError
+        A bad profile, rate, token count, tp or engine.
+    """
     _profile(profile)
     input_tokens = positive_scalar(input_tokens, "input_tokens")
     output_tokens = integer(output_tokens, "output_tokens", minimum=1, maximum=10**7)
@@ -355,7 +668,41 @@ def serving_game(profile, total_gpus: int, rate_rps: float, input_tokens: int, o
     """Game 1 on a measured profile: TTFT(G_P) and ITL(G_D) pool costs, ``step`` = tp GPUs, at least one
     worker per pool, social cost weights (1, output_tokens) by default (TTFT + OSL x ITL per request).
     ``engine``: an :class:`~gametheory.serving.engine.EngineConfig` whose prefill step and decode slots set the
-    pools' capacities (see :func:`prefill_ttft`, :func:`decode_itl`)."""
+    pools' capacities (see :func:`prefill_ttft`, :func:`decode_itl`).
+
+    Parameters
+    ----------
+    profile : Profile
+        Measured step latencies.
+    total_gpus : int
+        GPU budget G shared by the pools.
+    rate_rps : float
+        Arrivals (requests/s).
+    input_tokens, output_tokens : int
+        Prompt and output length (tokens).
+    hit_rate : float, optional
+        Prefix-cache hit fraction in [0, 1).
+    queue : {"md1", "mg1", "mdc"}, optional
+        Prefill queue model.
+    weights : (float, float), optional
+        Social cost weights of TTFT and ITL (default (1, output_tokens)).
+    prefill_batch : int, optional
+        Requests per prefill pass without ``engine`` (default 4).
+    tp : int, optional
+        GPUs per worker (default the profile's).
+    engine : EngineConfig, optional
+        Engine model setting the pools' capacities.
+
+    Returns
+    -------
+    PDResourceGame
+        Game 1 with ``step = tp`` and ``min_gpus = (tp, tp)``.
+
+    Raises
+    ------
+    InvalidInputError
+        Bad arguments (also from :class:`~gametheory.games.resource.PDResourceGame`).
+    """
     from gametheory.games.resource import PDResourceGame
 
     _profile(profile)
@@ -375,7 +722,27 @@ def serving_game(profile, total_gpus: int, rate_rps: float, input_tokens: int, o
 def convexity_violations(cost: Callable[[float], float], lo: float, hi: float, points: int = 129) -> list[float]:
     """GPU counts in (lo, hi) where ``cost`` bends the wrong way on a uniform grid: the second difference is
     below ``-1e-9`` of the cost scale (measured tables are not perfectly convex; the game's solver does not
-    need convexity, but uniqueness of the VE does)."""
+    need convexity, but uniqueness of the VE does).
+
+    Parameters
+    ----------
+    cost : callable
+        ``cost(G) -> float``, a pool cost.
+    lo, hi : float
+        The GPU range, ``lo < hi``.
+    points : int, optional
+        Grid points (>= 3, default 129).
+
+    Returns
+    -------
+    list of float
+        Interior grid points with a negative second difference beyond the tolerance (empty: convex on the grid).
+
+    Raises
+    ------
+    InvalidInputError
+        A non-callable cost, ``lo >= hi``, a bad ``points``, or a cost value that is not finite.
+    """
     function(cost, "cost")
     lo, hi = finite_scalar(lo, "lo"), finite_scalar(hi, "hi")
     if not lo < hi:
@@ -392,7 +759,22 @@ def convexity_violations(cost: Callable[[float], float], lo: float, hi: float, p
 def saturation_rate(cost, gpus: float, rel_tol: float = 1e-6) -> float:
     """The arrival rate (requests/s) at which a pool cost of this module saturates with ``gpus`` GPUs: the
     decode pool's capacity (:meth:`DecodeITL.capacity_rps`, computed once for the package), else bisection on
-    finiteness of ``replace(cost, rate_rps=r)(gpus)`` after doubling past it."""
+    finiteness of ``replace(cost, rate_rps=r)(gpus)`` after doubling past it.
+
+    Parameters
+    ----------
+    cost : PrefillTTFT or DecodeITL
+        A pool cost of this module (a dataclass with ``rate_rps``).
+    gpus : float
+        GPUs of the pool.
+    rel_tol : float, optional
+        Relative tolerance of the bisection (default 1e-6).
+
+    Returns
+    -------
+    float
+        Saturation rate (requests/s); inf if the cost stays finite up to 1e12 requests/s.
+    """
     from dataclasses import replace
 
     if isinstance(cost, DecodeITL):
@@ -410,7 +792,23 @@ def saturation_rate(cost, gpus: float, rel_tol: float = 1e-6) -> float:
 def pool_regime(cost, gpus: float, points: int = 40) -> tuple[str, float, tuple[float, float]]:
     """Regime of a pool at its current rate with ``gpus`` GPUs: the knee of its cost against the arrival
     rate (``gametheory.regimes.find_knee``, hinge fit, on ``points`` rates up to 99 % of saturation) and
-    ``classify`` of the current rate. Returns (regime, utilisation = rate / saturation rate, knee interval)."""
+    ``classify`` of the current rate.
+
+    Parameters
+    ----------
+    cost : PrefillTTFT or DecodeITL
+        A pool cost of this module at its current rate.
+    gpus : float
+        GPUs of the pool.
+    points : int, optional
+        Rates sampled for the knee (default 40).
+
+    Returns
+    -------
+    (str, float, (float, float))
+        The regime of the current rate, the utilisation rate / saturation rate, and the knee's interval
+        (requests/s).
+    """
     from dataclasses import replace
 
     from gametheory.regimes import classify, find_knee
@@ -427,7 +825,29 @@ def slo_goodput_rps(game, g_prefill: float, ttft_slo_ms: float, itl_slo_ms: floa
     """Goodput (requests/s) of the split (G_P, G - G_P) under SLOs on the mean TTFT and mean ITL: the largest
     arrival rate at which both pools meet their SLO. Both costs grow with the rate, so the feasible rates form
     an interval [0, goodput]; bisection on it (the game's costs must carry ``rate_rps``, as the costs of this
-    module do). 0 when even an idle system misses an SLO."""
+    module do). 0 when even an idle system misses an SLO.
+
+    Parameters
+    ----------
+    game : PDResourceGame
+        A game whose pool costs carry ``rate_rps`` (e.g. from :func:`serving_game`).
+    g_prefill : float
+        GPUs of the prefill pool; the decode pool gets the rest.
+    ttft_slo_ms, itl_slo_ms : float
+        SLOs on mean TTFT and mean ITL (ms, > 0).
+    rel_tol : float, optional
+        Relative tolerance of the bisection.
+
+    Returns
+    -------
+    float
+        Goodput (requests/s); 0 when an idle system misses an SLO.
+
+    Raises
+    ------
+    InvalidInputError
+        Non-positive SLOs, or pool costs without a ``rate_rps`` field.
+    """
     from dataclasses import replace
 
     positive_scalar(ttft_slo_ms, "ttft_slo_ms")
@@ -452,8 +872,19 @@ def slo_goodput_rps(game, g_prefill: float, ttft_slo_ms: float, itl_slo_ms: floa
 @dataclass(frozen=True)
 class GoodputSplits:
     """Goodput (requests/s) of every whole-worker split under the SLOs, the best split and the goodput at a
-    reference split (e.g. the integer VE); ``loss`` = best / reference goodput (>= 1; inf if the reference
-    meets no load)."""
+    reference split (e.g. the integer VE).
+
+    Parameters
+    ----------
+    prefill_gpus : numpy.ndarray, shape (k,)
+        The splits' prefill GPU counts.
+    goodput_rps : numpy.ndarray, shape (k,)
+        Goodput of each split (requests/s).
+    best_prefill_gpus, best_goodput_rps : float
+        The goodput-maximizing split and its goodput.
+    reference_prefill_gpus, reference_goodput_rps : float
+        The reference split and its goodput.
+    """
 
     prefill_gpus: np.ndarray
     goodput_rps: np.ndarray
@@ -464,6 +895,7 @@ class GoodputSplits:
 
     @property
     def loss(self) -> float:
+        """best / reference goodput (>= 1; inf if the reference meets no load)."""
         if self.reference_goodput_rps <= 0:
             return math.inf
         return self.best_goodput_rps / self.reference_goodput_rps
@@ -471,7 +903,27 @@ class GoodputSplits:
 
 def goodput_splits(game, ttft_slo_ms: float, itl_slo_ms: float, reference_prefill_gpus: float) -> GoodputSplits:
     """:func:`slo_goodput_rps` of every split in whole workers of ``game.step`` GPUs (at least one worker per
-    pool) and of the reference split; the goodput-maximizing split by enumeration."""
+    pool) and of the reference split; the goodput-maximizing split by enumeration.
+
+    Parameters
+    ----------
+    game : PDResourceGame
+        A game with ``step`` set (:func:`serving_game`).
+    ttft_slo_ms, itl_slo_ms : float
+        SLOs on mean TTFT and ITL (ms).
+    reference_prefill_gpus : float
+        The split to compare with (e.g. the equilibrium's).
+
+    Returns
+    -------
+    GoodputSplits
+        Goodput per split, the best split and the reference's goodput.
+
+    Raises
+    ------
+    InvalidInputError
+        ``game`` not a PDResourceGame, a game without ``step``, or bad SLOs.
+    """
     instance(game, PDResourceGame, "game")
     step = game.step
     if step is None:
@@ -505,9 +957,15 @@ def game1_knee(cluster, workload=None) -> dict:
         work per request), ``prefill_batch``, ``full_batch_ms``, ``knee`` (clients) and ``knee_analytic`` (the
         analytic model's, equal when both pools saturate where the analytic model says).
 
+    Raises
+    ------
+    InvalidInputError
+        ``cluster`` not a Cluster or ``workload`` not a Workload.
+
     References
     ----------
-    Denning and Buzen (1978); :mod:`gametheory.serving.queueing`.
+    P. J. Denning and J. P. Buzen, "The operational analysis of queueing network models", ACM Computing Surveys
+    10(3), 1978; :mod:`gametheory.serving.queueing`.
     """
     from gametheory.serving.queueing import saturation
     from gametheory.serving.workload import paper_workload

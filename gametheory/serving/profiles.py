@@ -20,6 +20,18 @@ It holds, for one model on one GPU type, backend, dtype and tensor-parallel size
   interpolated linearly in context (clamped below the smallest grid context; past the largest it raises);
 - ``profile.kv_bytes(tokens)``, ``profile.kv_transfer_ms(tokens, bandwidth_gb_per_s)``,
   ``profile.max_kv_tokens``, ``profile.max_decode_batch(context)``.
+
+References
+----------
+.. [1] NVIDIA aiconfigurator, https://github.com/ai-dynamo/aiconfigurator (PyPI ``aiconfigurator-core``): the
+   measured per-GPU kernel tables and the memory model the profiles are built from.
+.. [2] Y. Zhong et al., "DistServe: disaggregating prefill and decoding for goodput-optimized large language
+   model serving", OSDI 2024; P. Patel et al., "Splitwise: efficient generative LLM inference using phase
+   splitting", ISCA 2024 (prefill latency affine in the tokens of a pass).
+.. [3] W. Kwon et al., "Efficient memory management for large language model serving with PagedAttention",
+   SOSP 2023 (KV-cache bytes per token: 2 x layers x KV heads x head dim x bytes).
+.. [4] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv 2606.17081, 2026, section 7 (the
+   paper's B200 setups: Llama-3.1-70B TP4, Nemotron-4-340B TP8, FP8).
 """
 
 from __future__ import annotations
@@ -48,12 +60,24 @@ DECODE_FAMILY = "polynomial"
 
 
 def profiles_dir() -> Path:
-    """Folder of the shipped profile JSON files."""
+    """Folder of the shipped profile JSON files.
+
+    Returns
+    -------
+    pathlib.Path
+        ``gametheory/data/profiles`` inside the installed package.
+    """
     return Path(str(resources.files("gametheory") / "data" / "profiles"))
 
 
 def list_profiles() -> list[str]:
-    """Names of the shipped profiles, sorted."""
+    """Names of the shipped profiles, sorted.
+
+    Returns
+    -------
+    list of str
+        Profile names (file stems), each accepted by :func:`load_profile`.
+    """
     return sorted(p.stem for p in profiles_dir().glob("*.json"))
 
 
@@ -63,7 +87,26 @@ def _load_cached(path: str) -> Profile:
 
 
 def load_profile(name: str) -> Profile:
-    """Load a shipped profile by name (see :func:`list_profiles`), or any profile JSON file by path."""
+    """Load a shipped profile by name (see :func:`list_profiles`), or any profile JSON file by path.
+
+    Loaded profiles are cached (32 most recent), so repeated loads return the same object.
+
+    Parameters
+    ----------
+    name : str or pathlib.Path
+        A shipped profile's name, or the path of a ``.json`` profile file.
+
+    Returns
+    -------
+    Profile
+        The validated profile.
+
+    Raises
+    ------
+    InvalidInputError
+        ``name`` is not a string or path, names no shipped profile or existing file, or the file is malformed
+        (see :meth:`Profile.from_json`).
+    """
     if not isinstance(name, (str, Path)):
         raise InvalidInputError(f"profile name must be a string, got {name!r}")
     candidate = Path(name)
@@ -94,7 +137,29 @@ def _num(d: dict, key: str, path: Path, where: str, *, positive: bool = True) ->
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a profile's numbers come from."""
+    """Where a profile's numbers come from.
+
+    Parameters
+    ----------
+    source : str
+        Data source (the measured tables).
+    package, package_version, table_version : str
+        The package that ships the tables, its version and the tables' version.
+    system, backend, dtype : str
+        GPU system, inference backend and data type of the measurements.
+    tp : int
+        Tensor-parallel size (GPUs per worker).
+    model, model_path : str
+        Model name and its configuration's path or id.
+    date, script : str
+        When and by which script the profile was built.
+    quant_modes : dict
+        Quantization mode per component.
+    latency_source_shares : dict
+        Share of points from each latency source (measured, interpolated, ...).
+    notes : tuple of str
+        Caveats.
+    """
 
     source: str
     package: str
@@ -113,7 +178,13 @@ class Provenance:
     notes: tuple[str, ...]
 
     def summary(self) -> str:
-        """One line: package, tables, system, backend, dtype, TP, date."""
+        """One line: package, tables, system, backend, dtype, TP, date.
+
+        Returns
+        -------
+        str
+            The provenance in one line.
+        """
         return (
             f"{self.package} {self.package_version} ({self.table_version} tables), {self.system}, "
             f"{self.backend}, {self.dtype}, TP={self.tp}, built {self.date} by {self.script}"
@@ -122,7 +193,21 @@ class Provenance:
 
 @dataclass(frozen=True)
 class ModelFacts:
-    """Architecture facts the serving model needs (whole model, not per GPU)."""
+    """Architecture facts the serving model needs (whole model, not per GPU).
+
+    Parameters
+    ----------
+    name, architecture : str
+        Model name and architecture class.
+    layers, hidden_size, num_heads, num_kv_heads, head_dim, intermediate_size, vocab_size : int
+        Transformer dimensions.
+    max_context : int
+        Longest context (tokens).
+    params : int
+        Parameters.
+    kv_dtype_bytes : int
+        Bytes per KV-cache element.
+    """
 
     name: str
     architecture: str
@@ -145,7 +230,27 @@ class ModelFacts:
 
 @dataclass(frozen=True)
 class MemoryFacts:
-    """Memory of one GPU of the worker (aiconfigurator-core memory model) and the worker's KV capacity."""
+    """Memory of one GPU of the worker (aiconfigurator-core memory model) and the worker's KV capacity.
+
+    Parameters
+    ----------
+    hbm_gb_per_gpu : float
+        Nominal (datasheet) HBM per GPU (GB).
+    capacity_bytes_per_gpu : int
+        aiconfigurator's usable capacity per GPU (bytes).
+    weights_bytes_per_gpu, activations_bytes_per_gpu : int
+        Weights and activations per GPU (bytes).
+    kv_bytes_per_token_per_gpu : int
+        KV-cache bytes per token on one GPU.
+    kv_budget_bytes_per_gpu : int
+        Bytes per GPU left for the KV cache.
+    max_kv_tokens_per_worker : int
+        KV-cache capacity of the worker (tokens).
+    memory_fraction_kind : str
+        ``"of_total"`` (vLLM ``gpu_memory_utilization``) or ``"of_free"`` (TensorRT-LLM).
+    memory_fraction : float
+        The backend's default memory fraction.
+    """
 
     hbm_gb_per_gpu: float  # nominal (datasheet) HBM per GPU, GB
     capacity_bytes_per_gpu: int  # aiconfigurator's usable capacity per GPU
@@ -165,10 +270,29 @@ class MemoryFacts:
 class Profile:
     """One measured worker profile: raw points, fitted curves, model and memory facts.
 
-    Arrays (read-only): ``prefill_batch``, ``prefill_isl``, ``prefill_tokens``, ``prefill_latency_ms``
-    (one entry per prefill point); ``decode_batch`` (B,), ``decode_context`` (C,), ``decode_latency_ms``
-    (C, B) with ``decode_latency_ms[i, j]`` the step at context ``decode_context[i]`` and batch
-    ``decode_batch[j]``.
+    Built by :meth:`from_json` (use :func:`load_profile`); arrays are read-only.
+
+    Parameters
+    ----------
+    name : str
+        Profile name.
+    provenance : Provenance
+        Where the numbers come from.
+    model : ModelFacts
+        Architecture facts.
+    memory : MemoryFacts
+        Memory model and KV capacity.
+    prefill_batch, prefill_isl, prefill_tokens, prefill_latency_ms : numpy.ndarray, shape (n,)
+        One entry per prefill point: sequences in the pass, input length (tokens), batch x isl (tokens) and
+        the pass latency (ms).
+    decode_batch : numpy.ndarray, shape (B,)
+        Decode batch grid, increasing.
+    decode_context : numpy.ndarray, shape (C,)
+        Decode context grid (tokens), increasing.
+    decode_latency_ms : numpy.ndarray, shape (C, B)
+        ``decode_latency_ms[i, j]``: the step (ms) at context ``decode_context[i]`` and batch ``decode_batch[j]``.
+    path : str
+        The JSON file read.
     """
 
     name: str
@@ -187,7 +311,25 @@ class Profile:
     # ---- construction ---------------------------------------------------------------------------
     @classmethod
     def from_json(cls, path: Path) -> Profile:
-        """Read and validate a profile file; malformed content raises naming the file and field."""
+        """Read and validate a profile file.
+
+        Parameters
+        ----------
+        path : pathlib.Path
+            A profile JSON file (the format ``models/build_profiles.py`` writes).
+
+        Returns
+        -------
+        Profile
+            The profile, arrays read-only.
+
+        Raises
+        ------
+        InvalidInputError
+            An unreadable file, invalid JSON (row named), or a missing or malformed field (file and field named):
+            prefill rows that are not ``[batch, isl, tokens, latency_ms]`` with tokens = batch x isl and positive
+            latency, decode grids that are not positive and increasing, latencies of the wrong shape or <= 0.
+        """
         try:
             data = json.loads(Path(path).read_text())
         except json.JSONDecodeError as exc:
@@ -297,6 +439,7 @@ class Profile:
 
     @property
     def gpus_per_worker(self) -> int:
+        """GPUs per worker (the tensor-parallel size, as the games count GPUs)."""
         return self.provenance.tp
 
     @property
@@ -306,21 +449,62 @@ class Profile:
 
     @property
     def weights_bytes_per_worker(self) -> int:
+        """Model weights held by one worker (bytes, all its GPUs)."""
         return self.memory.weights_bytes_per_gpu * self.tp
 
     def kv_bytes(self, tokens):
-        """Bytes of KV cache for ``tokens`` tokens on one worker (all GPUs of the worker)."""
+        """Bytes of KV cache for ``tokens`` tokens on one worker (all GPUs of the worker).
+
+        Parameters
+        ----------
+        tokens : float or array_like
+            Token counts (>= 0).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Bytes, shaped like ``tokens``.
+        """
         t = nonnegative_array(tokens, "tokens")
         out = t * self.model.kv_bytes_per_token
         return float(out) if np.ndim(tokens) == 0 else out
 
     def kv_transfer_ms(self, tokens, bandwidth_gb_per_s: float):
-        """Time (ms) to move the KV cache of ``tokens`` tokens at ``bandwidth_gb_per_s`` GB/s (1e9 bytes/s)."""
+        """Time (ms) to move the KV cache of ``tokens`` tokens at ``bandwidth_gb_per_s`` GB/s (1e9 bytes/s).
+
+        Parameters
+        ----------
+        tokens : float or array_like
+            Token counts (>= 0).
+        bandwidth_gb_per_s : float
+            Link bandwidth (GB/s, > 0).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Transfer time (ms), shaped like ``tokens``; no latency term.
+        """
         bw = positive_scalar(bandwidth_gb_per_s, "bandwidth_gb_per_s")
         return self.kv_bytes(tokens) / (bw * 1e9) * 1e3
 
     def max_decode_batch(self, context) -> int:
-        """Largest decode batch whose KV cache (batch x (context + 1) tokens) fits in the worker's budget."""
+        """Largest decode batch whose KV cache (batch x (context + 1) tokens) fits in the worker's budget.
+
+        Parameters
+        ----------
+        context : float
+            Tokens per sequence (>= 0).
+
+        Returns
+        -------
+        int
+            ``max_kv_tokens // (context + 1)`` (0 when not even one sequence fits).
+
+        Raises
+        ------
+        InvalidInputError
+            A context that is not a non-negative scalar.
+        """
         c = nonnegative_array(context, "context")
         if c.ndim != 0:
             raise InvalidInputError("context must be a scalar")
@@ -334,7 +518,25 @@ class Profile:
         return tuple(int(i) for i, c in zip(isl, counts, strict=True) if c > 1)
 
     def prefill_points(self, isl: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(tokens per batch, latency ms) of all prefill points, or of the batch sweep at input length ``isl``."""
+        """(tokens per batch, latency ms) of all prefill points, or of the batch sweep at input length ``isl``.
+
+        Parameters
+        ----------
+        isl : int, optional
+            An input length with a batch sweep (:attr:`prefill_isls_with_batch_sweep`); None for all points.
+
+        Returns
+        -------
+        tokens : numpy.ndarray, shape (k,)
+            Tokens per pass, increasing.
+        latency_ms : numpy.ndarray, shape (k,)
+            Pass latency (ms).
+
+        Raises
+        ------
+        InvalidInputError
+            ``isl`` measured at fewer than two batch sizes.
+        """
         if isl is None:
             order = np.argsort(self.prefill_tokens, kind="stable")
             return self.prefill_tokens[order], self.prefill_latency_ms[order]
@@ -348,7 +550,25 @@ class Profile:
         return self.prefill_tokens[mask][order], self.prefill_latency_ms[mask][order]
 
     def decode_points(self, context: float) -> tuple[np.ndarray, np.ndarray]:
-        """(batch, step latency ms) at grid context ``context``."""
+        """(batch, step latency ms) at grid context ``context``.
+
+        Parameters
+        ----------
+        context : float
+            A context of the measured grid (tokens).
+
+        Returns
+        -------
+        batch : numpy.ndarray, shape (B,)
+            The batch grid.
+        latency_ms : numpy.ndarray, shape (B,)
+            Step latency (ms) at each batch.
+
+        Raises
+        ------
+        InvalidInputError
+            ``context`` is not on the grid.
+        """
         idx = np.nonzero(self.decode_context == context)[0]
         if idx.size == 0:
             raise InvalidInputError(
@@ -361,6 +581,16 @@ class Profile:
 
         Physically a bigger batch cannot be faster; these are table artifacts (largest on the vLLM backend
         at batch 1-8). Only drops larger than ``min_drop_pct`` percent are listed.
+
+        Parameters
+        ----------
+        min_drop_pct : float, optional
+            Smallest drop listed (percent, default 0).
+
+        Returns
+        -------
+        list of (int, int, int, float)
+            (context, batch, next batch, drop in percent) per drop.
         """
         lat = self.decode_latency_ms
         drop = -np.diff(lat, axis=1) / lat[:, :-1] * 100.0
@@ -373,7 +603,25 @@ class Profile:
         return out
 
     def decode_step_ms_raw(self, batch, context):
-        """Raw table lookup: bilinear interpolation of the measured grid (no fitting; vLLM artifacts kept)."""
+        """Raw table lookup: bilinear interpolation of the measured grid (no fitting; vLLM artifacts kept).
+
+        Parameters
+        ----------
+        batch : float or array_like
+            Sequences in the batch (>= 0; clamped to the grid).
+        context : float or array_like
+            KV length (tokens, broadcast with ``batch``; clamped below the grid, not above it).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Step latency (ms), broadcast shape.
+
+        Raises
+        ------
+        InvalidInputError
+            Negative values, or a context past the measured grid.
+        """
         b, c = self._check_decode_args(batch, context)
         out = np.empty(np.broadcast(b, c).shape)
         bb, cc = np.broadcast_arrays(b, c)
@@ -401,7 +649,23 @@ class Profile:
         }
 
     def prefill_fit_at(self, isl: int):
-        """Fit of the batch sweep at input length ``isl`` (latency vs tokens = batch x isl)."""
+        """Fit of the batch sweep at input length ``isl`` (latency vs tokens = batch x isl).
+
+        Parameters
+        ----------
+        isl : int
+            An input length with a batch sweep.
+
+        Returns
+        -------
+        FitResult
+            Affine fit (family :data:`PREFILL_FAMILY`), ``.curve`` in ms against tokens.
+
+        Raises
+        ------
+        InvalidInputError
+            ``isl`` has no batch sweep.
+        """
         fits = self._prefill_fits_by_isl
         if isl not in fits:
             raise InvalidInputError(
@@ -418,6 +682,23 @@ class Profile:
         """Prefill forward-pass latency (ms) for ``tokens`` tokens per batch (fitted; vectorized).
 
         With ``isl`` the fit of the batch sweep at that input length is used (e.g. ``isl=128``).
+
+        Parameters
+        ----------
+        tokens : float or array_like
+            Tokens in the pass.
+        isl : int, optional
+            Use the fit of this input length's batch sweep.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Latency (ms), shaped like ``tokens``.
+
+        Raises
+        ------
+        InvalidInputError
+            ``isl`` has no batch sweep, or bad token counts (from the curve).
         """
         curve = self.prefill_curve if isl is None else self.prefill_fit_at(isl).curve
         return curve(tokens)
@@ -430,7 +711,23 @@ class Profile:
         return tuple(fit(self.decode_batch, row, family=DECODE_FAMILY) for row in self.decode_latency_ms)
 
     def decode_curve(self, context: float):
-        """Fitted step-latency curve (ms) against batch at grid context ``context``."""
+        """Fitted step-latency curve (ms) against batch at grid context ``context``.
+
+        Parameters
+        ----------
+        context : float
+            A context of the measured grid (tokens).
+
+        Returns
+        -------
+        LatencyCurve
+            Polynomial fit (family :data:`DECODE_FAMILY`), ms against batch.
+
+        Raises
+        ------
+        InvalidInputError
+            ``context`` is not on the grid.
+        """
         idx = np.nonzero(self.decode_context == context)[0]
         if idx.size == 0:
             raise InvalidInputError(
@@ -451,7 +748,23 @@ class Profile:
 
     def decode_step_at(self, context: float) -> Callable:
         """``batch -> decode step ms`` at one fixed ``context`` (vectorized): what :meth:`decode_step_ms`
-        computes, with the context interpolation done once (fast for repeated scalar calls)."""
+        computes, with the context interpolation done once (fast for repeated scalar calls).
+
+        Parameters
+        ----------
+        context : float
+            KV length (tokens; clamped below the grid).
+
+        Returns
+        -------
+        callable
+            ``step_ms(batch) -> float or numpy.ndarray`` (ms).
+
+        Raises
+        ------
+        InvalidInputError
+            A negative context or one past the measured grid.
+        """
         _, c = self._check_decode_args(1.0, context)
         ctx = self.decode_context
         hi = int(np.clip(np.searchsorted(ctx, float(c), side="left"), 1, ctx.size - 1))
@@ -508,6 +821,23 @@ class Profile:
         Evaluates the fitted curves at the two grid contexts around ``context`` and interpolates linearly
         in context (decode attention reads grow linearly with context). Contexts below the smallest grid
         context use that context's curve; contexts past the largest raise :class:`InvalidInputError`.
+
+        Parameters
+        ----------
+        batch : float or array_like
+            Sequences in the batch (>= 0).
+        context : float or array_like
+            KV length (tokens), broadcast with ``batch``.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Step latency (ms), broadcast shape.
+
+        Raises
+        ------
+        InvalidInputError
+            Negative values, or a context past the measured grid.
         """
         b, c = self._check_decode_args(batch, context)
         bb, cc = np.broadcast_arrays(b, c)
@@ -524,7 +854,13 @@ class Profile:
 
     # ---- text -------------------------------------------------------------------------------------
     def describe(self) -> str:
-        """A short multi-line summary (used by ``gametheory profiles NAME``)."""
+        """A short multi-line summary (used by ``gametheory profiles NAME``).
+
+        Returns
+        -------
+        str
+            Model, provenance, memory, and the ranges of the prefill and decode points.
+        """
         p, m, mem = self.provenance, self.model, self.memory
         lines = [
             f"{self.name}: {m.name} on {p.system}, {p.backend}, {p.dtype}, TP={p.tp}",
