@@ -56,8 +56,8 @@ from gametheory._validate import finite_scalar, function, instance, integer, non
 from gametheory.errors import CapacityExceededError, InvalidInputError
 from gametheory.games.resource.decode_pool import decode_capacity_rps, little_decode_itl_ms
 from gametheory.games.resource.game import PDResourceGame
-from gametheory.serving.engine import Cluster, EngineConfig
-from gametheory.serving.workload import Workload
+from gametheory.serving.engine import EngineConfig
+from gametheory.serving.workload import cluster_and_workload
 
 __all__ = [
     "DecodeITL",
@@ -968,10 +968,8 @@ def game1_knee(cluster, workload=None) -> dict:
     10(3), 1978; :mod:`gametheory.serving.queueing`.
     """
     from gametheory.serving.queueing import saturation
-    from gametheory.serving.workload import paper_workload
 
-    instance(cluster, Cluster, "cluster")
-    wl = paper_workload() if workload is None else instance(workload, Workload, "workload")
+    _, wl = cluster_and_workload(cluster, workload)
     profile, tp = cluster.profile, cluster.profile.gpus_per_worker
     u = cluster.engine.uncached_tokens(wl.mean_input, wl.prefix_tokens)
     hit = 1.0 - u / wl.mean_input

@@ -45,7 +45,7 @@ import numpy as np
 
 from gametheory.errors import InvalidInputError
 from gametheory.serving.engine import Cluster
-from gametheory.serving.workload import Workload, paper_workload
+from gametheory.serving.workload import Workload, cluster_and_workload
 
 __all__ = ["MAX_POPULATION", "ClosedLoopResult", "Saturation", "analytic_knee", "closed_loop", "saturation"]
 
@@ -117,12 +117,7 @@ def _little_batch(rate_per_ms: float, time_ms, b_max: float) -> float:
 
 
 def _check(cluster, workload) -> Workload:
-    if not isinstance(cluster, Cluster):
-        raise InvalidInputError(f"cluster must be a Cluster (gametheory.serving.engine), got "
-                                f"{type(cluster).__name__}")
-    wl = paper_workload() if workload is None else workload
-    if not isinstance(wl, Workload):
-        raise InvalidInputError(f"workload must be a Workload, got {type(wl).__name__}")
+    _, wl = cluster_and_workload(cluster, workload)
     if wl.arrival_rate_per_s is not None:
         raise InvalidInputError("the closed-loop model needs closed-loop clients: workload.arrival_rate_per_s "
                                 "must be None")

@@ -61,7 +61,7 @@ from gametheory._validate import choice, integer, nonnegative_scalar
 from gametheory.errors import InvalidInputError, SimulationLimitError
 from gametheory.serving.engine import Cluster
 from gametheory.serving.router import BufferedUniforms, pick
-from gametheory.serving.workload import Workload, paper_workload
+from gametheory.serving.workload import Workload, cluster_and_workload
 
 __all__ = ["LOG_FIELDS", "MAX_REQUESTS", "POLICIES", "ClusterSim", "SimResult", "simulate"]
 
@@ -167,12 +167,7 @@ class ClusterSim:
     def __init__(self, cluster: Cluster, workload: Workload | None = None, concurrency: int = 64,
                  n_requests: int | None = None, *, policy: str = "dynamo", tau: float = 0.0, omega: float = 1.0,
                  seed: int = 0, max_events: int | None = None):
-        if not isinstance(cluster, Cluster):
-            raise InvalidInputError(f"cluster must be a Cluster (gametheory.serving.engine), got "
-                                    f"{type(cluster).__name__}")
-        wl = paper_workload() if workload is None else workload
-        if not isinstance(wl, Workload):
-            raise InvalidInputError(f"workload must be a Workload, got {type(wl).__name__}")
+        _, wl = cluster_and_workload(cluster, workload)
         policy = choice(policy, "policy", POLICIES)
         for name, v in (("concurrency", concurrency), ("n_requests", n_requests), ("max_events", max_events)):
             if v is None and name != "concurrency":

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gametheory._validate import instance
 from gametheory.errors import InvalidInputError
 from gametheory.paper_setup import INPUT_TOKENS, OUTPUT_TOKENS, SHARED_PREFIX_TOKENS, TEMPLATES
+from gametheory.serving.engine import Cluster
 
-__all__ = ["Workload", "paper_workload"]
+__all__ = ["Workload", "cluster_and_workload", "paper_workload"]
 
 
 def _length_pair(value, name: str) -> tuple[int, int]:
@@ -165,3 +167,31 @@ def paper_workload(output_tokens: int = OUTPUT_TOKENS, **changes) -> Workload:
     if isinstance(o, bool) or not isinstance(o, (int, np.integer)):
         raise InvalidInputError(f"output_tokens must be an integer >= 1, got {o!r}")
     return Workload(output_tokens=(int(o), int(o)), **changes)
+
+
+def cluster_and_workload(cluster, workload=None) -> tuple[Cluster, Workload]:
+    """The two inputs every serving model of a cluster takes, checked: the analytic model
+    (:mod:`gametheory.serving.queueing`), the simulator (:class:`~gametheory.serving.simulator.ClusterSim`) and
+    Game 1's knee (:func:`gametheory.serving.pool_costs.game1_knee`).
+
+    Parameters
+    ----------
+    cluster : Cluster
+        Profile, layout, KV link and engine configuration (:class:`~gametheory.serving.engine.Cluster`).
+    workload : Workload, optional
+        The requests; default :func:`paper_workload`.
+
+    Returns
+    -------
+    (Cluster, Workload)
+        ``cluster`` and the workload (the paper's when ``workload`` is None).
+
+    Raises
+    ------
+    InvalidInputError
+        ``cluster`` is not a Cluster or ``workload`` not a Workload (the message names the argument and the type
+        it got).
+    """
+    instance(cluster, Cluster, "cluster", what="Cluster (gametheory.serving.engine)")
+    wl = paper_workload() if workload is None else instance(workload, Workload, "workload")
+    return cluster, wl
