@@ -3,6 +3,7 @@ bad anchors and docstrings mkdocstrings cannot render all fail this test."""
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,18 @@ def test_mkdocs_build_strict(tmp_path):
     latency = (site / "latency" / "index.html").read_text()
     assert 'class="arithmatex"' in latency and "assets/mathjax/MathJax.js" in latency
     assert "cdn" not in latency.lower()
+    # every jax the configuration asks for can load offline: as a file of the site, or preloaded by the combined
+    # configuration it names (the wheel ships the HTML-CSS output jax only there; without it every formula shows
+    # "Math Processing Error")
+    config_js = (site / "javascripts" / "mathjax-config.js").read_text()
+    bundles = re.findall(r'config: \["([^"]+)"\]', config_js)
+    preloaded = "".join((site / "assets" / "mathjax" / "config" / name).read_text() for name in bundles)
+    for jax in re.search(r"jax: \[([^\]]*)\]", config_js).group(1).replace('"', "").split(", "):
+        as_file = (site / "assets" / "mathjax" / "jax" / jax / "jax.js").is_file()
+        assert as_file or f"[MathJax]/jax/{jax}/jax.js" in preloaded, f"MathJax cannot load {jax}"
+    # the topic pages write their mathematics as TeX (arithmatex spans), not as plain text in code spans
+    theory = (site / "theory" / "index.html").read_text()
+    assert theory.count('class="arithmatex"') > 200
     assert (site / "howto-assess" / "index.html").is_file()
 
 
