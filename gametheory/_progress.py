@@ -5,6 +5,11 @@ count, the elapsed time, the rate and the ETA (``label:  54%|#####     | 7/13 [0
 The bar is on when stderr is a terminal, or when the environment variable ``GAMETHEORY_PROGRESS`` is
 ``1``; ``GAMETHEORY_PROGRESS=0`` turns it off. Off, it is a plain pass-through, so logs, notebooks and tests
 see no control characters.
+
+References
+----------
+.. [1] C. O. da Costa-Luis, "tqdm: a fast, extensible progress meter for Python and CLI", JOSS 4(37), 1277,
+   2019: the bar, its rate and its ETA (remaining work at the smoothed rate so far).
 """
 
 from __future__ import annotations
@@ -68,9 +73,9 @@ def progress(items: Iterable[T], label: str, total: int | None = None, stream=No
         The expected cost of each item, in any unit (e.g. ``2 ** n`` for an enumeration over ``n`` players):
         the bar advances by an item's weight when it is done, so the ETA holds when items differ in cost.
 
-    Returns
-    -------
-    iterator
+    Yields
+    ------
+    object
         The items, in order.
     """
     stream = stream or sys.stderr
@@ -107,16 +112,18 @@ def timer(label: str, expected_seconds: float | None = None, stream=None, tick: 
     Parameters
     ----------
     label : str
+        Text in front of the bar.
     expected_seconds : float, optional
-        How long the step is expected to take.
+        How long the step is expected to take (s).
     stream : file-like, optional
         Where to draw (default ``sys.stderr``).
     tick : float
         Seconds between redraws.
 
-    Returns
-    -------
-    contextmanager
+    Yields
+    ------
+    None
+        Control to the step; the bar is closed when it ends, also on an exception.
     """
     stream = stream or sys.stderr
     if not enabled(stream):

@@ -28,6 +28,20 @@ For aiperf inputs ``metric`` (ttft, itl, e2e) and ``stat`` (p99, p50, avg, ...) 
 The result (:class:`Assessment`) prints as a short report (``report()``), converts to strict JSON
 (``to_json()``: no Infinity or NaN, null instead), to a DataFrame (``to_frame()``) and to a figure
 (``plot()``).
+
+References
+----------
+.. [1] NVIDIA aiperf documentation (github.com/ai-dynamo/aiperf): the artifacts folder of a sweep and the
+   per-request ``profile_export.jsonl`` read here.
+.. [2] K. P. Burnham, D. R. Anderson, *Model Selection and Multimodel Inference*, 2nd ed., Springer 2002 (AICc).
+.. [3] V. Satopaa, J. Albrecht, D. Irwin, B. Raghavan, "Finding a 'kneedle' in a haystack: detecting knee
+   points in system behavior", ICDCS Workshops 2011.
+.. [4] T. Roughgarden, "The price of anarchy is independent of the network topology", JCSS 67(2), 2003 (the
+   class bounds and the Pigou bound).
+.. [5] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, section 6.4
+   (PoA-hat).
+.. [6] H. W. Kuhn, "The Hungarian method for the assignment problem", Naval Res. Logist. Quart. 2, 1955 (the
+   optimum PoA-hat compares against).
 """
 
 from __future__ import annotations
@@ -55,7 +69,7 @@ BOUND_GRID = 40
 class Assessment(Readable):
     """What :func:`assess` found (see the module docstring for each field's meaning).
 
-    Attributes
+    Parameters
     ----------
     data : Measurements
         The points assessed (load, latency in ms, their names and source).
@@ -64,18 +78,24 @@ class Assessment(Readable):
     knee : KneeConsensus
         Every method's knee and the consensus.
     at : float
-        The operating point (load); ``at_source`` says where it came from.
+        The operating point, in the load's unit.
+    at_source : str
+        Where ``at`` came from ("given", or "the highest measured load").
     regime : str
         "below", "transition", "saturated", or "no knee".
-    load_over_knee, load_over_knee_interval : float, (float, float)
-        ``at / knee`` and its interval (None without a knee).
-    poa_bound, bound_kind : float, str
-        The class bound at ``at`` and what kind it is (None and the reason when there is none).
-    bound_across_load : list of (float, float)
-        (load, bound) from light load to ``at``.
+    load_over_knee : float or None
+        ``at / knee`` (None without a knee).
+    load_over_knee_interval : tuple of (float, float) or None
+        ``(at / knee_high, at / knee_low)`` (None without a knee).
+    poa_bound : float or None
+        The class bound at ``at`` (None when there is none: at or past the fitted capacity).
+    bound_kind : str
+        What kind of bound it is (:func:`gametheory.bounds.class_bound`'s ``how``), or why there is none.
+    bound_across_load : tuple of (float, float)
+        (load, bound) at ``BOUND_GRID`` loads from ``at / BOUND_GRID`` to ``at``.
     poa_hat : PoAHatResult or None
         PoA-hat of the request log at the operating point (or the only log).
-    poa_hat_across_load : list of (float, PoAHatResult)
+    poa_hat_across_load : tuple of (float, PoAHatResult)
         One PoA-hat per load when the folder has a request log per run.
     warnings : tuple of str
         What makes the answer weak (few points, flat latency, p99 of few requests, ...).
@@ -151,13 +171,28 @@ class Assessment(Readable):
         return lines
 
     def report(self) -> str:
-        """The short text report ``gametheory assess`` prints."""
+        """The short text report ``gametheory assess`` prints.
+
+        Returns
+        -------
+        str
+            A headline and one aligned ``name  text`` line per item: data, fit and why, knee (each method), the
+            regime at the operating point with load / knee, the bound, PoA-hat when there is one, warnings.
+        """
         width = max(len(name) for name, _ in self._lines())
         body = "\n".join(f"{name:<{width}}  {text}" for name, text in self._lines())
         return f"{self._display_title()}\n{body}"
 
     def summary(self) -> dict:
-        """The JSON document of ``gametheory assess --json`` (non-finite numbers become None)."""
+        """The JSON document of ``gametheory assess --json`` (non-finite numbers become None).
+
+        Returns
+        -------
+        dict
+            Keys source, load_name, latency_name, points, fit, knee, knee_interval, knee_agree, knee_methods,
+            knee_explanation, at, at_source, regime, load_over_knee, load_over_knee_interval, poa_bound, bound_kind,
+            bound_across_load, poa_hat, poa_hat_across_load, warnings, notes; plain Python values only.
+        """
         k = self.knee
         out = {
             "source": self.data.source,
@@ -188,7 +223,18 @@ class Assessment(Readable):
         return jsonable(out)
 
     def to_json(self, **kwargs) -> str:
-        """Strict JSON of :meth:`summary` (``json.dumps(..., allow_nan=False)``)."""
+        """Strict JSON of :meth:`summary` (``json.dumps(..., allow_nan=False)``).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`json.dumps` (``indent`` defaults to 2).
+
+        Returns
+        -------
+        str
+            The JSON text (RFC 8259: null, never NaN or Infinity).
+        """
         kwargs.setdefault("indent", 2)
         return json.dumps(self.summary(), allow_nan=False, **kwargs)
 

@@ -5,6 +5,13 @@ Each subcommand lives in :mod:`gametheory.commands` as a module with ``NAME``, `
 one line on stderr and exit code 2 (:func:`main`): bad arguments, any
 :class:`~gametheory.errors.GameTheoryError`, files that cannot be read or written (``--out`` on a file, an
 unwritable folder), text that is not in the expected encoding, malformed CSV. A traceback means a bug.
+
+References
+----------
+.. [1] Python documentation, ``argparse``: sub-commands (``add_subparsers``) and ``ArgumentParser.error``,
+   whose exit status 2 for a usage error this command keeps for every user error.
+.. [2] GNU Bash Reference Manual, section 3.7.5 "Exit Status": 128 + N for a command ended by signal N,
+   hence 130 after Ctrl-C (SIGINT = 2).
 """
 
 from __future__ import annotations
@@ -34,6 +41,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``gametheory`` argument parser with one subparser per module of :data:`COMMANDS`.
+
+    Each subcommand module adds its own arguments (``add_arguments``) and is dispatched through its ``run``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; its errors print one line (with a pointer to ``--help``) and exit with status 2.
+    """
     parser = _Parser(
         prog="gametheory",
         description="Disaggregated LLM serving as three coupled games: equilibria, optima, Price of Anarchy.",
@@ -53,7 +69,20 @@ def _one_line(text: str) -> str:
 
 
 def user_error_message(exc: BaseException) -> str | None:
-    """The one-line message of a user error, or None when ``exc`` is not one (a bug: let it raise)."""
+    """The one-line message of a user error, or None when ``exc`` is not one (a bug: let it raise).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception a subcommand raised.
+
+    Returns
+    -------
+    str or None
+        The message on one line (whitespace collapsed) for a
+        :class:`~gametheory.errors.GameTheoryError`, a ``UnicodeDecodeError`` (the byte and its offset), an
+        ``OSError`` (the file and the reason) or a ``csv.Error``; None for anything else.
+    """
     if isinstance(exc, GameTheoryError):
         return _one_line(exc)
     if isinstance(exc, UnicodeDecodeError):

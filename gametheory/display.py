@@ -15,6 +15,11 @@ Two pieces, used by every result type of the package:
   one DataFrame row per list item.
 
 pandas is imported only when a frame or an HTML table is asked for.
+
+References
+----------
+.. [1] IPython documentation, "Integrating your objects with IPython" (rich display: ``_repr_html_``).
+.. [2] pandas documentation, ``pandas.DataFrame`` and ``pandas.concat``.
 """
 
 from __future__ import annotations
@@ -231,7 +236,13 @@ class Table(list):
         self.title = title
 
     def columns(self) -> list[str]:
-        """Column names in first-seen order over all rows."""
+        """Column names in first-seen order over all rows.
+
+        Returns
+        -------
+        list of str
+            Every field name of every row (via :func:`row_dict`), each once, in the order first met.
+        """
         seen: dict[str, None] = {}
         for row in self:
             for k in row_dict(row):

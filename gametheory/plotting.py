@@ -13,6 +13,15 @@ The rules a figure here follows (checked by :func:`figure_problems`):
 Use ``with style(): ...`` (or ``@styled``) around figure code, ``use_style()`` once in a notebook, and
 :func:`axes` to honour the ``ax=None`` convention of the ``.plot()`` methods: draw into the given axes, else
 into a new figure.
+
+References
+----------
+.. [1] M. Okabe, K. Ito, "Color Universal Design (CUD): how to make figures and presentations that are
+   friendly to colorblind people", J*Fly, 2008 (the palette :data:`COLORS`).
+.. [2] J. D. Hunter, "Matplotlib: a 2D graphics environment", Computing in Science & Engineering 9(3), 2007
+   (``rcParams``, ``rc_context``).
+.. [3] E. R. Tufte, *The Visual Display of Quantitative Information*, Graphics Press 1983 (the "lie factor":
+   why a ratio axis keeps its reference value in view).
 """
 
 from __future__ import annotations
@@ -76,10 +85,12 @@ RC = {
 def style() -> Iterator[None]:
     """Context manager applying :data:`RC` and the :data:`COLORS` cycle to figures made inside it.
 
-    Returns
-    -------
-    contextmanager
-        Restores the previous matplotlib settings on exit.
+    The previous matplotlib settings are restored on exit (``matplotlib.rc_context``).
+
+    Yields
+    ------
+    None
+        Control to the block, with the shared style active.
     """
     import matplotlib as mpl
     from cycler import cycler
@@ -97,7 +108,18 @@ def use_style() -> None:
 
 
 def styled(func):
-    """Decorator: run ``func`` inside :func:`style`."""
+    """Decorator: run ``func`` inside :func:`style`.
+
+    Parameters
+    ----------
+    func : callable
+        A function that makes figures.
+
+    Returns
+    -------
+    callable
+        A wrapper with ``func``'s name and docstring that calls it inside :func:`style` and returns its result.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -145,7 +167,25 @@ def axes(ax=None, *, figsize: tuple[float, float] = (6.4, 4.0)):
 
 
 def axis_label(quantity: str, unit: str | None) -> str:
-    """ "quantity (unit)", or the quantity alone for a dimensionless one (``unit`` None or empty)."""
+    """"quantity (unit)", or the quantity alone for a dimensionless one (``unit`` None or empty).
+
+    Parameters
+    ----------
+    quantity : str
+        What the axis shows ("TTFT P99", "PoA").
+    unit : str or None
+        Its unit ("ms"), or for a dimensionless ratio its definition ("equilibrium / optimum").
+
+    Returns
+    -------
+    str
+        The label, e.g. "TTFT P99 (ms)".
+
+    Raises
+    ------
+    InvalidInputError
+        ``quantity`` is not a string, or ``unit`` is neither a string nor None.
+    """
     if not isinstance(quantity, str) or not (unit is None or isinstance(unit, str)):
         raise InvalidInputError(f"quantity and unit must be strings, got {quantity!r} and {unit!r}")
     return f"{quantity} ({unit})" if unit else quantity
@@ -157,8 +197,19 @@ def legend(ax, **kwargs):
     Parameters
     ----------
     ax : matplotlib.axes.Axes
+        The panel.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.legend` (default ``loc="best"``).
+
+    Returns
+    -------
+    matplotlib.legend.Legend or None
+        The legend, or None when fewer than two artists are labelled (one series needs none).
+
+    Raises
+    ------
+    InvalidInputError
+        ``ax`` is not a matplotlib Axes.
     """
     handles, labels = _check_axes(ax).get_legend_handles_labels()
     if len(labels) < 2:
@@ -174,6 +225,7 @@ def knee_line(ax, load: float, interval: Sequence[float] | None = None, *, label
     Parameters
     ----------
     ax : matplotlib.axes.Axes
+        The panel.
     load : float
         The knee (x-axis units).
     interval : (float, float), optional
@@ -183,11 +235,18 @@ def knee_line(ax, load: float, interval: Sequence[float] | None = None, *, label
     unit : str
         Unit appended to the value in the text label.
     color : str
+        A matplotlib colour (default a dark grey).
 
     Returns
     -------
     matplotlib.lines.Line2D
         The line.
+
+    Raises
+    ------
+    InvalidInputError
+        ``ax`` is not an Axes, ``load`` is not a finite number, ``interval`` is not two finite numbers, or
+        ``label``, ``unit`` or ``color`` is not a string.
     """
     _check_axes(ax)
     load = finite_scalar(load, "load")
@@ -214,6 +273,7 @@ def ratio_ylim(ax, values, *, floor: float = 1.0, min_span: float = MIN_RATIO_SP
     Parameters
     ----------
     ax : matplotlib.axes.Axes
+        The panel; its y limits are set.
     values : array_like
         The plotted ratios (non-finite values ignored).
     floor : float
@@ -227,6 +287,12 @@ def ratio_ylim(ax, values, *, floor: float = 1.0, min_span: float = MIN_RATIO_SP
     -------
     (float, float)
         The limits set.
+
+    Raises
+    ------
+    InvalidInputError
+        ``ax`` is not an Axes, ``values`` are not numbers, ``floor`` is not finite, or ``min_span`` or
+        ``headroom`` is negative or not finite.
     """
     _check_axes(ax)
     floor, min_span, headroom = (finite_scalar(floor, "floor"), nonnegative_scalar(min_span, "min_span"),

@@ -5,6 +5,13 @@ output of the process the first time a solver object is created, from C++ and be
 off; in Jupyter it lands in the notebook. :func:`quiet_highs` creates that first object once with the
 process's standard output (file descriptor 1) pointed at the null device, so every later solve is silent.
 Call it before the first HiGHS solve; it costs one solver construction, once per process.
+
+References
+----------
+.. [1] Q. Huangfu, J. A. J. Hall, "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10, 2018
+   (HiGHS; its Python interface ``highspy`` prints the banner).
+.. [2] POSIX.1-2017, ``dup`` and ``dup2``: redirecting file descriptor 1, which silences what C code writes there
+   as well as Python's ``print``.
 """
 
 from __future__ import annotations
@@ -24,6 +31,11 @@ def silenced_stdout():
 
     C-level buffers are flushed before the descriptor is restored, so nothing written inside leaks out later.
     Where standard output has no file descriptor (some embedded interpreters) the block runs unchanged.
+
+    Yields
+    ------
+    None
+        Control to the block, with descriptor 1 on the null device.
     """
     try:
         fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1

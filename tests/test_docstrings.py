@@ -21,10 +21,12 @@ import gametheory
 
 ROOT = Path(gametheory.__file__).parent
 #: the packages and modules held to the standard (the games, the serving models, the result type, the paper's
-#: setup, the curves layer, the validation layer and the reproduce sections of the paper's regimes)
+#: setup, the curves layer, the validation layer, display, plotting and I/O, the command line and the reproduce
+#: sections)
 CHECKED = ("games", "serving", "results.py", "paper_setup.py", "certificates.py", "errors.py", "__init__.py",
            "_validate.py", "latency.py", "bounds.py", "fitting.py", "regimes.py",
-           "reproduce/regimes.py", "reproduce/experiment3.py", "reproduce/dynamo.py")
+           "__main__.py", "_progress.py", "assessment.py", "cli.py", "commands", "display.py", "io", "plotting.py",
+           "quiet.py", "reproduce")
 
 
 def checked_files() -> list[Path]:

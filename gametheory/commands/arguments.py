@@ -4,6 +4,13 @@ argparse ``type=`` callables that reject bad values at parse time (so ``--seed -
 stop with exit code 2 and one line on stderr before any work is done), an output-folder check that never
 creates anything while parsing, and strict JSON (``null`` for NaN and infinity, never the non-standard
 ``NaN``/``Infinity`` tokens).
+
+References
+----------
+.. [1] Python documentation, ``argparse``, "type": a ``type=`` callable that raises
+   ``argparse.ArgumentTypeError`` makes the parser report the message and exit with status 2.
+.. [2] T. Bray (ed.), "The JavaScript Object Notation (JSON) Data Interchange Format", RFC 8259, 2017 (no
+   NaN or Infinity among its numbers).
 """
 
 from __future__ import annotations
@@ -20,7 +27,21 @@ __all__ = ["bounded_int", "finite_float", "nonnegative_int", "output_folder", "p
 
 
 def bounded_int(minimum: int, maximum: int | None = None):
-    """An argparse type: an integer in [minimum, maximum] (written as an integer: "2.5" and "1e3" are refused)."""
+    """An argparse type: an integer in [minimum, maximum] (written as an integer: "2.5" and "1e3" are refused).
+
+    Parameters
+    ----------
+    minimum : int
+        Smallest accepted value.
+    maximum : int, optional
+        Largest accepted value (no upper bound when None).
+
+    Returns
+    -------
+    callable
+        ``parse(text) -> int``, named ``integer`` (argparse uses the name in its messages); it raises
+        ``argparse.ArgumentTypeError`` for text that is not a base-10 integer or lies outside the bounds.
+    """
 
     def parse(text: str) -> int:
         try:
@@ -42,7 +63,23 @@ nonnegative_int = bounded_int(0)
 
 
 def finite_float(text: str) -> float:
-    """An argparse type: a finite number."""
+    """An argparse type: a finite number.
+
+    Parameters
+    ----------
+    text : str
+        The command-line value as typed.
+
+    Returns
+    -------
+    float
+        ``float(text)``.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Text that is not a number, or NaN or an infinity.
+    """
     try:
         value = float(text)
     except ValueError:
@@ -53,7 +90,23 @@ def finite_float(text: str) -> float:
 
 
 def positive_float(text: str) -> float:
-    """An argparse type: a finite number > 0."""
+    """An argparse type: a finite number > 0.
+
+    Parameters
+    ----------
+    text : str
+        The command-line value as typed.
+
+    Returns
+    -------
+    float
+        ``float(text)``, > 0.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        What :func:`finite_float` refuses, and zero or negative numbers.
+    """
     value = finite_float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
@@ -63,8 +116,21 @@ def positive_float(text: str) -> float:
 def output_folder(text: str) -> Path:
     """An argparse type: a folder that exists and is writable, or can be created (nothing is created here).
 
-    Refuses a path that is an existing file, lies under a file, or whose nearest existing ancestor is not
-    writable.
+    Parameters
+    ----------
+    text : str
+        The folder as typed (``--out``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``Path(text)``; the caller creates it when it writes.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        A path that is an existing file, lies under a file, is a folder that is not writable, or whose nearest
+        existing ancestor is not writable.
     """
     path = Path(text)
     if path.exists():

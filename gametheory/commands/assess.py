@@ -4,6 +4,13 @@ PATH is an aiperf artifacts folder (a sweep of runs), an aiperf per-request expo
 or any CSV/TSV table with a load column and a latency column; see :mod:`gametheory.assessment` for what is
 computed and how. ``--json`` prints the same as strict JSON (null, never Infinity or NaN); ``--plot FILE``
 writes the latency curve with its knees and the PoA bound across load.
+
+References
+----------
+.. [1] NVIDIA aiperf documentation (github.com/ai-dynamo/aiperf): the artifacts folder and the per-request
+   ``profile_export.jsonl`` this command reads.
+.. [2] T. Roughgarden, "The price of anarchy is independent of the network topology", JCSS 67(2), 2003 (the
+   bound it reports).
 """
 
 from __future__ import annotations
@@ -24,6 +31,15 @@ HELP = "Fit, knee, regime and PoA bound of your own benchmark (aiperf folder/exp
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gametheory assess`` to ``parser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser: ``path`` and ``--load-column``, ``--latency-column``, ``--metric``,
+        ``--stat``, ``--at``, ``--log``, ``--family``, ``--bootstrap``, ``--seed``, ``--encoding``, ``--plot``,
+        ``--json``.
+    """
     parser.add_argument("path", type=Path, help="aiperf artifacts folder, profile_export.jsonl, or a CSV/TSV table")
     parser.add_argument("--load-column", help="table column holding the load (concurrency or request rate)")
     parser.add_argument("--latency-column", help="table column holding the latency in ms (TTFT, ITL or end-to-end)")
@@ -44,6 +60,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Assess the benchmark at ``args.path`` (:func:`gametheory.assessment.assess`) and print the report or JSON.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        0 (user errors raise and :func:`gametheory.cli.main` turns them into exit code 2).
+
+    Raises
+    ------
+    InvalidInputError
+        When the figure of ``--plot`` cannot be written (and, from :func:`~gametheory.assessment.assess`, for
+        input it cannot read).
+    """
     from gametheory.assessment import assess
     from gametheory.errors import InvalidInputError
 

@@ -7,6 +7,13 @@ Prints the chosen family, its parameters with standard errors, R^2, the AICc/BIC
 families (``--family auto``, the default), any warning about the statistics (too few points, latency not rising
 with load), the saturation knee with its bootstrap interval, and the regime of every point; ``--json`` prints the
 same as strict JSON.
+
+References
+----------
+.. [1] K. P. Burnham, D. R. Anderson, *Model Selection and Multimodel Inference*, 2nd ed., Springer 2002
+   (the AICc ranking; :mod:`gametheory.fitting`).
+.. [2] B. Efron, R. J. Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall 1993 (the knee
+   interval; :mod:`gametheory.regimes`).
 """
 
 from __future__ import annotations
@@ -30,6 +37,14 @@ HELP = "Fit a latency curve to a CSV/TSV of (load, latency[, weight]) points; pr
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gametheory fit`` to ``parser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser: ``csv`` and ``--load-column``, ``--latency-column``, ``--encoding``,
+        ``--family``, ``--degree``, ``--criterion``, ``--bootstrap``, ``--knee-method``, ``--seed``, ``--json``.
+    """
     parser.add_argument("csv", type=Path, help="CSV/TSV file with a load and a latency column, optional weight")
     parser.add_argument("--load-column", help="column holding the load (default: load, concurrency, rate, ...)")
     parser.add_argument("--latency-column", help="column holding the latency in ms (default: latency, latency_ms)")
@@ -45,6 +60,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Fit the file's points (:func:`gametheory.fitting.fit`), find the knee, print the report or JSON.
+
+    A knee that cannot be found (too few points, no evidence of one) is reported as such, not as an error.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        0 (user errors raise and :func:`gametheory.cli.main` turns them into exit code 2).
+    """
     m = read_csv(args.csv, args.load_column, args.latency_column, encoding=args.encoding)
     x, y, w = m.load.tolist(), m.latency_ms.tolist(), None if m.weights is None else m.weights.tolist()
     unc = "bootstrap" if args.bootstrap > 0 else "covariance"

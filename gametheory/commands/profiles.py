@@ -3,6 +3,11 @@
 ``gametheory profiles`` prints one line per profile (GPU, model, backend, dtype, TP, data provenance);
 ``gametheory profiles NAME`` prints its model and memory facts, grid, fitted prefill and decode curves and
 the non-monotone points of its tables; ``--json`` prints the summary as JSON.
+
+References
+----------
+.. [1] NVIDIA aiconfigurator (PyPI ``aiconfigurator-core``, Apache-2.0): the measured per-kernel B200 tables
+   the shipped profiles were computed from (each profile's provenance names the package version).
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ HELP = "List the shipped measured latency profiles (with provenance), or summari
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gametheory profiles`` to ``parser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser: an optional profile ``name`` and ``--json``.
+    """
     parser.add_argument("name", nargs="?", help="profile to summarize (default: list all)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -52,6 +64,18 @@ def _summary(name: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    """List the shipped profiles, or describe the one named (:func:`gametheory.serving.profiles.load_profile`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        0 (an unknown profile name raises and :func:`gametheory.cli.main` turns it into exit code 2).
+    """
     if not args.name:
         rows = []
         for n in list_profiles():

@@ -3,6 +3,11 @@
 Runs every section module of :mod:`gametheory.reproduce` in order, prints its tables, writes its figures
 (PNG) and a machine-readable ``summary.json`` into the output folder. Nothing printed is typed in: each
 number is computed by the section that prints it.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026 (the analysis
+   the sections reproduce).
 """
 
 from __future__ import annotations
@@ -32,6 +37,14 @@ SECTIONS = ("latency", "resource", "caching", "routing", "regimes", "experiment3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gametheory reproduce`` to ``parser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser: ``--out`` (checked by :func:`~gametheory.commands.arguments.output_folder`),
+        ``--full`` and ``--only``.
+    """
     parser.add_argument("--out", default="out", type=output_folder,
                         help="output folder for figures and summary.json (default: out)")
     parser.add_argument("--full", action="store_true", help="run the large grids (minutes instead of seconds)")
@@ -71,8 +84,29 @@ def _previous_seconds(path: Path, full: bool = False) -> dict:
 
 
 def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=None) -> dict:
-    """Run the named sections, print them to ``stream`` (standard output at call time by default) and return the
-    combined summary."""
+    """Run the named sections, print them and write ``summary.json`` into ``out_dir``.
+
+    Each section's wall time is shown against that of an earlier run in the same folder (its ``summary.json``)
+    when there is one.
+
+    Parameters
+    ----------
+    names : list of str
+        Section modules of :mod:`gametheory.reproduce` (entries of :data:`SECTIONS`), run in this order.
+    out_dir : pathlib.Path
+        Output folder (created if missing) for figures and ``summary.json``.
+    full : bool
+        Run the large grids (minutes instead of seconds).
+    stream : file-like, optional
+        Where the tables are printed (standard output at call time by default).
+
+    Returns
+    -------
+    dict
+        Section name -> {"title", "seconds" (wall time, s), "summary" (the section's key figures), "tables"
+        (name, columns, rows), "figures" (paths), "notes"}: the content of ``summary.json``, where non-finite
+        floats are written as strings.
+    """
     stream = stream if stream is not None else sys.stdout
     out_dir.mkdir(parents=True, exist_ok=True)
     expected = _previous_seconds(out_dir / "summary.json", full)
@@ -105,6 +139,23 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the sections ``--only`` names (default all of :data:`SECTIONS`) into ``--out``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        0.
+
+    Raises
+    ------
+    InvalidInputError
+        ``--only`` names a section that does not exist.
+    """
     names = list(SECTIONS)
     if args.only:
         unknown = [n for n in args.only if n not in SECTIONS]

@@ -20,6 +20,14 @@ Every file the package reads from a user goes through here, so one set of rules 
   line.
 
 Every error is an :class:`~gametheory.errors.InvalidInputError`.
+
+References
+----------
+.. [1] Y. Shafranovich, "Common Format and MIME Type for Comma-Separated Values (CSV) Files", RFC 4180, 2005
+   (parsed with Python's ``csv.reader``).
+.. [2] T. Bray (ed.), "The JavaScript Object Notation (JSON) Data Interchange Format", RFC 8259, 2017.
+.. [3] JSON Lines, jsonlines.org (one JSON value per line).
+.. [4] The Unicode Standard, section 23.8 "Specials" (the byte-order mark U+FEFF).
 """
 
 from __future__ import annotations
@@ -159,7 +167,18 @@ class TextTable(Readable):
         return int(self.lines.size)
 
     def has(self, name: str) -> bool:
-        """Whether a column of that name exists (case-insensitive, spaces ignored)."""
+        """Whether a column of that name exists (case-insensitive, spaces ignored).
+
+        Parameters
+        ----------
+        name : str
+            The column name to look for.
+
+        Returns
+        -------
+        bool
+            True when a header name equals ``name`` ignoring case and surrounding spaces.
+        """
         key = name.strip().lower()
         return any(h.lower() == key for h in self.header)
 
@@ -217,7 +236,18 @@ class TextTable(Readable):
         raise InvalidInputError(f"{where}: must be a whole number, got {text!r}")
 
     def strings(self, name: str) -> list[str]:
-        """The cells of column ``name`` as stripped strings."""
+        """The cells of column ``name`` as stripped strings.
+
+        Parameters
+        ----------
+        name : str
+            A header name as written in the header (see :meth:`column`).
+
+        Returns
+        -------
+        list of str
+            One string per data row, surrounding spaces removed.
+        """
         return [str(v).strip() for v in self.frame[name].tolist()]
 
     def numbers(self, name: str, *, nonnegative: bool = False, positive: bool = False,

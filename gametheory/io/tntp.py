@@ -9,6 +9,13 @@ Trips file: metadata, then blocks ``Origin o`` followed by ``dest : demand;`` pa
 Flow file: a header line ``From To Volume Cost`` then one line per link.
 
 Malformed input raises :class:`~gametheory.errors.InvalidInputError` naming the file and line.
+
+References
+----------
+.. [1] Transportation Networks for Research Core Team, *Transportation Networks for Research*,
+   github.com/bstabler/TransportationNetworks (the TNTP file format and the networks in it).
+.. [2] Bureau of Public Roads, *Traffic Assignment Manual*, U.S. Department of Commerce, 1964 (the link
+   time function).
 """
 
 from __future__ import annotations
@@ -32,7 +39,30 @@ _META = re.compile(r"^<([^>]+)>\s*(.*)$")
 class TntpNetwork:
     """Links of a TNTP net file as parallel numpy arrays (one entry per link, file order).
 
-    ``capacity`` in the file's flow unit (e.g. vehicles/h), ``free_flow_time`` in its time unit (minutes).
+    Parameters
+    ----------
+    num_zones : int
+        ``<NUMBER OF ZONES>``: nodes 1..num_zones are zones (origins and destinations).
+    num_nodes : int
+        ``<NUMBER OF NODES>``.
+    first_thru_node : int
+        ``<FIRST THRU NODE>`` (1 when absent): nodes below it may start or end paths but not be passed through.
+    init_node, term_node : numpy.ndarray
+        Tail and head node of each link (int, 1-based), shape (num_links,).
+    capacity : numpy.ndarray
+        Link capacity in the file's flow unit (e.g. vehicles/h), > 0.
+    length : numpy.ndarray
+        Link length (the file's distance unit).
+    free_flow_time : numpy.ndarray
+        Free-flow time t0 in the file's time unit (minutes for the usual networks), >= 0.
+    b : numpy.ndarray
+        BPR multiplier (0.15 for Sioux Falls), >= 0.
+    power : numpy.ndarray
+        BPR power (4 for Sioux Falls), >= 0.
+    toll : numpy.ndarray
+        Link toll (the file's unit; 0 when absent).
+    link_type : numpy.ndarray
+        Link type code (int; 0 when absent).
     """
 
     num_zones: int
@@ -50,6 +80,7 @@ class TntpNetwork:
 
     @property
     def num_links(self) -> int:
+        """The number of links (length of every array)."""
         return int(self.init_node.size)
 
 
@@ -121,7 +152,29 @@ def _number(token: str, path: Path, lineno: int, what: str) -> float:
 
 
 def read_tntp_net(path) -> TntpNetwork:
-    """Read a TNTP ``*_net.tntp`` file; checks link count, node range and positive capacities."""
+    """Read a TNTP ``*_net.tntp`` file.
+
+    Link time is BPR: ``t = free_flow_time * (1 + b (x / capacity)^power)``; the speed column is read and
+    checked but not kept.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (UTF-8 or ASCII text).
+
+    Returns
+    -------
+    TntpNetwork
+        The metadata counts and one array entry per link line, in file order.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file and line: an unreadable or non-UTF-8 file; a metadata line that is not ``<KEY> value``,
+        no ``<END OF METADATA>``, a missing or non-integral count; a link line with fewer than 7 fields, a
+        non-numeric or non-finite field, a node outside 1..num_nodes, a capacity <= 0, a negative free-flow time,
+        b or power, a duplicate link; a link count that differs from ``<NUMBER OF LINKS>``.
+    """
     path = check_path(path)
     meta, body = _read_metadata(path)
     num_zones = _meta_int(meta, "NUMBER OF ZONES", path)
@@ -164,6 +217,24 @@ def read_tntp_trips(path) -> dict[tuple[int, int], float]:
     """Read a TNTP ``*_trips.tntp`` file into ``{(origin, destination): demand}`` (zero and o == d dropped).
 
     Checks ``<TOTAL OD FLOW>`` against the sum of the entries (relative tolerance 1e-6) when present.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (UTF-8 or ASCII text).
+
+    Returns
+    -------
+    dict
+        (origin zone, destination zone) -> demand (the file's flow unit, e.g. trips/h), positive entries only;
+        repeated pairs are summed.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file and line: an unreadable or non-UTF-8 file, bad metadata, an ``Origin`` line without one
+        zone, entries before any ``Origin``, an entry that is not ``dest : demand``, a zone outside
+        1..num_zones, a non-numeric or negative demand, or a ``<TOTAL OD FLOW>`` the entries do not sum to.
     """
     path = check_path(path)
     meta, body = _read_metadata(path)
@@ -206,7 +277,25 @@ def read_tntp_trips(path) -> dict[tuple[int, int], float]:
 
 
 def read_tntp_flows(path) -> dict[tuple[int, int], tuple[float, float | None]]:
-    """Read a TNTP ``*_flow.tntp`` file into ``{(from, to): (volume, cost)}`` (cost None when not given)."""
+    """Read a TNTP ``*_flow.tntp`` file (published equilibrium flows) into ``{(from, to): (volume, cost)}``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (UTF-8 or ASCII text).
+
+    Returns
+    -------
+    dict
+        (from node, to node) -> (volume in the file's flow unit, cost in its time unit, or None when the line
+        has no cost column).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file and line: an unreadable or non-UTF-8 file, a line with fewer than 3 fields, a
+        non-numeric or non-finite field, a node number that is not a whole number >= 1, or no flow lines at all.
+    """
     path = check_path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -4,6 +4,14 @@ Everything is computed by :mod:`gametheory.games.caching.experiments` (exact enu
 profiles; MILP for the KVBM comparison): Proposition 2 (complete graph PoA = 1; line PoA growth against
 sqrt(n)), Remark 2 (two-level NVLink/InfiniBand hierarchy), the cache paradox and Proposition 5 (HBM
 saturation), and the KVBM eviction rule against the equilibrium and the optimum.
+
+References
+----------
+.. [1] B.-G. Chun, K. Chaudhuri, H. Wee, M. Barreno, C. H. Papadimitriou, J. Kubiatowicz, "Selfish caching in
+   distributed systems: a game-theoretic analysis", PODC 2004 (PoA on complete graphs and lines).
+.. [2] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, Propositions 2
+   and 5, Remark 2.
+.. [3] NVIDIA Dynamo documentation, "KV Block Manager" (the frequency-based eviction rule compared).
 """
 
 from __future__ import annotations
@@ -61,7 +69,21 @@ def _plot(out_dir: Path, line_rows, hbm_rows) -> list[Path]:
 
 
 def run(out_dir: Path, full: bool = False) -> Section:
-    """Compute the Game 2 tables and figures (about 5 s by default; ``full`` adds n up to 14 on the line)."""
+    """Compute the Game 2 tables and figures (about 5 s by default).
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder for the section's figures (created if missing).
+    full : bool
+        Run the large grids: n up to 14 on the line (default 12), 4 alpha values per n (default 2) and 3 KVBM
+        seeds (default 1).
+
+    Returns
+    -------
+    Section
+        The section's tables, figures, summary (the keys ``summary.json`` holds for it) and notes.
+    """
     out_dir = Path(out_dir)
     complete = ex.complete_graph_poa()
     counter = ex.complete_graph_counterexamples()

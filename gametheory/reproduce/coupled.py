@@ -12,6 +12,12 @@ Results, all computed here:
    joint optimum.
 
 The computations are :mod:`gametheory.games.coupled.analysis`; this module runs them and renders.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, section 4.4
+   (the coupling loop) and sections 7-8 (the 70B and 340B setups).
+.. [2] NVIDIA Dynamo documentation, "Planner" (one worker per adjustment interval).
 """
 
 from __future__ import annotations
@@ -160,6 +166,22 @@ def _figure(rows_by_slots: dict, out_dir: Path) -> Path:
 
 
 def run(out_dir: Path, full: bool = False) -> Section:
+    """Compute the coupled system's PoA across load, the 1P layouts' loss split, and the Planner loop.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder for the section's figures (created if missing).
+    full : bool
+        Run the large grids: 11 load fractions (default 5) for the 70B PoA across load, 7 fractions of system
+        capacity for the 340B one (default 4), and the Planner at constant load over a delay x gain grid for
+        both cache sizes and for the 340B setup (default: the 70B setup with every template cached).
+
+    Returns
+    -------
+    Section
+        The section's tables, figures, summary (the keys ``summary.json`` holds for it) and notes.
+    """
     out_dir = Path(out_dir)
     fractions = np.round(np.r_[np.linspace(0.1, 0.9, 9), 0.95, 0.99], 3) if full else [0.2, 0.5, 0.8, 0.95, 0.99]
     profile, profile_340b = load_profile(PROFILE), load_profile(PROFILE_340B)

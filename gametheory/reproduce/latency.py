@@ -5,6 +5,15 @@ against tokens per batch (affine; all points, and the batch sweep at the paper's
 decode step against batch at a fixed context, and finds the knee of the decode curve
 (``gametheory.regimes.find_knee``): the batch where the step stops being flat (weight-read bound) and
 starts rising (compute and KV-read bound). Numbers are computed here, never typed in.
+
+References
+----------
+.. [1] NVIDIA aiconfigurator (PyPI ``aiconfigurator-core``, Apache-2.0): the measured per-kernel B200, H100
+   and H200 tables the shipped profiles were computed from.
+.. [2] K. P. Burnham, D. R. Anderson, *Model Selection and Multimodel Inference*, 2nd ed., Springer 2002 (the
+   AICc choice of the decode family).
+.. [3] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, section 5
+   (latency linear below saturation, rising past a knee).
 """
 
 from __future__ import annotations
@@ -28,7 +37,28 @@ DECODE_CONTEXTS = (256, 2048)
 
 
 def summarize(name: str) -> dict:
-    """Fitted numbers of one profile: prefill intercept/slope/R^2, decode fits and knees."""
+    """Fitted numbers of one profile: prefill intercept/slope/R^2, decode fits and knees.
+
+    Parameters
+    ----------
+    name : str
+        A shipped profile (:func:`gametheory.serving.profiles.list_profiles`).
+
+    Returns
+    -------
+    dict
+        name, system, backend, dtype, model, tp; the affine prefill fit on all points and on 128-token prompts
+        (``prefill_intercept_ms``, ``prefill_ms_per_1k_tokens`` (ms per 1,000 tokens), ``prefill_r2``,
+        ``prefill_max_rel_err`` and the ``prefill128_*`` counterparts); ``max_kv_tokens``;
+        ``non_monotone_decode_points``; and ``decode``: per context of :data:`DECODE_CONTEXTS` the fitted
+        family, R^2, fitted and measured step (ms) at batch 1, 64 and 256, the knee batch and its interval (NaN
+        with ``no_knee`` giving the reason when there is none) and the largest batch whose KV fits in memory.
+
+    Raises
+    ------
+    InvalidInputError
+        ``name`` is not a shipped profile.
+    """
     from gametheory.errors import NoKneeError
     from gametheory.regimes import find_knee
 
@@ -116,6 +146,20 @@ def _figure(summaries: list[dict], out_dir: Path) -> Path:
 
 
 def run(out_dir: Path, full: bool = False) -> Section:
+    """Fit every shipped profile's prefill and decode curves, find the decode knees, plot the B200 ones.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder for the section's figures (created if missing).
+    full : bool
+        Unused: the section is the same size either way.
+
+    Returns
+    -------
+    Section
+        The section's tables, figures, summary (the keys ``summary.json`` holds for it) and notes.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summaries = [summarize(n) for n in list_profiles()]

@@ -4,6 +4,11 @@ This section computes nothing new: every "ours" cell is taken from the summary o
 the "source" column (run earlier in the same ``gametheory reproduce`` call). A section that did not run
 leaves "not run" in its rows. The paper's figures are quoted from the paper (arXiv 2606.17081) and
 :mod:`gametheory.paper_setup`.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, sections 7 and
+   8 (the figures quoted).
 """
 
 from __future__ import annotations
@@ -185,6 +190,24 @@ def _prediction_rows(reg: dict, exp3: dict, dyn: dict) -> list[list[str]]:
 
 
 def run(out_dir: Path, full: bool = False, previous: dict | None = None) -> Section:
+    """Put the paper's figures next to the ones the earlier sections computed.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Output folder (unused: the section writes no figure).
+    full : bool
+        Unused: the section computes nothing.
+    previous : dict, optional
+        The combined summary of the sections run before it in the same call (section name -> {"summary": ...});
+        a section missing from it leaves "not run" in its rows.
+
+    Returns
+    -------
+    Section
+        Two tables (paper vs ours with the source section; the calibrated engine model's predictions with a
+        verdict) and the same rows in its summary.
+    """
     previous = previous or {}
 
     def summary_of(name):

@@ -19,6 +19,15 @@ it). Computed here, across the request rate:
    and what the integer VE loses against the best one.
 
 The computations are :mod:`gametheory.serving.game1`; this module runs them and renders.
+
+References
+----------
+.. [1] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, Definition 1,
+   Proposition 1 and Remark 1 (the P/D resource game), sections 7-8 (the setups).
+.. [2] F. Facchinei, C. Kanzow, "Generalized Nash equilibrium problems", 4OR 5(3), 2007 (the variational
+   equilibrium).
+.. [3] L. Kleinrock, *Queueing Systems, Volume 1: Theory*, Wiley 1975 (the M/D/1 prefill queue), and
+   J. D. C. Little, "A proof for the queuing formula L = lambda W", Operations Research 9, 1961.
 """
 
 from __future__ import annotations
@@ -87,6 +96,20 @@ def _figure(rows: list[dict], layouts: list[dict], out_dir: Path) -> Path:
 
 
 def run(out_dir: Path, full: bool = False) -> Section:
+    """Compute the Game 1 tables and figure on the paper's 70B TP4 FP8 profile.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder for the section's figures (created if missing).
+    full : bool
+        Run the large grid: request rates 25 to 500 requests/s in steps of 25 (default 9 rates).
+
+    Returns
+    -------
+    Section
+        The section's tables, figures, summary (the keys ``summary.json`` holds for it) and notes.
+    """
     profile = load_profile(PROFILE)
     rates = np.arange(25, 501, 25) if full else [10, 50, 100, 150, 190, 250, 300, 400, 500]
     rows = across_load(rates, profile)

@@ -11,6 +11,15 @@ error). The cache benefit H (ms) is the measured prefill time of a
 ``EXAMPLE_PREFIX_TOKENS`` shared prefix (prefill slope of the profile times the prefix length). This section is
 a worked example on long prompts (2048-token context, 1024-token prefix, 256 output tokens), not the paper's
 128-token workload of :mod:`gametheory.paper_setup`.
+
+References
+----------
+.. [1] T. Roughgarden, "The price of anarchy is independent of the network topology", JCSS 67(2), 2003, and
+   J. R. Correa, A. S. Schulz, N. E. Stier-Moses, "Selfish routing in capacitated networks", Math. Oper.
+   Res. 29(4), 2004 (the Pigou bound at the equilibrium loads).
+.. [2] J. D. C. Little, "A proof for the queuing formula L = lambda W", Operations Research 9, 1961.
+.. [3] A. Georgiou, "The Price of Anarchy in Disaggregated Inference", arXiv:2606.17081, 2026, Definition 3 and
+   Proposition 3 (routing with cache affinity).
 """
 
 from __future__ import annotations
@@ -34,8 +43,23 @@ EXAMPLE_PREFIX_TOKENS = 1024
 
 
 def worker_curves() -> tuple[list, list[str], list[float], float]:
-    """(curves, names, cache benefits H in ms, highest measured throughput summed over the workers, req/s):
-    each worker's request latency fitted by :meth:`~gametheory.serving.profiles.Profile.request_latency_fit`."""
+    """The three workers of this section, from the measured profiles of :data:`PROFILES`.
+
+    Each worker's request latency is fitted by
+    :meth:`~gametheory.serving.profiles.Profile.request_latency_fit` (a Pole curve through the Little's-law
+    points of its decode step at :data:`DECODE_CONTEXT` tokens, :data:`OUTPUT_TOKENS` output tokens).
+
+    Returns
+    -------
+    curves : list of Pole
+        Request latency (ms) against request rate (requests/s), one per worker.
+    names : list of str
+        Each profile's name with the fit's largest relative error over its points.
+    cache_benefits : list of float
+        H per worker (ms): the measured prefill time of :data:`EXAMPLE_PREFIX_TOKENS` shared-prefix tokens.
+    measured_throughput : float
+        The highest measured throughput summed over the workers (requests/s).
+    """
     curves, names, H, measured = [], [], [], 0.0
     for name in PROFILES:
         p = load_profile(name)
@@ -52,6 +76,20 @@ def worker_curves() -> tuple[list, list[str], list[float], float]:
 
 
 def run(out_dir: Path, full: bool = False) -> Section:
+    """Solve the routing game across load with and without cache affinity, next to the class bound.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder for the section's figures (created if missing).
+    full : bool
+        Run the large grids: 24 loads without cache affinity (default 12) and 8 with (default 3).
+
+    Returns
+    -------
+    Section
+        The section's tables, figures, summary (the keys ``summary.json`` holds for it) and notes.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
