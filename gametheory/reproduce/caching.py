@@ -55,11 +55,13 @@ def _plot(out_dir: Path, line_rows, hbm_rows) -> list[Path]:
     save(fig, p1)
     fig, ax = plt.subplots(figsize=(6, 4))
     B = [r[0] for r in hbm_rows]
-    ax.plot(B, [r[2] for r in hbm_rows], "o-", label="PoA")
-    ax.plot(B, [r[3] for r in hbm_rows], "s--", label="PoS")
-    ax.axvline(hbm_rows[0][1] + 0.5, color="grey", ls=":", label="G1 capacity")
+    poa, pos = np.array([r[2] for r in hbm_rows]), np.array([r[3] for r in hbm_rows])
+    same = bool(np.allclose(poa, pos, rtol=1e-9, atol=0.0))  # then say so: the two lines coincide
+    ax.plot(B, poa, "o-", lw=3.0, ms=7, label="PoA (worst equilibrium)")
+    ax.plot(B, pos, "s--", label="PoS (best equilibrium)" + (": equal to the PoA at every size" if same else ""))
+    ax.axvline(hbm_rows[0][1] + 0.5, color="grey", ls=":", label=f"G1 (HBM) capacity: {hbm_rows[0][1]} blocks")
     ax.set_xlabel("KV blocks demanded per worker (context)")
-    ax.set_ylabel(axis_label("ratio", "equilibrium / optimum"))
+    ax.set_ylabel(axis_label("PoA or PoS", "equilibrium / optimum"))
     ratio_ylim(ax, [r[2] for r in hbm_rows] + [r[3] for r in hbm_rows])  # a 0.3 % effect stays 0.3 %
     legend(ax)
     fig.tight_layout()

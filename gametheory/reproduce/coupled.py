@@ -75,7 +75,7 @@ def _regime_pivot(rows: list[dict], title: str) -> Table:
 def _regime_figure(rows: list[dict], out_dir: Path, loads=(0.3, 0.9, 1.1), combos=((0, 1), (1, 1), (3, 1), (1, 2)),
                    intervals: int = 30) -> Path:
     """Split per Planner interval at a few constant loads (the orbit: transient, then the cycle repeated);
-    intervals at a split that cannot carry the load are marked with a red x."""
+    intervals at a split that cannot carry the load are marked with a black x; one legend below the panels."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -91,13 +91,20 @@ def _regime_figure(rows: list[dict], out_dir: Path, loads=(0.3, 0.9, 1.1), combo
             y = np.array([int(c) for c in path[:intervals]]) + 0.08 * (i - 1.5)
             ax.step(range(intervals), y, where="post", lw=1.4, label=f"delay {d}, gain {g}")
             bad = [k for k in range(intervals) if sat[k] == "1"]
-            ax.plot(bad, y[bad], "x", color="#D55E00", ms=5, label="saturated split" if i == 0 and bad else None)
+            ax.plot(bad, y[bad], "x", color="k", ms=5, mew=1.2)
         saturated = next(r for r in rows if r["load_fraction"] == load)["saturated_splits"]
         ax.set_title(f"load {load:g} x 1P capacity (saturated splits: {saturated})")
         ax.set_xlabel("Planner interval")
-        ax.set_ylabel("prefill workers (count)")
-        legend(ax, loc="upper left")
+        if ax is axes[0]:
+            ax.set_ylabel("prefill workers (count)")
+    # one legend for the three panels (the same four Planner settings in each), below them
+    from matplotlib.lines import Line2D
+
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(Line2D([], [], ls="none", marker="x", color="k", mew=1.2))
+    labels.append("interval at a split that cannot carry the load")
     fig.tight_layout()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, -0.08))
     path = out_dir / "coupled_regimes.png"
     save(fig, path)
     return path
