@@ -119,32 +119,45 @@ def _curves_figure(curves: dict, out_dir: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
 
     from gametheory import plotting
 
     panels = (("ttft_p99_ms", "TTFT P99", "ms"), ("itl_p50_ms", "ITL P50", "ms"),
               ("throughput_rps", "throughput", "requests/s"), ("poa_hat", "PoA-hat", None))
+    plain = FuncFormatter(lambda v, _: f"{v:g}")  # 10, 100, 1000 rather than powers of ten
     with plotting.style():
         fig, axes = plt.subplots(1, 4, figsize=(18, 4.2))
         for i, setup in enumerate(SETUPS):
             lc = curves[setup]
             color = plotting.COLORS[i]
             for ax, (key, name, unit) in zip(axes, panels, strict=True):
-                ax.plot(lc.concurrency, getattr(lc, key), "o-", ms=3, color=color, label=lc.setup)
+                first = ax is axes[0]  # series and knees named once, in the legend below the panels
+                ax.plot(lc.concurrency, getattr(lc, key), "o-", ms=3, color=color, label=lc.setup if first else None)
                 if key == "poa_hat":
-                    ax.plot(lc.concurrency, lc.poa_hat_ttft, "s--", ms=3, color=color, alpha=0.6,
-                            label=f"{lc.setup}, TTFT form")
+                    ax.plot(lc.concurrency, lc.poa_hat_ttft, "s--", ms=3, color=color, alpha=0.6)
                 if lc.knee is not None:
-                    ax.axvline(lc.knee.load, ls=":", lw=1.0, color=color)
-                ax.set(xscale="log", xlabel="closed-loop concurrency C", title=name,
+                    ax.axvline(lc.knee.load, ls=":", lw=1.2, color=color,
+                               label=f"simulated knee, {lc.setup}: C = {lc.knee.load:.0f}" if first else None)
+                ax.set(xscale="log", xlabel="closed-loop concurrency C (clients)", title=name,
                        ylabel=plotting.axis_label(name, unit) if unit else "PoA-hat (realized / frozen-model optimum)")
         axes[0].set_yscale("log")
         axes[3].set_yscale("log")
         for ax in axes:
-            ax.axvspan(96, 128, color="0.5", alpha=0.12, lw=0)
-        for ax in axes:  # a legend wherever there are several series (the shared style's rule)
-            plotting.legend(ax, fontsize=8)
-        fig.suptitle("Calibrated engine model, three setups (dotted: simulated knee; grey band: the paper's (96, 128])")
+            ax.axvspan(96, 128, color="0.5", alpha=0.12, lw=0, label="the paper's knee, C in (96, 128]"
+                       if ax is axes[0] else None)
+            ax.xaxis.set_major_formatter(plain)
+            if ax.get_yscale() == "log":
+                ax.yaxis.set_major_formatter(plain)
+        # the PoA-hat panel's two forms, told apart by line style
+        axes[3].legend([Line2D([], [], color="0.3", ls="-", marker="o", ms=3),
+                        Line2D([], [], color="0.3", ls="--", marker="s", ms=3, alpha=0.6)],
+                       ["paper form (end-to-end)", "TTFT form"], loc="upper left", fontsize=9)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.suptitle("Calibrated engine model, three setups: load curves, simulated knees and the paper's knee")
+        fig.tight_layout()
+        fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.16))
     path = out_dir / "regimes.png"
     plotting.save(fig, path)
     return path
