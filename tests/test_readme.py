@@ -36,6 +36,11 @@ def test_demo_blocks_are_generated_from_a_run_summary(tmp_path):
     blocks = mod.blocks(summary)
     assert "| a | b | c | latency |" in blocks["claims"]
     assert "| d | e | f | holds |" in blocks["predictions"] and "took 2 s of wall time" in blocks["predictions"]
+    assert "s of CPU" not in blocks["predictions"]  # an older summary without CPU times: none invented
+    summary["latency"].update(cpu_seconds=1.5, load_average=0.4)
+    summary["paper"].update(cpu_seconds=0.25, load_average=1.2)
+    timed = mod.blocks(summary)["predictions"]
+    assert "2 s of CPU" in timed and "load average 0.4-1.2" in timed
     copy = tmp_path / "README.md"
     copy.write_text(text)
     mod.write(copy, blocks)

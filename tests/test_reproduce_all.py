@@ -42,3 +42,4 @@ def test_each_section_records_its_time_and_grid(reproduce_run):
     summary, _, _ = reproduce_run
     for name, section in summary.items():
         assert section["seconds"] >= 0 and section["full"] is False, name
+        assert section["cpu_seconds"] >= 0 and (section["load_average"] is None or section["load_average"] >= 0), name

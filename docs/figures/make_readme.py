@@ -5,7 +5,8 @@
     python docs/figures/make_readme.py --write  # and replaces them in README.md, between their markers
 
 Both tables are the ``paper`` section's (paper vs ours; the calibrated engine's predictions) and the run time
-is the sum of the sections' wall times, all read from the same summary.json, so the README quotes one run.
+is the sum of the sections' wall times (with their CPU time and the machine's load average, as the run recorded
+them), all read from the same summary.json, so the README quotes one run.
 """
 
 from __future__ import annotations
@@ -32,10 +33,19 @@ def blocks(summary: dict) -> dict[str, str]:
     claims, predictions = summary["paper"]["tables"][:2]
     seconds = {name: float(section["seconds"]) for name, section in summary.items()}
     slowest = sorted(seconds.items(), key=lambda kv: -kv[1])[:3]
+    # CPU time and the machine's load, as the run recorded them (summaries of older runs lack them)
+    cpu = [section.get("cpu_seconds") for section in summary.values()]
+    loads = [section["load_average"] for section in summary.values() if section.get("load_average") is not None]
+    measured = []
+    if all(c is not None for c in cpu):
+        measured.append(f"{sum(cpu):.0f} s of CPU")
+    if loads:
+        measured.append(f"1-minute load average {min(loads):.1f}-{max(loads):.1f} at the sections' starts")
     timing = (f"The run quoted here took {sum(seconds.values()):.0f} s of wall time on a {os.cpu_count()}-core machine "
-              "(slowest sections: " + ", ".join(f"{name} {s:.1f} s" for name, s in slowest) + "); "
-              "`gametheory reproduce` prints each section's time and the total, and they vary with the machine's "
-              "load.")
+              + (f"({', '.join(measured)}; " if measured else "(")
+              + "slowest sections: " + ", ".join(f"{name} {s:.1f} s" for name, s in slowest) + "); "
+              "`gametheory reproduce` prints each section's time and the total, and records them with the CPU time "
+              "and the load in summary.json; wall times vary with the machine's load.")
     return {"claims": "\n".join(markdown(claims)),
             "predictions": "\n".join(markdown(predictions, drop=("source",)) + ["", timing])}
 

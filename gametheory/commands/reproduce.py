@@ -17,6 +17,7 @@ import importlib
 import inspect
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -83,6 +84,24 @@ def _previous_seconds(path: Path, full: bool = False) -> dict:
         return {}
 
 
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished child processes (the sections' pools)."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX: this process only
+        return time.process_time()
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _load_average() -> float | None:
+    """The machine's 1-minute load average (None where the system does not report one)."""
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):
+        return None
+
+
 def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=None) -> dict:
     """Run the named sections, print them and write ``summary.json`` into ``out_dir``.
 
@@ -114,7 +133,7 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
     for i, name in enumerate(names, 1):
         module = importlib.import_module(f"gametheory.reproduce.{name}")
         print(f"[{i}/{len(names)}] {module.TITLE} ...", file=stream, flush=True)
-        start = time.perf_counter()
+        start, cpu_start, load = time.perf_counter(), _cpu_seconds(), _load_average()
         with timer(f"[{i}/{len(names)}] {name}", expected.get(name)):
             if "previous" in inspect.signature(module.run).parameters:  # sections that read earlier ones
                 section = module.run(out_dir, full=full, previous=summary)
@@ -127,6 +146,8 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
         summary[name] = {
             "title": section.title,
             "seconds": seconds,
+            "cpu_seconds": _cpu_seconds() - cpu_start,
+            "load_average": load,
             "full": bool(full),
             "summary": section.summary,
             "tables": [{"name": t.name, "columns": t.columns, "rows": t.rows} for t in section.tables],
