@@ -92,7 +92,8 @@ class Assessment(Readable):
     bound_kind : str
         What kind of bound it is (:func:`gametheory.bounds.class_bound`'s ``how``), or why there is none.
     bound_across_load : tuple of (float, float)
-        (load, bound) at ``BOUND_GRID`` loads from ``at / BOUND_GRID`` to ``at``.
+        (load, bound) at ``BOUND_GRID`` loads from ``at / BOUND_GRID`` to ``at`` (stopping at the first load
+        where no bound exists).
     poa_hat : PoAHatResult or None
         PoA-hat of the request log at the operating point (or the only log).
     poa_hat_across_load : tuple of (float, PoAHatResult)

@@ -512,9 +512,9 @@ def second_derivative(x, y, *, family: str = "auto", loads=None, weights=None) -
     """d^2 latency / d load^2 of the curve fitted to (x, y): Proposition 4's detector of the transition.
 
     The curve is fitted by :func:`gametheory.fitting.fit`; its analytic first derivative is differenced
-    centrally with step h = 1e-3 x the measured load span (evaluation points clipped into [h, min(max load,
-    capacity - 2h)]). The smooth families (pole, polynomial, bpr, mm1) give a continuous curvature that rises
-    steeply near saturation; the hinge concentrates it at the break.
+    centrally with step h = 1e-3 x the measured load span (evaluation points clipped below at h and, for a curve
+    with a finite capacity, above at min(max load, capacity - 2h)). The smooth families (pole, polynomial, bpr,
+    mm1) give a continuous curvature that rises steeply near saturation; the hinge concentrates it at the break.
 
     Parameters
     ----------

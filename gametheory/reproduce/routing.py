@@ -56,7 +56,8 @@ def worker_curves() -> tuple[list, list[str], list[float], float]:
     names : list of str
         Each profile's name with the fit's largest relative error over its points.
     cache_benefits : list of float
-        H per worker (ms): the measured prefill time of :data:`EXAMPLE_PREFIX_TOKENS` shared-prefix tokens.
+        H per worker (ms): the slope of the profile's fitted prefill curve (ms per token, at 4096 tokens) times
+        :data:`EXAMPLE_PREFIX_TOKENS`, the prefill time a cached shared prefix saves.
     measured_throughput : float
         The highest measured throughput summed over the workers (requests/s).
     """
