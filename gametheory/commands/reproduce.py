@@ -122,9 +122,15 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
     Returns
     -------
     dict
-        Section name -> {"title", "seconds" (wall time, s), "summary" (the section's key figures), "tables"
-        (name, columns, rows), "figures" (paths), "notes"}: the content of ``summary.json``, where non-finite
-        floats are written as strings.
+        Section name -> {the section's key figures (e.g. ``regimes -> 70b_1p5d -> knee_c``), "title",
+        "seconds" (wall time, s), "cpu_seconds", "load_average", "full", "tables" (name, columns, rows),
+        "figures" (paths), "notes", "summary" (the same key figures, the layout of earlier releases)}: the
+        content of ``summary.json``, where non-finite floats are written as strings.
+
+    Raises
+    ------
+    RuntimeError
+        A section names a key figure like one of the record's own fields (a bug of that section).
     """
     stream = stream if stream is not None else sys.stdout
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -143,7 +149,7 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
         print(f"\n== {section.title} ({seconds:.1f} s) ==", file=stream)
         print(section.render(), file=stream)
         print("", file=stream, flush=True)
-        summary[name] = {
+        record = {
             "title": section.title,
             "seconds": seconds,
             "cpu_seconds": _cpu_seconds() - cpu_start,
@@ -154,9 +160,19 @@ def run_sections(names: list[str], out_dir: Path, full: bool = False, stream=Non
             "figures": [str(f) for f in section.figures],
             "notes": section.notes,
         }
+        summary[name] = _with_key_figures_on_top(name, record, section.summary)
     with open(out_dir / "summary.json", "w") as fh:
         json.dump(_jsonable(summary), fh, indent=2)
     return summary
+
+
+def _with_key_figures_on_top(name: str, record: dict, figures: dict) -> dict:
+    """The section's record with its key figures also at its top level, where other tools read them
+    (``summary["regimes"]["70b_1p5d"]["knee_c"]``); ``record["summary"]`` keeps the earlier layout."""
+    clash = sorted(set(figures) & set(record))
+    if clash:
+        raise RuntimeError(f"section {name!r}: key figures {clash} clash with the record's own fields")
+    return {**figures, **record}
 
 
 def run(args: argparse.Namespace) -> int:
