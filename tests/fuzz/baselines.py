@@ -121,10 +121,14 @@ CALLS: dict[str, list[tuple[tuple, dict]]] = {
     # resource (Game 1)
     "gametheory.games.resource.game:PDResourceGame": [
         ((8.0, InverseCost(40.0), InverseCost(10.0)), {"weights": (1.0, 4.0), "step": 2})],
-    "gametheory.games.resource.game:InverseCost": [((40.0,), {})],
-    "gametheory.games.resource.game:MM1PoolCost": [((2.0, 5.0), {})],
-    "gametheory.games.resource.game:PerGPULoadCost": [((MM1(3.0), 4.0), {})],
-    "gametheory.games.resource.game:kkt_certificate": [((_inverse_game(), 5.0), {})],
+    "gametheory.games.resource.model:InverseCost": [((40.0,), {})],
+    "gametheory.games.resource.model:MM1PoolCost": [((2.0, 5.0), {})],
+    "gametheory.games.resource.model:PerGPULoadCost": [((MM1(3.0), 4.0), {})],
+    "gametheory.games.resource.model:PDResourceModel": [
+        ((8.0, InverseCost(40.0), InverseCost(10.0)), {"weights": (1.0, 4.0), "step": 2})],
+    "gametheory.games.resource.continuous:kkt_certificate": [((_inverse_game(), 5.0), {})],
+    "gametheory.games.resource.continuous:continuous_equilibrium": [((_inverse_game(),), {"method": "cvxpy"})],
+    "gametheory.games.resource.continuous:continuous_optimum": [((_inverse_game(),), {})],
     "gametheory.games.resource.integer:split_table": [((_inverse_game(),), {})],
     "gametheory.games.resource.integer:integer_equilibrium": [((_inverse_game(),), {})],
     "gametheory.games.resource.integer:integer_optimum": [((_inverse_game(),), {"step": 2})],
@@ -202,6 +206,7 @@ METHODS: dict[str, list[tuple[str, tuple, dict]]] = {
         ("pool_costs", (3.0,), {}),
         ("social_cost", (3.0,), {"weights": (1.0, 2.0)}),
         ("marginals", (3.0,), {}),
+        ("check_split", (3.0,), {}),
         ("equilibrium", (), {"method": "brentq"}),
         ("optimum", (), {"method": "brentq"}),
         ("price_of_anarchy", (), {}),

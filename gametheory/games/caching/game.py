@@ -22,8 +22,14 @@ Model as implemented (units: costs in ms-equivalent per unit time, demand in req
   (k, t) of fetch[i, k, t])``. Social cost = sum over workers.
 
 The uncapacitated variant (all capacities ``inf``, one tier, access 0) is exactly Chun et al.'s basic game.
-Solvers live in :mod:`gametheory.games.caching.solvers` (equilibria, enumeration, PoA/PoS) and
-:mod:`gametheory.games.caching.milp` (social optimum); the game delegates to them.
+
+The package's layers (nashpy-like: the game is the face, the solvers sit below it and never import it):
+:mod:`gametheory.games.caching.model` holds the data and the costs
+(:class:`~gametheory.games.caching.model.CachingModel`, :func:`~gametheory.games.caching.model.player_costs_batch`,
+:func:`~gametheory.games.caching.model.reach_costs`); the solvers read a model:
+:mod:`gametheory.games.caching.solvers` (equilibria, enumeration, PoA/PoS) and
+:mod:`gametheory.games.caching.milp` (social optimum); this module builds the game (topologies, tier costs,
+:func:`make_game`) and :class:`CachingGame` dispatches to the solvers by ``method=``.
 
 References
 ----------
@@ -34,7 +40,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -45,13 +51,15 @@ from gametheory._validate import (
     index,
     instance,
     integer,
-    integer_array,
     nonnegative_array,
     nonnegative_scalar,
     positive_scalar,
     size_limit,
 )
 from gametheory.errors import ConvergenceError, InvalidInputError
+from gametheory.games.caching.milp import social_optimum_bruteforce, social_optimum_milp
+from gametheory.games.caching.model import TIER_NAMES, CachingModel, player_costs_batch, reach_costs
+from gametheory.games.caching.solvers import best_response_dynamics, enumerate_profiles
 
 __all__ = [
     "BLOCK_TOKENS",
@@ -80,7 +88,6 @@ __all__ = [
     "tree_topology",
 ]
 
-TIER_NAMES = ("G1", "G2", "G3", "G4")
 
 # ---------------------------------------------------------------------------------------------------------
 # Defaults (documented in docs/caching.md). They are DEFAULTS from public spec pages, not measurements.
@@ -345,8 +352,12 @@ def _count(n, name: str, maximum: int = MAX_WORKERS) -> int:
 # the game
 # ---------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
-class CachingGame:
+class CachingGame(CachingModel):
     """The selfish KV caching game (immutable; solving never mutates it). Build with :func:`make_game`.
+
+    A :class:`~gametheory.games.caching.model.CachingModel` (the data, the topology's fetch costs and the
+    cost of a profile) with the game protocol on top: :meth:`equilibrium`, :meth:`optimum` and
+    :meth:`price_of_anarchy` choose an algorithm by ``method=`` and call the solvers below it.
 
     Parameters
     ----------
@@ -370,108 +381,6 @@ class CachingGame:
     .. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis", PODC 2004.
     """
 
-    graph: nx.Graph
-    dist: np.ndarray          # (n, n) shortest-path ms, inf across components
-    capacity: np.ndarray      # (n, T) blocks, inf = uncapacitated
-    access_ms: np.ndarray     # (n, T)
-    hold_cost: np.ndarray     # (n, T)
-    shared: np.ndarray        # (T,) bool: tier reachable by every worker without the topology (G4)
-    demand: np.ndarray        # (n, B)
-    recompute_ms: np.ndarray  # (B,)
-    tier_names: tuple = field(default=TIER_NAMES)
-    block_names: tuple = ()
-
-    @property
-    def n(self) -> int:
-        """Workers."""
-        return self.demand.shape[0]
-
-    @property
-    def n_blocks(self) -> int:
-        """Blocks."""
-        return self.demand.shape[1]
-
-    @property
-    def n_tiers(self) -> int:
-        """Tiers."""
-        return self.capacity.shape[1]
-
-    @property
-    def fetch(self) -> np.ndarray:
-        """``fetch[j, k, t]``: cost (ms) for worker j to read one block from worker k's tier t."""
-        d = np.where(self.shared[None, None, :], 0.0, self.dist[:, :, None])
-        return d + self.access_ms[None, :, :]
-
-    @property
-    def uncapacitated(self) -> bool:
-        """True when no capacity can bind (each tier is absent or holds every block)."""
-        return bool(np.all((self.capacity == 0) | (self.capacity >= self.n_blocks)))
-
-    # costs ------------------------------------------------------------------------------------------
-    def check_profile(self, s) -> np.ndarray:
-        """Validate a strategy profile ``s`` (n, B) of tier indices or -1; return it as an int array.
-
-        Parameters
-        ----------
-        s : array_like
-            (n, B) tier index per block or -1.
-
-        Returns
-        -------
-        numpy.ndarray
-
-        Raises
-        ------
-        InvalidInputError
-            A wrong shape, an unknown tier, or a tier over its capacity.
-        """
-        s = integer_array(s, "profile")
-        if s.shape != (self.n, self.n_blocks):
-            raise InvalidInputError(f"profile must have shape {(self.n, self.n_blocks)}, got {s.shape}")
-        if np.any((s < -1) | (s >= self.n_tiers)):
-            raise InvalidInputError(f"profile entries must be -1 or a tier in 0..{self.n_tiers - 1}")
-        s = s.astype(int)
-        for t in range(self.n_tiers):
-            used = (s == t).sum(axis=1)
-            over = np.nonzero(used > self.capacity[:, t])[0]
-            if over.size:
-                i = int(over[0])
-                raise InvalidInputError(
-                    f"profile holds {int(used[i])} blocks in tier {self.tier_names[t]} of worker {i}, "
-                    f"capacity {self.capacity[i, t]:g}")
-        return s
-
-    def player_costs(self, s) -> np.ndarray:
-        """Cost of every worker under profile ``s`` (ms-equivalent per unit time).
-
-        Parameters
-        ----------
-        s : array_like
-            A feasible profile (n, B).
-
-        Returns
-        -------
-        numpy.ndarray
-            (n,) costs.
-        """
-        s = self.check_profile(s)
-        return player_costs_batch(self, s[None])[0]
-
-    def social_cost(self, s) -> float:
-        """Sum of the workers' costs.
-
-        Parameters
-        ----------
-        s : array_like
-            A feasible profile (n, B).
-
-        Returns
-        -------
-        float
-        """
-        return float(self.player_costs(s).sum())
-
-    # solutions ----------------------------------------------------------------------------------------
     def equilibrium(self, method: str = "best_response", **kwargs):
         """A pure Nash equilibrium.
 
@@ -501,8 +410,6 @@ class CachingGame:
         .. [1] B.-G. Chun et al., "Selfish caching in distributed systems: a game-theoretic analysis",
            PODC 2004.
         """
-        from gametheory.games.caching.solvers import best_response_dynamics, enumerate_profiles
-
         method = choice(method, "method", ("best_response", "enumeration"))
         if method == "best_response":
             return best_response_dynamics(self, **kwargs)
@@ -533,8 +440,6 @@ class CachingGame:
         ConvergenceError, CertificateError
             When the MILP is not solved to its gap.
         """
-        from gametheory.games.caching.milp import social_optimum_bruteforce, social_optimum_milp
-
         method = choice(method, "method", ("milp", "enumeration"))
         if method == "milp":
             return social_optimum_milp(self, **kwargs)
@@ -566,8 +471,6 @@ class CachingGame:
         ----------
         .. [1] E. Koutsoupias, C. Papadimitriou, "Worst-case equilibria", STACS 1999.
         """
-        from gametheory.games.caching.solvers import enumerate_profiles
-
         res = enumerate_profiles(self, **kwargs)
         if not res.equilibrium_costs.size:
             raise ConvergenceError("the caching game has no pure Nash equilibrium: its PoA is undefined")
@@ -602,67 +505,6 @@ class CachingGame:
                          access_ms=self.access_ms, hold_cost=self.hold_cost, shared=self.shared,
                          tier_names=self.tier_names, block_names=self.block_names)
 
-
-def player_costs_batch(game: CachingGame, profiles: np.ndarray) -> np.ndarray:
-    """Costs (K, n) of a batch of profiles (K, n, B); profiles are assumed feasible.
-
-    Parameters
-    ----------
-    game : CachingGame
-    profiles : numpy.ndarray
-        (K, n, B) feasible profiles.
-
-    Returns
-    -------
-    numpy.ndarray
-        (K, n) costs.
-    """
-    profiles = _profiles(game, profiles)
-    c_other, own = reach_costs(game, profiles)
-    held = profiles >= 0
-    hold = np.where(held, game.hold_cost[np.arange(game.n)[None, :, None], np.maximum(profiles, 0)], 0.0)
-    return (hold + game.demand[None] * np.minimum(c_other, own)).sum(axis=2)
-
-
-def reach_costs(game: CachingGame, profiles: np.ndarray):
-    """For a batch of profiles, each worker's cost of serving each block without and with its own copy.
-
-    Parameters
-    ----------
-    game : CachingGame
-        The game.
-    profiles : numpy.ndarray
-        (K, n, B) feasible profiles.
-
-    Returns
-    -------
-    c_other, own : numpy.ndarray
-        (K, n, B): the cheapest way for worker j to serve block b without its own copy (another worker's
-        copy or recompute), and its own copy's cost (inf when it holds none).
-    """
-    profiles = _profiles(game, profiles)
-    fetch = game.fetch  # (n, n, T)
-    n = game.n
-    held = profiles >= 0                                         # (K, k, b)
-    idx = np.maximum(profiles, 0)                                # (K, k, b)
-    # copy_cost[K, j, k, b] = fetch[j, k, profiles[K, k, b]]
-    copy_cost = fetch[np.arange(n)[None, :, None, None], np.arange(n)[None, None, :, None], idx[:, None, :, :]]
-    copy_cost = np.where(held[:, None, :, :], copy_cost, np.inf)
-    diag = np.arange(n)
-    own = copy_cost[:, diag, diag, :]                             # (K, j, b)
-    copy_cost[:, diag, diag, :] = np.inf
-    c_other = np.minimum(copy_cost.min(axis=2), game.recompute_ms[None, None, :])
-    return c_other, own
-
-
-def _profiles(game, profiles) -> np.ndarray:
-    """A batch (K, n, B) of tier indices or -1 for ``game``."""
-    instance(game, CachingGame, "game")
-    p = integer_array(profiles, "profiles", ndim=3, minimum=-1, maximum=game.n_tiers - 1)
-    if p.shape[1:] != (game.n, game.n_blocks):
-        raise InvalidInputError(f"profiles must have shape (K, {game.n}, {game.n_blocks}), got {p.shape}")
-    size_limit(p.shape[0] * game.n * game.n * game.n_blocks, "profiles", what="fetch costs")
-    return p
 
 
 def make_game(graph: nx.Graph, demand, recompute_ms, *, capacity=None, access_ms=None, hold_cost=None,

@@ -25,6 +25,7 @@ from gametheory._validate import finite_array, finite_scalar, instance, random_s
 from gametheory.display import Readable
 from gametheory.errors import InvalidInputError
 from gametheory.games.caching.game import CachingGame
+from gametheory.games.caching.solvers import equilibrium_gap, ratio
 
 __all__ = ["KVBMComparison", "KVBMPolicy", "compare_with_game", "demand_from_trace", "simulate", "synthetic_trace"]
 
@@ -277,8 +278,6 @@ def compare_with_game(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy(
     -------
     KVBMComparison
     """
-    from gametheory.games.caching.solvers import equilibrium_gap, ratio
-
     s = simulate(game, trace, policy)
     cost = game.social_cost(s)
     eq = game.equilibrium()

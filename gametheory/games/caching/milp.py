@@ -27,19 +27,20 @@ import scipy.sparse as sp
 from gametheory._validate import instance, positive_scalar, size_limit
 from gametheory.certificates import Certificate
 from gametheory.errors import CertificateError, ConvergenceError
-from gametheory.games.caching.game import CachingGame
+from gametheory.games.caching.model import CachingModel
+from gametheory.games.caching.solvers import enumerate_profiles
 from gametheory.quiet import quiet_highs
 from gametheory.results import Result
 
 __all__ = ["social_optimum_bruteforce", "social_optimum_milp"]
 
 
-def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_limit_s: float = 60.0) -> Result:
+def social_optimum_milp(game: CachingModel, *, gap_tolerance: float = 1e-7, time_limit_s: float = 60.0) -> Result:
     """The social optimum as a capacitated facility-location MILP (module docstring), HiGHS through cvxpy.
 
     Parameters
     ----------
-    game : CachingGame
+    game : CachingModel
         The game.
     gap_tolerance : float
         Relative MILP gap HiGHS must certify.
@@ -65,7 +66,7 @@ def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_
     .. [2] Q. Huangfu, J. A. J. Hall, "Parallelizing the dual revised simplex method", Math. Prog. Comp. 10,
        2018 (HiGHS).
     """
-    instance(game, CachingGame, "game")
+    instance(game, CachingModel, "game", what="CachingGame")
     gap_tolerance = positive_scalar(gap_tolerance, "gap_tolerance")
     time_limit_s = positive_scalar(time_limit_s, "time_limit_s")
     n, B, T = game.n, game.n_blocks, game.n_tiers
@@ -130,12 +131,12 @@ def social_optimum_milp(game: CachingGame, *, gap_tolerance: float = 1e-7, time_
                   method="milp", x_name="profile")
 
 
-def social_optimum_bruteforce(game: CachingGame, **kwargs) -> Result:
+def social_optimum_bruteforce(game: CachingModel, **kwargs) -> Result:
     """The social optimum by enumerating every feasible profile (tiny instances only).
 
     Parameters
     ----------
-    game : CachingGame
+    game : CachingModel
         The game.
     **kwargs
         Passed to :func:`~gametheory.games.caching.solvers.enumerate_profiles`.
@@ -150,8 +151,6 @@ def social_optimum_bruteforce(game: CachingGame, **kwargs) -> Result:
     InvalidInputError
         When the instance has more profiles than ``max_profiles``.
     """
-    from gametheory.games.caching.solvers import enumerate_profiles
-
     res = enumerate_profiles(game, **kwargs)
     return Result("optimum", res.optimum, res.optimum_cost, Certificate("enumeration_gap", 0.0, 0.0),
                   status="exact", message=f"enumerated {res.n_profiles} profiles", nit=res.n_profiles,

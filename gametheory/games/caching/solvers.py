@@ -29,7 +29,7 @@ from gametheory._validate import choice, index, instance, integer, nonnegative_s
 from gametheory.certificates import Certificate
 from gametheory.display import Readable
 from gametheory.errors import ConvergenceError, InvalidInputError
-from gametheory.games.caching.game import CachingGame, player_costs_batch, reach_costs
+from gametheory.games.caching.model import CachingModel, player_costs_batch, reach_costs
 from gametheory.results import Result
 
 __all__ = [
@@ -45,14 +45,14 @@ __all__ = [
 _BIG = 1e30
 
 
-def _tol(game: CachingGame) -> float:
+def _tol(game: CachingModel) -> float:
     f = game.fetch
     reach = min(float(game.recompute_ms.max()), float(f[np.isfinite(f)].max()) if np.isfinite(f).any() else 0.0)
     scale = float(game.demand.sum() * max(1.0, reach) + game.hold_cost.sum())
     return 1e-9 * max(1.0, scale)
 
 
-def _option_costs(game: CachingGame, i: int, c_other_i: np.ndarray) -> np.ndarray:
+def _option_costs(game: CachingModel, i: int, c_other_i: np.ndarray) -> np.ndarray:
     """(B, T+1) cost of each option for worker i: column 0 = not held, column 1+t = held in tier t."""
     d = game.demand[i]
     own = game.fetch[i, i, :]                                        # (T,)
@@ -61,15 +61,15 @@ def _option_costs(game: CachingGame, i: int, c_other_i: np.ndarray) -> np.ndarra
     return np.concatenate([(d * c_other_i)[:, None], held], axis=1)
 
 
-def best_response(game: CachingGame, s, i: int) -> tuple[np.ndarray, float]:
+def best_response(game: CachingModel, s, i: int) -> tuple[np.ndarray, float]:
     """Exact best response of worker ``i`` to profile ``s``: (strategy row (B,), its cost).
 
-    Validates ``s`` (:meth:`CachingGame.check_profile`) and ``i`` (a worker index 0..n-1); raises
-    InvalidInputError otherwise.
+    Validates ``s`` (:meth:`~gametheory.games.caching.model.CachingModel.check_profile`) and ``i`` (a worker
+    index 0..n-1); raises InvalidInputError otherwise.
 
     Parameters
     ----------
-    game : CachingGame
+    game : CachingModel
     s : object
     i : int
 
@@ -82,12 +82,12 @@ def best_response(game: CachingGame, s, i: int) -> tuple[np.ndarray, float]:
     InvalidInputError
         When an argument is malformed; the message names it and its value.
     """
-    instance(game, CachingGame, "game")
+    instance(game, CachingModel, "game", what="CachingGame")
     s = game.check_profile(s)
     return _best_response(game, s, index(i, "worker", game.n, what="workers"))
 
 
-def _best_response(game: CachingGame, s: np.ndarray, i: int) -> tuple[np.ndarray, float]:
+def _best_response(game: CachingModel, s: np.ndarray, i: int) -> tuple[np.ndarray, float]:
     """:func:`best_response` without input checks (``s`` a feasible int profile, ``i`` a valid worker)."""
     c_other, _ = reach_costs(game, s[None])
     opt = _option_costs(game, i, c_other[0, i])                      # (B, T+1)
@@ -115,26 +115,26 @@ def _best_response(game: CachingGame, s: np.ndarray, i: int) -> tuple[np.ndarray
     return choice, total
 
 
-def equilibrium_gap(game: CachingGame, s) -> tuple[float, np.ndarray]:
+def equilibrium_gap(game: CachingModel, s) -> tuple[float, np.ndarray]:
     """``max_i (cost_i(s) - best-response cost_i)`` and the per-worker regrets (all >= 0).
 
     Parameters
     ----------
-    game : CachingGame
+    game : CachingModel
     s : object
 
     Returns
     -------
     tuple[float, np.ndarray]
     """
-    instance(game, CachingGame, "game")
+    instance(game, CachingModel, "game", what="CachingGame")
     s = game.check_profile(s)
     costs = game.player_costs(s)
     regrets = np.array([costs[i] - _best_response(game, s, i)[1] for i in range(game.n)])
     return float(max(regrets.max(), 0.0)), np.maximum(regrets, 0.0)
 
 
-def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 200, seed: int | None = None,
+def best_response_dynamics(game: CachingModel, start=None, *, max_rounds: int = 200, seed: int | None = None,
                            order: str = "round_robin") -> Result:
     """Best-response dynamics from ``start`` to a pure Nash equilibrium.
 
@@ -143,7 +143,7 @@ def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 2
 
     Parameters
     ----------
-    game : CachingGame
+    game : CachingModel
         The game.
     start : array_like, optional
         Start profile (n, B) of tier indices or -1 (default: nobody holds anything).
@@ -171,7 +171,7 @@ def best_response_dynamics(game: CachingGame, start=None, *, max_rounds: int = 2
     ----------
     .. [1] D. Monderer, L. S. Shapley, "Potential games", Games and Economic Behavior 14, 1996.
     """
-    instance(game, CachingGame, "game")
+    instance(game, CachingModel, "game", what="CachingGame")
     order = choice(order, "order", ("round_robin", "random"))
     max_rounds = integer(max_rounds, "max_rounds", minimum=1, maximum=10**7)
     s = np.full((game.n, game.n_blocks), -1, dtype=int) if start is None else game.check_profile(start).copy()
@@ -261,12 +261,12 @@ class EnumerationResult(Readable):
 MAX_STRATEGIES = 1_000_000
 
 
-def strategies(game: CachingGame, i: int) -> np.ndarray:
+def strategies(game: CachingModel, i: int) -> np.ndarray:
     """All feasible strategy rows of worker ``i``.
 
     Parameters
     ----------
-    game : CachingGame
+    game : CachingModel
         The game.
     i : int
         A worker.
@@ -281,7 +281,7 @@ def strategies(game: CachingGame, i: int) -> np.ndarray:
     InvalidInputError
         A game that is not a CachingGame, a worker index out of range, or more than MAX_STRATEGIES rows.
     """
-    instance(game, CachingGame, "game")
+    instance(game, CachingModel, "game", what="CachingGame")
     i = index(i, "i", game.n, what="workers")
     allowed = [-1] + [t for t in range(game.n_tiers) if game.capacity[i, t] >= 1]
     if len(allowed) ** game.n_blocks > MAX_STRATEGIES:
@@ -312,7 +312,7 @@ def ratio(a: float, b: float) -> float:
     return 1.0 if a <= 0 else np.inf
 
 
-def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chunk: int = 4096) -> EnumerationResult:
+def enumerate_profiles(game: CachingModel, *, max_profiles: int = 2_000_000, chunk: int = 4096) -> EnumerationResult:
     """Check every feasible profile: list all pure equilibria, the brute-force optimum, PoA and PoS.
 
     Vectorized over chunks of profiles; a profile is an equilibrium when every worker's cost is within
@@ -323,7 +323,7 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
 
     Parameters
     ----------
-    game : CachingGame
+    game : CachingModel
     max_profiles : int
     chunk : int
 
@@ -336,7 +336,7 @@ def enumerate_profiles(game: CachingGame, *, max_profiles: int = 2_000_000, chun
     InvalidInputError
         When an argument is malformed; the message names it and its value.
     """
-    instance(game, CachingGame, "game")
+    instance(game, CachingModel, "game", what="CachingGame")
     max_profiles = integer(max_profiles, "max_profiles", minimum=1, maximum=10**9)
     chunk = integer(chunk, "chunk", minimum=1, maximum=10**6)
     strat = [strategies(game, i) for i in range(game.n)]

@@ -1,7 +1,9 @@
 """Game 1: the prefill and decode pools share a GPU budget (paper Definition 1, Proposition 1).
 
-:mod:`~gametheory.games.resource.game` holds the continuous game and its variational equilibrium / optimum,
+:mod:`~gametheory.games.resource.model` holds the pool costs and the data model (the bottom layer),
+:mod:`~gametheory.games.resource.continuous` the variational equilibrium / optimum on the continuous budget,
 :mod:`~gametheory.games.resource.integer` the same on the integer worker grid,
+:mod:`~gametheory.games.resource.game` the game object (a model that dispatches to those solvers),
 :mod:`~gametheory.games.resource.closed_forms` symbolic solutions of two cost families,
 :mod:`~gametheory.games.resource.decode_pool` the decode pool's ITL by Little's law and
 :mod:`~gametheory.games.resource.planner` the Planner's +-1 dynamics on a load trace.
@@ -13,14 +15,9 @@ References
 """
 
 from gametheory.games.resource.closed_forms import CASES, ClosedForms, NumericForms, derive, evaluate
+from gametheory.games.resource.continuous import continuous_equilibrium, continuous_optimum, kkt_certificate
 from gametheory.games.resource.decode_pool import decode_capacity_rps, little_decode_itl_ms
-from gametheory.games.resource.game import (
-    InverseCost,
-    MM1PoolCost,
-    PDResourceGame,
-    PerGPULoadCost,
-    kkt_certificate,
-)
+from gametheory.games.resource.game import PDResourceGame
 from gametheory.games.resource.integer import (
     RoundingComparison,
     SplitTable,
@@ -34,6 +31,7 @@ from gametheory.games.resource.integer import (
     one_step_certificate,
     split_table,
 )
+from gametheory.games.resource.model import InverseCost, MM1PoolCost, PDResourceModel, PerGPULoadCost
 from gametheory.games.resource.planner import (
     DYNAMO_INTERVAL_S,
     PAPER_INTERVAL_S,
@@ -49,12 +47,15 @@ __all__ = [
     "MM1PoolCost",
     "NumericForms",
     "PDResourceGame",
+    "PDResourceModel",
     "PerGPULoadCost",
     "ResourcePlannerModel",
     "RoundingComparison",
     "SplitTable",
     "best_responses",
     "compare_with_rounding",
+    "continuous_equilibrium",
+    "continuous_optimum",
     "decode_capacity_rps",
     "derive",
     "evaluate",

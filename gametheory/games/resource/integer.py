@@ -47,7 +47,8 @@ import numpy as np
 from gametheory._validate import choice, instance, integer, nonnegative_scalar, pair
 from gametheory.certificates import Certificate
 from gametheory.errors import CapacityExceededError, CertificateError, InvalidInputError
-from gametheory.games.resource.game import PDResourceGame
+from gametheory.games.resource.continuous import continuous_equilibrium, continuous_optimum
+from gametheory.games.resource.model import PDResourceModel
 from gametheory.results import Result
 
 __all__ = [
@@ -175,7 +176,7 @@ class SplitTable:
         return up, down
 
 
-def split_table(game: PDResourceGame, step: int | None = None) -> SplitTable:
+def split_table(game: PDResourceModel, step: int | None = None) -> SplitTable:
     """Evaluate both pool costs on every full-budget split of ``game`` in workers of ``step`` GPUs
     (``game.step`` unless given; 1 GPU when neither is set).
 
@@ -184,7 +185,7 @@ def split_table(game: PDResourceGame, step: int | None = None) -> SplitTable:
 
     Parameters
     ----------
-    game : PDResourceGame
+    game : PDResourceModel
         The game.
     step : int, optional
         GPUs per worker (``game.step`` unless given; 1 GPU when neither is set).
@@ -224,13 +225,13 @@ def split_table(game: PDResourceGame, step: int | None = None) -> SplitTable:
 
 
 # --------------------------------------------------------------------------------------------- solutions
-def integer_equilibria(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
+def integer_equilibria(game: PDResourceModel, step: int | None = None, table: SplitTable | None = None
                        ) -> list[Result]:
     """Every integer variational equilibrium, by enumeration of the worker grid.
 
     Parameters
     ----------
-    game : PDResourceGame
+    game : PDResourceModel
         The game.
     step : int, optional
         GPUs per worker (``game.step`` unless given; 1 GPU when neither is set).
@@ -269,7 +270,7 @@ def integer_equilibria(game: PDResourceGame, step: int | None = None, table: Spl
     return [_solution(table, int(k), "equilibrium", table.vi_costs, ties) for k in idx]
 
 
-def integer_equilibrium(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
+def integer_equilibrium(game: PDResourceModel, step: int | None = None, table: SplitTable | None = None
                         ) -> Result:
     """The integer VE of least ``C_P + C_D`` (the global minimizer on the grid).
 
@@ -292,7 +293,7 @@ def integer_equilibrium(game: PDResourceGame, step: int | None = None, table: Sp
     return min(equilibria, key=lambda s: s.vi_cost)
 
 
-def integer_optimum(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
+def integer_optimum(game: PDResourceModel, step: int | None = None, table: SplitTable | None = None
                     ) -> Result:
     """The split of least weighted social cost ``w_P C_P + w_D C_D`` on the worker grid.
 
@@ -320,7 +321,7 @@ def integer_optimum(game: PDResourceGame, step: int | None = None, table: SplitT
     return _solution(table, int(idx[0]), "optimum", table.social_costs(), ties)
 
 
-def integer_price_of_anarchy(game: PDResourceGame, step: int | None = None, table: SplitTable | None = None
+def integer_price_of_anarchy(game: PDResourceModel, step: int | None = None, table: SplitTable | None = None
                              ) -> float:
     """Weighted social cost at the *worst* integer VE / at the integer optimum.
 
@@ -352,7 +353,7 @@ def integer_price_of_anarchy(game: PDResourceGame, step: int | None = None, tabl
     return max(poa, 1.0)
 
 
-def one_step_certificate(game: PDResourceGame, prefill_workers: int, step: int | None = None,
+def one_step_certificate(game: PDResourceModel, prefill_workers: int, step: int | None = None,
                          weights: tuple[float, float] | None = (1.0, 1.0)) -> Certificate:
     """The integer-VE certificate of any split (``weights=(1, 1)``; ``None`` = the game's weights, i.e. the
     optimum's local test): the largest drop of ``w_P C_P + w_D C_D`` from moving one worker either way.
@@ -360,7 +361,7 @@ def one_step_certificate(game: PDResourceGame, prefill_workers: int, step: int |
 
     Parameters
     ----------
-    game : PDResourceGame
+    game : PDResourceModel
         The game.
     prefill_workers : int
         The split.
@@ -427,7 +428,7 @@ def _gain(costs, before, after, feasible):
 
 
 # --------------------------------------------------------------------------------------------- best responses
-def best_responses(game: PDResourceGame, player: str, other_gpus: float, step: int | None = None) -> tuple[float, ...]:
+def best_responses(game: PDResourceModel, player: str, other_gpus: float, step: int | None = None) -> tuple[float, ...]:
     """The pool's best responses (its GPU counts, ascending) to the other pool holding ``other_gpus``.
 
     The pool may take any whole number of workers (>= 1, >= its ``min_gpus``) that fits in what the shared
@@ -436,7 +437,7 @@ def best_responses(game: PDResourceGame, player: str, other_gpus: float, step: i
 
     Parameters
     ----------
-    game : PDResourceGame
+    game : PDResourceModel
         The game.
     player : {"prefill", "decode"}
     other_gpus : float
@@ -473,12 +474,12 @@ def best_responses(game: PDResourceGame, player: str, other_gpus: float, step: i
     return tuple(float(g) for g in gpus[values == best])
 
 
-def is_generalized_nash(game: PDResourceGame, split: tuple[float, float], step: int | None = None) -> bool:
+def is_generalized_nash(game: PDResourceModel, split: tuple[float, float], step: int | None = None) -> bool:
     """True when each pool's GPUs in ``split`` are a best response to the other's under the shared budget.
 
     Parameters
     ----------
-    game : PDResourceGame
+    game : PDResourceModel
         The game.
     split : tuple of float
         (G_P, G_D) in GPUs.
@@ -538,7 +539,7 @@ class RoundingComparison:
     excess: float | None
 
 
-def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: str = "equilibrium"
+def compare_with_rounding(game: PDResourceModel, step: int | None = None, kind: str = "equilibrium"
                           ) -> RoundingComparison:
     """Round the continuous VE (``kind="equilibrium"``) or optimum (``"optimum"``) to the worker grid and
     compare with the integer one. Rounding picks a split the integer game may not: the nearest grid point
@@ -546,7 +547,7 @@ def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: s
 
     Parameters
     ----------
-    game : PDResourceGame
+    game : PDResourceModel
         The game.
     step : int, optional
         GPUs per worker (``game.step`` unless given; 1 GPU when neither is set).
@@ -564,12 +565,12 @@ def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: s
     kind = choice(kind, "kind", ("equilibrium", "optimum"))
     table = split_table(game, step)
     if kind == "equilibrium":
-        cont = game.equilibrium()
+        cont = continuous_equilibrium(game)
         sols = integer_equilibria(game, table=table)
         integer = min(sols, key=lambda s: s.vi_cost)
         objective = table.vi_costs
     elif kind == "optimum":
-        cont = game.optimum()
+        cont = continuous_optimum(game)
         integer = integer_optimum(game, table=table)
         sols = [integer]
         objective = table.social_costs()
@@ -604,9 +605,9 @@ def compare_with_rounding(game: PDResourceGame, step: int | None = None, kind: s
 MAX_WORKERS = 1_000_000
 
 
-def _step(game: PDResourceGame, step) -> int:
+def _step(game: PDResourceModel, step) -> int:
     """The worker size in GPUs (``step``, else the game's, else 1), with the game checked."""
-    instance(game, PDResourceGame, "game")
+    instance(game, PDResourceModel, "game", what="PDResourceGame")
     step = game.step if step is None else step
     step = 1 if step is None else integer(step, "step", minimum=1)
     if game.total_gpus / step > MAX_WORKERS:
@@ -615,11 +616,11 @@ def _step(game: PDResourceGame, step) -> int:
     return step
 
 
-def _table(game: PDResourceGame, step, table) -> SplitTable:
+def _table(game: PDResourceModel, step, table) -> SplitTable:
     """``table`` (checked) or the split table of ``game``."""
     if table is None:
         return split_table(game, step)
-    instance(game, PDResourceGame, "game")
+    instance(game, PDResourceModel, "game", what="PDResourceGame")
     return instance(table, SplitTable, "table")
 
 
