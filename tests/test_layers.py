@@ -6,7 +6,9 @@
 
 A module may import its own layer or the layers below it, never one above; no import cycle between
 subpackages (each games/<game> package, serving, reproduce, commands, io count as one unit, every other
-module as its own); no ``try: import ... except ImportError`` around the package's own modules.
+module as its own), nor between modules (every module its own node: inside a game package the solvers sit
+below the game object that dispatches to them); no ``try: import ... except ImportError`` around the
+package's own modules.
 """
 
 from __future__ import annotations
@@ -63,25 +65,35 @@ def resolve(name: str) -> str | None:
     return "gametheory.__init__"
 
 
-def imports_of(module: str) -> list[tuple[int, str]]:
-    """(line, imported package module) for every import statement in ``module``, at any depth."""
+def imported_names(module: str) -> list[tuple[int, str]]:
+    """(line, absolute dotted name) for every name ``module`` imports: ``import a.b`` gives ``a.b``,
+    ``from a.b import c`` gives ``a.b.c`` (relative imports made absolute); at any depth, function-local
+    imports included."""
     tree = ast.parse(MODULES[module].read_text())
     package = module if MODULES[module].name == "__init__.py" else module.rpartition(".")[0]
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
-            names = [f"{base}.{alias.name}" for alias in node.names] + [base]
-        else:
-            continue
-        targets = {resolve(n) for n in names} - {None, module}
-        found += [(node.lineno, t) for t in sorted(targets)]
+            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
     return found
+
+
+def imports_of(module: str) -> list[tuple[int, str]]:
+    """(line, imported package module) for every import statement in ``module``, at any depth: the module
+    each imported name refers to (``from gametheory.games.routing import wardrop`` -> the submodule
+    ``wardrop``, ``from gametheory.games.routing import RoutingGame`` -> the package's ``__init__``)."""
+    found = set()
+    for line, name in imported_names(module):
+        target = resolve(name)
+        if target not in (None, module):
+            found.add((line, target))
+    return sorted(found)
 
 
 def layer(module: str) -> str:
@@ -119,6 +131,53 @@ def import_graph() -> nx.DiGraph:
 def test_no_import_cycle_between_subpackages():
     cycles = list(nx.simple_cycles(import_graph()))
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c + [c[0]]) for c in cycles)
+
+
+def module_graph() -> nx.DiGraph:
+    """Every package module a node of its own (a package's ``__init__`` included); an edge for every import of
+    another package module, at any depth (function-local imports included)."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(MODULES)
+    graph.add_edges_from((m, t) for m in MODULES for _, t in imports_of(m))
+    return graph
+
+
+def test_no_import_cycle_between_modules():
+    """No two modules import each other, directly or around a circle, not even inside a function: solvers sit
+    below the game object that dispatches to them (nashpy-like), never beside it.
+
+    Every module is its own node, a package's ``__init__`` included. A name taken through a package's public face
+    (``from gametheory.games.caching import CachingGame``) is an import of that ``__init__``, which imports all
+    its submodules, so a submodule doing that closes a circle, as it does at import time; a submodule taken
+    through its package (``from gametheory.games.routing import wardrop``) is an import of the submodule only.
+    Package re-exports are not excluded: they add no circle today.
+    """
+    cycles = sorted(" -> ".join(c + [c[0]]) for c in nx.simple_cycles(module_graph()))
+    assert not cycles, f"{len(cycles)} import cycles between modules:\n" + "\n".join(cycles)
+
+
+@pytest.mark.parametrize(("source", "cycle"), [
+    ("from gametheory.games.caching.fake_game import CachingGame", True),
+    ("def f():\n    from gametheory.games.caching.fake_game import CachingGame", True),
+    ("def f():\n    from gametheory.games.caching import CachingGame", True),
+    ("from gametheory.errors import InvalidInputError", False),
+])
+def test_the_module_cycle_check_sees_a_circle(tmp_path, monkeypatch, source, cycle):
+    """The reader itself: a solver that the game module imports and that imports the game back closes a circle,
+    even inside a function and through the package's re-export; an import of a lower module does not."""
+    files = {
+        "gametheory.games.caching": "from gametheory.games.caching.fake_game import CachingGame\n"
+                                    "from gametheory.games.caching.fake import solve\n",
+        "gametheory.games.caching.fake_game": "from gametheory.games.caching.fake import solve\n",
+        "gametheory.games.caching.fake": source + "\n",
+    }
+    for module, text in files.items():
+        path = tmp_path / module.replace(".", "_") / ("__init__.py" if module.endswith("caching") else "m.py")
+        path.parent.mkdir()
+        path.write_text(text)
+        monkeypatch.setitem(MODULES, module, path)
+    cycles = [c for c in nx.simple_cycles(module_graph()) if "gametheory.games.caching.fake" in c]
+    assert bool(cycles) == cycle
 
 
 def imports_own_module(node: ast.AST) -> bool:
