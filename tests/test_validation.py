@@ -44,3 +44,41 @@ def test_cross_check_finds_both_knees():
     assert cc.knee_sim is not None and cc.knee_replay is not None
     assert abs(cc.knee_rel_err) < 0.25
     assert cc.max_rel_err["poa_hat"] == max(abs(r.rel_err["poa_hat"]) for r in cc.rows)
+
+
+def test_ttft_breakdown_parts_sum_and_the_gap_is_the_decode_handoff():
+    from gametheory.serving.engine import paper_cluster
+    from gametheory.serving.validation import TTFT_PARTS, ttft_breakdown
+    from gametheory.serving.workload import paper_workload
+
+    cl, wl = paper_cluster("70b_1p5d").with_engine(max_prefill_seqs=9), paper_workload(23)
+    b = ttft_breakdown(cl, 16, workload=wl, n_requests=400, seed=0)
+    rep, sim = b["replay"], b["sim"]
+    for side in (rep, sim):
+        assert sum(side[k] for k in TTFT_PARTS) == pytest.approx(side["ttft_mean_ms"], rel=1e-9)
+        # the first token comes one decode step after admission, on both sides
+        assert side["first_step_ms"] == pytest.approx(side["itl_mean_ms"], rel=0.02)
+        assert side["uncached_tokens"] == 32.0  # 128-token prompts, 96 cached: prefix hits credited alike
+    assert sim["handoff_ms"] == pytest.approx(float(cl.transfer_ms(128.0)), rel=1e-9)
+    assert rep["handoff_ms"] == pytest.approx(rep["reserve_ms"] + rep["activate_ms"], rel=1e-9)
+    step = sim["itl_mean_ms"]
+    # busy decode workers: the replay activates a request one full decode step after reserving it ...
+    assert rep["idle_share"] < 0.05 and rep["activate_ms"] == pytest.approx(step, rel=0.03)
+    # ... and the handoff (residual step + that step) is most of the TTFT gap
+    assert step < b["gap"]["handoff_ms"] < 2.5 * step
+    assert abs(b["gap"]["ttft_mean_ms"] - b["gap"]["handoff_ms"]) < 0.25 * b["gap"]["ttft_mean_ms"]
+    # an idle decode worker (one client): no step boundary to wait for, the handoff is the KV transfer alone
+    one = ttft_breakdown(cl, 1, workload=wl, n_requests=40, seed=0)
+    assert one["replay"]["idle_share"] == 1.0
+    assert one["replay"]["handoff_ms"] == pytest.approx(one["sim"]["handoff_ms"], abs=1e-3)
+    assert one["gap"]["ttft_mean_ms"] == pytest.approx(0.0, abs=0.05)
+
+
+def test_ttft_breakdown_rejects_a_run_without_measured_requests():
+    from gametheory.errors import InvalidInputError
+    from gametheory.serving.validation import ttft_breakdown
+
+    with pytest.raises(InvalidInputError, match="n_requests must exceed the warm-up"):
+        ttft_breakdown("70b_1p5d", 16, n_requests=32)
+    with pytest.raises(InvalidInputError, match="concurrency"):
+        ttft_breakdown("70b_1p5d", 0)

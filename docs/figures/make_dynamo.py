@@ -5,8 +5,9 @@ clock), against our simulator, and experiment 3.
 
 needs ai-dynamo 1.6.1 (``make dynamo``). Runs the ``dynamo`` and ``experiment3`` sections of ``gametheory
 reproduce`` and prints them, and writes docs/figures/dynamo_load.png (mean latency and PoA-hat of the replay and
-the simulator against closed-loop concurrency). ``--full``: three setups, the long grid, 3 trials. ``--live``
-instead runs the controller on the live loopback stack (about 3 minutes).
+the simulator against closed-loop concurrency), then the below-knee TTFT gap between the two, part by part
+(:func:`gametheory.serving.validation.ttft_breakdown`). ``--full``: three setups, the long grid, 3 trials.
+``--live`` instead runs the controller on the live loopback stack (about 3 minutes).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gametheory.reproduce import experiment3
 
 OUT = Path(__file__).resolve().parent
 LIVE_RAMP = (2, 4, 8, 16, 32, 32)
+GAP_SETUP, GAP_GRID, GAP_SEEDS = "70b_1p5d", (16, 32, 64), (0, 1, 2)
 
 
 def figure(summary: dict) -> Path:
@@ -66,6 +68,34 @@ def live_experiment3(trials: int = 3) -> None:
               f"{sum(o.throughput_rps for o in rows) / len(rows):.1f} req/s, regimes (trial 0): {rows[0].regimes}")
 
 
+def ttft_gap(setup: str = GAP_SETUP, grid=GAP_GRID, seeds=GAP_SEEDS) -> None:
+    """Below the knee: mean TTFT of the replay and of our simulator, part by part (calibrated engine model)."""
+    import numpy as np
+
+    from gametheory.serving.calibration import calibrate
+    from gametheory.serving.validation import TTFT_PARTS, ttft_breakdown
+
+    cal = calibrate()
+    cluster, workload = cal.cluster(setup), cal.workload()
+    print(f"== below-knee TTFT, replay vs simulator: {cluster.name}, mean over seeds {list(seeds)} (ms) ==")
+    head = ("ttft", "queue", "step", "handoff", "first", "p99", "batch")
+    print(f"  {'C':>4s} {'side':6s} " + " ".join(f"{h:>8s}" for h in head) + "   replay handoff = reserve + activate")
+    for c in grid:
+        runs = [ttft_breakdown(cluster, c, workload=workload, seed=s) for s in seeds]
+        mean = {side: {k: float(np.mean([r[side][k] for r in runs])) for k in runs[0][side]}
+                for side in ("replay", "sim", "gap")}
+        for side in ("replay", "sim"):
+            m = mean[side]
+            vals = [m["ttft_mean_ms"], *(m[k] for k in TTFT_PARTS), m["ttft_p99_ms"], m["prefill_batch"]]
+            tail = (f"   {m['reserve_ms']:.2f} + {m['activate_ms']:.2f} (decode step {m['itl_mean_ms']:.2f}, "
+                    f"idle decode worker {m['idle_share']:.1%})" if side == "replay" else "")
+            print(f"  {c:4d} {side:6s} " + " ".join(f"{v:8.2f}" for v in vals) + tail)
+        g, rep = mean["gap"], mean["replay"]
+        print(f"  {c:4d} {'gap':6s} " + " ".join(f"{g[k]:8.2f}" for k in ("ttft_mean_ms", *TTFT_PARTS))
+              + f"   = {g['ttft_mean_ms'] / rep['ttft_mean_ms']:.1%} of the replay's TTFT; handoff "
+              f"{g['handoff_ms'] / g['ttft_mean_ms']:.0%} of the gap")
+
+
 def main() -> None:
     if "--live" in sys.argv:
         live_experiment3()
@@ -77,6 +107,7 @@ def main() -> None:
         print(section.render())
         if module is dynamo_section:
             print("figure:", figure(section.summary))
+            ttft_gap()
 
 
 if __name__ == "__main__":
