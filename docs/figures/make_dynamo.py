@@ -20,7 +20,7 @@ from gametheory.reproduce import experiment3
 
 OUT = Path(__file__).resolve().parent
 LIVE_RAMP = (2, 4, 8, 16, 32, 32)
-GAP_SETUP, GAP_GRID, GAP_SEEDS = "70b_1p5d", (16, 32, 64), (0, 1, 2)
+GAP_SETUP, GAP_GRID, GAP_SEEDS = "70b_1p5d", (16, 32, 64), (0, 1, 2, 3, 4, 5, 6, 7)
 
 
 def figure(summary: dict) -> Path:
