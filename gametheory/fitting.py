@@ -164,7 +164,7 @@ class FitResult(Readable):
         for name, v in self.params.items():
             se = self.stderr.get(name)
             items.append((name, format_value(v) + (f" +/- {format_value(se, 2)}" if se is not None else "")))
-        items += [("AICc", self.aic), ("BIC", self.bic)]
+        items += [("AICc", self.aic if self.n > self.k + 1 else "undefined (n <= k + 1)"), ("BIC", self.bic)]
         if self.explanation:
             items.append(("why", self.explanation))
         items += [("warning", w) for w in self.warnings]

@@ -80,6 +80,18 @@ def test_too_few_points_for_family(tmp_path, capsys):
     assert "needs at least 4" in capsys.readouterr().err
 
 
+def test_aicc_undefined_below_k_plus_2_points_is_said_not_printed_as_a_number(tmp_path, capsys):
+    # AICc's correction 2k(k+1)/(n-k-1) does not exist for n <= k + 1: the report says so instead of
+    # printing the large finite penalty that keeps family="auto"'s ranking total
+    path = write_csv(tmp_path / "three.csv", [8, 32, 64], [52.3, 60.8, 88.0])
+    assert main(["fit", str(path), "--family", "affine"]) == 0
+    out = capsys.readouterr().out
+    assert "AICc = undefined (n <= k + 1)" in out and "1000" not in out.split("AICc")[1].split("\n")[0]
+    four = write_csv(tmp_path / "four.csv", [8, 32, 64, 96], [52.3, 60.8, 88.0, 101.0])
+    assert main(["fit", str(four), "--family", "affine"]) == 0
+    assert re.search(r"AICc = -?[0-9]+\.[0-9]{2} ", capsys.readouterr().out)
+
+
 def test_comment_lines_are_skipped(capsys):
     from pathlib import Path
 

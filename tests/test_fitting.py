@@ -229,3 +229,11 @@ def test_any_data_gives_a_valid_monotone_fit(y, family):
     assert all(np.isfinite(val) for val in r.params.values())
     assert all(not np.isnan(val) for val in r.stderr.values())
     assert np.isfinite(r.aic) and np.isfinite(r.bic) and np.isfinite(r.r2)
+
+
+def test_repr_says_aicc_is_undefined_below_k_plus_2_points():
+    # with n <= k + 1 the AICc correction does not exist: r.aic holds a ranking penalty, the repr says so
+    few = fit([8.0, 32.0, 64.0], [52.3, 60.8, 88.0], "affine", warn=False)
+    assert "AICc: undefined (n <= k + 1)" in repr(few) and np.isfinite(few.aic)
+    enough = fit([8.0, 32.0, 64.0, 96.0], [52.3, 60.8, 88.0, 101.0], "affine", warn=False)
+    assert "undefined" not in repr(enough) and f"AICc: {enough.aic:.4g}" in repr(enough)

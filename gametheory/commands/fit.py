@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     for name, v in res.params.items():
         se = res.stderr.get(name)
         print(f"  {name:>10} = {v:.6g}" + (f"  +/- {se:.3g} ({res.uncertainty})" if se is not None else ""))
-    print(f"  R^2 = {res.r2:.5f}   AICc = {res.aic:.2f}   BIC = {res.bic:.2f}")
+    aicc = f"{res.aic:.2f}" if res.n > res.k + 1 else "undefined (n <= k + 1)"  # res.aic is a ranking penalty there
+    print(f"  R^2 = {res.r2:.5f}   AICc = {aicc}   BIC = {res.bic:.2f}")
     if res.ranking:
         print("ranking (best first):")
         for r in res.ranking:
