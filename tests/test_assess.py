@@ -153,3 +153,27 @@ def test_samples_are_what_the_generator_writes(tmp_path, monkeypatch):
     for f in sorted(DATA.rglob("*")):
         if f.is_file() and f.suffix != ".py":
             assert (copy / f.relative_to(DATA)).read_bytes() == f.read_bytes(), f
+
+
+def test_numbers_quoted_in_howto_assess_are_what_the_default_run_gives():
+    # docs/howto-assess.md quotes docs/figures/make_assess.py's run (default n_boot): the same numbers, rounded
+    page = (Path(__file__).parents[1] / "docs" / "howto-assess.md").read_text()
+    text = " ".join(page.split())  # the paragraph wraps lines
+    doc = assess(DATA / "bench.csv", latency_column="ttft_p99_ms").summary()
+
+    def r1(v):
+        return f"{v:.1f}".removesuffix(".0")
+
+    def span(pair):
+        return f"[{r1(pair[0])}, {r1(pair[1])}]"
+
+    methods = doc["knee_methods"]
+    expected = [f"capacity ${r1(doc['fit']['params']['kappa'])} \\pm {doc['fit']['stderr']['kappa']:.2f}$",
+                *(f"{name} {r1(methods[name]['knee'])} {span(methods[name]['interval'])}"
+                  for name in ("hinge", "pole", "kneedle")),
+                f"median, {r1(doc['knee'])}, with the interval {span(doc['knee_interval'])}",
+                f"load / knee {doc['load_over_knee']:.2f} [{doc['load_over_knee_interval'][0]:.2f}, "
+                f"{doc['load_over_knee_interval'][1]:.2f}]",
+                f"at 128 is {doc['poa_bound']:.2f}."]
+    for quoted in expected:
+        assert quoted in text, quoted

@@ -44,9 +44,8 @@ def test_block_extraction(tmp_path):
     assert blocks(page) == ["x = 1\n", "y = 2\n"]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
-def test_snippets_run(page, monkeypatch, capsys):
-    monkeypatch.chdir(ROOT)
+def run_page(page: Path) -> tuple[dict, int]:
+    """Run the page's blocks in order in one namespace; (the namespace, how many blocks ran)."""
     namespace: dict = {"__name__": "__main__"}  # as if the page's code were one script: guarded blocks run
     ran = 0
     for i, code in enumerate(blocks(page)):
@@ -56,8 +55,44 @@ def test_snippets_run(page, monkeypatch, capsys):
             continue  # optional dependency absent: compiled above, not run
         exec(compiled, namespace)  # noqa: S102 - the point of the test
         ran += 1
+    return namespace, ran
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_snippets_run(page, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    _, ran = run_page(page)
     assert ran >= 1
     capsys.readouterr()
+
+
+def test_howto_fit_quotes_what_its_command_prints(monkeypatch, capsys):
+    # the page quotes fragments of `gametheory fit`'s report on the B200 decode points
+    monkeypatch.chdir(ROOT)
+    run_page(DOCS / "howto-fit.md")
+    out = capsys.readouterr().out
+    text = " ".join((DOCS / "howto-fit.md").read_text().split())
+    quoted = re.search(r"It prints \(abridged\) `([^`]+)`, `([^`]+)`, the ranking `([^`]+)` by AICc, "
+                       r"and `([^`]+)`", text)
+    assert quoted, "the page's quote of the report moved: update this test"
+    assert quoted.group(1) in out and quoted.group(2) in out and quoted.group(4) in out
+    ranking = re.findall(r"^ +([a-z0-9]+) +k=\d", out, flags=re.M)
+    assert ", ".join(ranking) == quoted.group(3)
+
+
+def test_howto_bound_table_is_what_its_snippet_prints(monkeypatch, capsys):
+    # "Every number in this table is printed by the snippet above": compare the table with the rows
+    monkeypatch.chdir(ROOT)
+    namespace, _ = run_page(DOCS / "howto-bound.md")
+    capsys.readouterr()
+    page = (DOCS / "howto-bound.md").read_text()
+    table = re.findall(r"^\| (\d+) \| ([0-9.]+) \| ([0-9.]+) \| ([a-z ]+) \| ([0-9., ]+) \|$", page, flags=re.M)
+    rows = namespace["rows"]
+    assert len(table) == len(rows) == 8
+    for (load, poa, bound, regime, flows), row in zip(table, rows, strict=True):
+        assert float(load) == row["load"] and poa == f"{row['poa']:.6f}" and bound == f"{row['bound']:.4f}"
+        assert regime == row["regime"]
+        assert [float(v) for v in flows.split(",")] == [round(float(v), 1) for v in row["equilibrium_flows"]]
 
 
 def test_needs_marker_only_for_optional_modules():

@@ -45,3 +45,12 @@ def test_each_section_records_its_time_and_grid(reproduce_run):
     for name, section in summary.items():
         assert section["seconds"] >= 0 and section["full"] is False, name
         assert section["cpu_seconds"] >= 0 and (section["load_average"] is None or section["load_average"] >= 0), name
+
+
+def test_each_section_record_holds_the_fields_docs_index_lists(reproduce_run):
+    # docs/index.md states the layout: key figures at the top level, next to exactly these record fields
+    summary, _, _ = reproduce_run
+    fields = {"title", "seconds", "cpu_seconds", "load_average", "full", "tables", "figures", "notes", "summary"}
+    for name, section in summary.items():
+        assert set(section) - set(section["summary"]) == fields, name
+    assert summary["regimes"]["70b_1p5d"]["knee_c"] > 0  # the example path docs/index.md names
