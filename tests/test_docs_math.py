@@ -12,7 +12,7 @@ SPAN = re.compile(r"`([^`\n]+)`")
 # comparisons, square roots and Greek names followed by a spaced relation: how plain-text math was written
 PLAIN_MATH = re.compile(r"<=|>=|!=|\bsqrt\(|\b(?:omega|kappa|rho|lambda|alpha|beta|mu|tau|eps|delta) +[=<>]")
 # what a command prints, quoted as printed (a printed value stays code)
-PRINTED = {"howto-bound.md": {"t0 = 7.0902, alpha = 2.7505, beta = 1.1455"}}
+PRINTED = {"howto-bound.md": {"t0 = 7.0902, alpha = 2.7505, beta = 1.1455", '"none (omega > 0)"'}}
 
 
 def plain_math_spans(markdown: str) -> list[str]:
