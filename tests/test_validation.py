@@ -62,8 +62,12 @@ def test_ttft_breakdown_parts_sum_and_the_gap_is_the_decode_handoff():
     assert sim["handoff_ms"] == pytest.approx(float(cl.transfer_ms(128.0)), rel=1e-9)
     assert rep["handoff_ms"] == pytest.approx(rep["reserve_ms"] + rep["activate_ms"], rel=1e-9)
     step = sim["itl_mean_ms"]
-    # busy decode workers: the replay activates a request one full decode step after reserving it ...
-    assert rep["idle_share"] < 0.05 and rep["activate_ms"] == pytest.approx(step, rel=0.03)
+    # busy decode workers: the replay activates a request one full decode step after reserving it (a request
+    # that finds its decode worker idle is activated at once), so the mean activation is the busy share of a
+    # step. Dynamo breaks ties at random without a seed: over 60 runs the idle share was 0-6.5 % and the ratio
+    # to (1 - idle share) x step 0.970-0.997, hence the margins.
+    assert rep["idle_share"] < 0.15
+    assert rep["activate_ms"] == pytest.approx((1 - rep["idle_share"]) * step, rel=0.06)
     # ... and the handoff (residual step + that step) is most of the TTFT gap
     assert step < b["gap"]["handoff_ms"] < 2.5 * step
     assert abs(b["gap"]["ttft_mean_ms"] - b["gap"]["handoff_ms"]) < 0.25 * b["gap"]["ttft_mean_ms"]
