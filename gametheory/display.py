@@ -108,11 +108,13 @@ def jsonable(value):
     Parameters
     ----------
     value : object
+        Any value: mappings, sequences, numpy scalars and arrays, paths, numbers, strings, None.
 
     Returns
     -------
     object
-        Accepted by ``json.dumps(..., allow_nan=False)``.
+        The same data as dicts, lists, Python numbers, strings and None; accepted by
+        ``json.dumps(..., allow_nan=False)``.
     """
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}

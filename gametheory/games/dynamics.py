@@ -232,12 +232,17 @@ class PlannerModel(Protocol):
         Parameters
         ----------
         load : float
+            The load of the interval (multiple of the model's base rates, or its request rate).
         n : int
+            Prefill workers (``lo``..``hi``).
         state : object
+            The model's state from the previous interval (model-specific: None for Game 1, the KV caches
+            for the coupled system).
 
         Returns
         -------
-        tuple[float, float, object]
+        tuple of (float, float, object)
+            The prefill and decode pool costs C_P and C_D, and the settled state.
         """
 
     def resize(self, state, n: int):
@@ -246,7 +251,9 @@ class PlannerModel(Protocol):
         Parameters
         ----------
         state : object
+            The model's current state (model-specific, as in :meth:`settle`).
         n : int
+            The new number of prefill workers.
         """
 
     def key(self, state) -> Hashable:
@@ -255,10 +262,12 @@ class PlannerModel(Protocol):
         Parameters
         ----------
         state : object
+            A state of the model (model-specific, as in :meth:`settle`).
 
         Returns
         -------
         Hashable
+            Equal for states the loop must treat as the same (to detect cycles).
         """
 
     def prepare(self, loads) -> None:
@@ -266,7 +275,8 @@ class PlannerModel(Protocol):
 
         Parameters
         ----------
-        loads : object
+        loads : numpy.ndarray of float
+            The load trace the loop will run, one load per interval.
         """
 
 

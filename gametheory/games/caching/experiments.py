@@ -48,15 +48,21 @@ def complete_graph_poa(ns=(2, 3, 4, 5, 6), alphas=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0
 
     Parameters
     ----------
-    ns : object
-    alphas : object
+    ns : iterable of int
+        Numbers of workers n (nodes of the complete graph).
+    alphas : iterable of float
+        Placement costs alpha (ms) of a replica.
     d : float
+        Distance (access cost, ms) between any two workers.
     demand : float
+        Request rate of every worker for the object.
     server_ms : float
+        Cost (ms) of fetching from the origin server when no replica is reachable.
 
     Returns
     -------
-    list[tuple]
+    list of tuple
+        One row ``(n, alpha, PoA, PoS, number of pure equilibria)`` per (n, alpha), n varying slowest.
     """
     ns, alphas = number_list(ns, "ns", integers=True), number_list(alphas, "alphas")
     rows = []
@@ -76,7 +82,8 @@ def complete_graph_counterexamples() -> list[tuple]:
 
     Returns
     -------
-    list[tuple]
+    list of tuple
+        Rows ``(instance name, PoA, PoS)`` for instances (a) and (b).
     """
     a = enumerate_profiles(chun_game(complete_topology(2, 1.0), 20.0, demand=np.array([1.0, 10.0]), server_ms=100.0))
     b = enumerate_profiles(chun_game(complete_topology(4, 1.0), 10.5, demand=1.0, server_ms=10.0))
@@ -94,13 +101,17 @@ def line_poa(ns=range(2, 13), alpha_grid: int = 4, server_ms: float = 1e4) -> li
 
     Parameters
     ----------
-    ns : object
+    ns : iterable of int
+        Numbers of nodes n of the line (each instance enumerates all 2^n profiles).
     alpha_grid : int
+        Grid points per unit of alpha (1..1000).
     server_ms : float
+        Cost (ms) of fetching from the origin server (large: a replica is always worth reaching).
 
     Returns
     -------
-    list[tuple]
+    list of tuple
+        One row ``(n, worst alpha, its PoA, sqrt(n), PoA at alpha = n/2)`` per n.
     """
     ns = number_list(ns, "ns", integers=True)
     alpha_grid = integer(alpha_grid, "alpha_grid", minimum=1, maximum=1000)
@@ -130,7 +141,9 @@ def cache_paradox():
 
     Returns
     -------
-    object
+    tuple
+        ``(before, after, game_before, game_after)``: the two
+        :class:`~gametheory.games.caching.solvers.EnumerationResult` and the two games.
     """
     g = line_topology(2, 1.0)
     kw = dict(demand=np.array([[1.0], [10.0]]), recompute_ms=20.0, access_ms=[0.0, 2.4],
@@ -150,16 +163,23 @@ def hbm_saturation(blocks=(1, 2, 3, 4, 5), g1_capacity: int = 2, recompute_ms: f
 
     Parameters
     ----------
-    blocks : object
+    blocks : iterable of int
+        Context sizes: numbers of blocks B every worker demands.
     g1_capacity : int
+        Blocks that fit in each worker's G1 (HBM).
     recompute_ms : float
-    demand : object
-    hold_cost : object
+        Cost (ms) of recomputing a block that no tier holds.
+    demand : sequence of float
+        Request rate of each of the two workers for every block.
+    hold_cost : sequence of float
+        Placement cost per block in G1 and in G2 (same units as the access costs).
     hierarchical : bool
+        Workers on two nodes over InfiniBand (True) or on one node over NVLink (False).
 
     Returns
     -------
-    list[tuple]
+    list of tuple
+        One row ``(B, G1 capacity, PoA, PoS, optimum cost, number of pure equilibria)`` per B.
     """
     blocks = number_list(blocks, "blocks", integers=True)
     g1_capacity = integer(g1_capacity, "g1_capacity", minimum=0)
@@ -181,13 +201,17 @@ def hierarchical_poa(nodes=(2, 3), gpus_per_node=2, alphas=(0.01, 0.1, 0.5, 1.0)
 
     Parameters
     ----------
-    nodes : object
-    gpus_per_node : object
-    alphas : object
+    nodes : iterable of int
+        Numbers of nodes m.
+    gpus_per_node : int
+        GPUs per node (NVLink inside a node, InfiniBand between nodes).
+    alphas : iterable of float
+        Placement costs alpha (ms) of a replica.
 
     Returns
     -------
-    list[tuple]
+    list of tuple
+        One row ``(nodes, gpus per node, alpha, PoA)`` per (nodes, alpha), nodes varying slowest.
     """
     nodes, alphas = number_list(nodes, "nodes", integers=True), number_list(alphas, "alphas")
     rows = []
@@ -208,15 +232,21 @@ def kvbm_vs_game(seeds=(0, 1, 2), n_workers: int = 3, n_blocks: int = 6, n_reque
 
     Parameters
     ----------
-    seeds : object
+    seeds : iterable of int
+        Seeds of the synthetic Zipf traces, one row each.
     n_workers : int
+        Workers (nodes of the InfiniBand line).
     n_blocks : int
+        Distinct KV blocks in the trace.
     n_requests : int
+        Requests per trace.
     recompute_ms : float
+        Cost (ms) of recomputing a block that no tier holds.
 
     Returns
     -------
-    list[tuple]
+    list of tuple
+        One row ``(seed, KVBM cost, equilibrium cost, optimum cost, KVBM / optimum, KVBM regret)`` per seed.
     """
     from gametheory.games.caching.game import infiniband_ms
     from gametheory.games.caching.kvbm import compare_with_game, demand_from_trace, synthetic_trace

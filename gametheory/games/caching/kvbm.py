@@ -87,14 +87,21 @@ def synthetic_trace(n_workers: int, n_blocks: int, n_requests: int, *, zipf_s: f
     Parameters
     ----------
     n_workers : int
+        Workers (ids 0..n_workers-1).
     n_blocks : int
+        Distinct blocks (ids 0..n_blocks-1).
     n_requests : int
+        Requests in the trace.
     zipf_s : float
+        Zipf exponent of block popularity.
     seed : int
+        Seed of the random generator.
 
     Returns
     -------
-    object
+    tuple of numpy.ndarray
+        ``(times, workers, blocks)``, each of shape (n_requests,): sorted arrival times (uniform on
+        [0, n_requests) time units), the requesting worker's id, the requested block's id.
     """
     n_workers, n_blocks = _count(n_workers, "n_workers"), _count(n_blocks, "n_blocks")
     n_requests = _count(n_requests, "n_requests")
@@ -153,12 +160,18 @@ def simulate(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy()) -> np.
     Parameters
     ----------
     game : CachingGame
-    trace : object
+        The game whose workers, tiers and capacities the KVBM rule runs on.
+    trace : tuple of array_like
+        ``(times, workers, blocks)`` of equal length: nondecreasing finite arrival times, worker ids and block
+        ids (whole numbers), as made by :func:`synthetic_trace`.
     policy : KVBMPolicy
+        Promotion threshold, decay interval and the upper and lower tiers.
 
     Returns
     -------
-    np.ndarray
+    numpy.ndarray of int
+        The final placement profile, shape (n_workers, n_blocks): tier index of each block at each worker,
+        -1 where not held.
 
     Raises
     ------
@@ -219,12 +232,17 @@ def demand_from_trace(n_workers: int, n_blocks: int, trace) -> np.ndarray:
     Parameters
     ----------
     n_workers : int
+        Workers of the game (rows of the result).
     n_blocks : int
-    trace : object
+        Blocks of the game (columns of the result).
+    trace : tuple of array_like
+        ``(times, workers, blocks)`` of equal length: nondecreasing finite arrival times, worker ids and block
+        ids (whole numbers), as made by :func:`synthetic_trace`.
 
     Returns
     -------
-    np.ndarray
+    numpy.ndarray of float
+        Requests per unit time of each (worker, block), shape (n_workers, n_blocks).
     """
     n_workers, n_blocks = _count(n_workers, "n_workers"), _count(n_blocks, "n_blocks")
     times, workers, blocks = _check_trace(trace, n_workers, n_blocks)
@@ -271,12 +289,17 @@ def compare_with_game(game: CachingGame, trace, policy: KVBMPolicy = KVBMPolicy(
     Parameters
     ----------
     game : CachingGame
-    trace : object
+        The game in which the placements are costed.
+    trace : tuple of array_like
+        ``(times, workers, blocks)`` of equal length: nondecreasing finite arrival times, worker ids and block
+        ids (whole numbers), as made by :func:`synthetic_trace`.
     policy : KVBMPolicy
+        The KVBM rule's parameters (see :func:`simulate`).
 
     Returns
     -------
     KVBMComparison
+        KVBM, equilibrium and optimum social costs, their ratios and the KVBM placement's regret.
     """
     s = simulate(game, trace, policy)
     cost = game.social_cost(s)

@@ -70,12 +70,16 @@ def best_response(game: CachingModel, s, i: int) -> tuple[np.ndarray, float]:
     Parameters
     ----------
     game : CachingModel
-    s : object
+        The caching game.
+    s : array_like of int
+        Strategy profile, shape (n, B): tier index each worker holds each block in, -1 where not held.
     i : int
+        The worker (0..n-1) whose best response is computed.
 
     Returns
     -------
-    tuple[np.ndarray, float]
+    tuple of (numpy.ndarray, float)
+        Worker ``i``'s best strategy row, shape (B,), tier index per block or -1; and its cost under ``s``.
 
     Raises
     ------
@@ -121,11 +125,15 @@ def equilibrium_gap(game: CachingModel, s) -> tuple[float, np.ndarray]:
     Parameters
     ----------
     game : CachingModel
-    s : object
+        The caching game.
+    s : array_like of int
+        Strategy profile, shape (n, B): tier index each worker holds each block in, -1 where not held.
 
     Returns
     -------
-    tuple[float, np.ndarray]
+    tuple of (float, numpy.ndarray)
+        The largest regret (0 exactly at a pure Nash equilibrium) and every worker's regret, shape (n,);
+        in the game's cost units.
     """
     instance(game, CachingModel, "game", what="CachingGame")
     s = game.check_profile(s)

@@ -74,11 +74,13 @@ class InverseCost:
 
         Parameters
         ----------
-        g : object
+        g : float
+            GPUs of the pool (> 0).
 
         Returns
         -------
-        object
+        float
+            The derivative of the cost with respect to G (cost units per GPU, < 0).
         """
         g = _positive_gpus(g, "InverseCost")
         return -(self.work / g) / g  # not work / g**2: g**2 underflows to 0 for tiny g
@@ -88,11 +90,13 @@ class InverseCost:
 
         Parameters
         ----------
-        g : object
+        g : cvxpy.Expression
+            The pool's GPUs as a cvxpy variable or affine expression.
 
         Returns
         -------
-        object
+        cvxpy.Expression
+            ``work * inv_pos(g)``, convex in ``g``.
         """
         return self.work * cp.inv_pos(g)
 
@@ -134,11 +138,13 @@ class MM1PoolCost:
 
         Parameters
         ----------
-        g : object
+        g : float
+            GPUs of the pool (> 0, above ``min_gpus``).
 
         Returns
         -------
-        object
+        float
+            The derivative of the sojourn time with respect to G (time unit per GPU, < 0).
         """
         return -self.mu_per_gpu * self(g) ** 2
 
@@ -147,11 +153,13 @@ class MM1PoolCost:
 
         Parameters
         ----------
-        g : object
+        g : cvxpy.Expression
+            The pool's GPUs as a cvxpy variable or affine expression.
 
         Returns
         -------
-        object
+        cvxpy.Expression
+            ``inv_pos(mu_per_gpu * g - rate)``, convex in ``g`` (infinite at or below ``min_gpus``).
         """
         return cp.inv_pos(self.mu_per_gpu * g - self.rate)
 
@@ -190,11 +198,13 @@ class PerGPULoadCost:
 
         Parameters
         ----------
-        g : object
+        g : float
+            GPUs of the pool (> 0).
 
         Returns
         -------
-        object
+        float
+            The derivative of the pool's latency with respect to G (the curve's unit per GPU, <= 0).
         """
         g = _positive_gpus(g, "PerGPULoadCost")
         return -float(self.curve.derivative(self.rate / g)) * self.rate / g**2
