@@ -177,6 +177,7 @@ class NetworkGame:
         Returns
         -------
         BPRCosts or CurveCosts
+            Evaluator of the link times over the edges, in :meth:`arrays` edge order.
         """
         curves = self.curves
         if all(type(c) is BPR for c in curves):
@@ -314,12 +315,15 @@ class NetworkGame:
 
         Parameters
         ----------
-        x : object
-        kind : str
+        x : array_like of float
+            Link flows, one per edge in :meth:`arrays` order (the OD demand's units, e.g. vehicles/h).
+        kind : {"equilibrium", "optimum"}
+            Gap on the latencies (Wardrop equilibrium) or on the marginal costs (system optimum).
 
         Returns
         -------
         float
+            ``(sum t x - sum_od d_od c*_od) / sum t x``, dimensionless (0 at an exact solution, 0 if no flow).
 
         Raises
         ------
@@ -365,12 +369,15 @@ def read_tntp(net_path, trips_path) -> NetworkGame:
 
     Parameters
     ----------
-    net_path : object
-    trips_path : object
+    net_path : str or os.PathLike
+        TNTP ``*_net.tntp`` file (links: init/term node, capacity, free-flow time, BPR b and power).
+    trips_path : str or os.PathLike
+        TNTP ``*_trips.tntp`` file (OD demand per origin-destination pair).
 
     Returns
     -------
     NetworkGame
+        The network with one BPR latency per link and the file's OD demand.
     """
     net = read_tntp_net(path(net_path, "net_path"))
     trips = read_tntp_trips(path(trips_path, "trips_path"))

@@ -92,12 +92,15 @@ class BPRCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Link times ``t0 (1 + alpha (x / capacity)^beta)`` (units of ``t0``), same shape as ``x``.
         """
         if idx is None:
             return self.t0 + self._k * (x / self.cap) ** self.beta
@@ -108,12 +111,15 @@ class BPRCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Derivatives ``dt/dx`` of the link times (units of ``t0`` per unit of flow), same shape as ``x``.
         """
         s = slice(None) if idx is None else idx
         b, cap = self.beta[s], self.cap[s]
@@ -126,12 +132,15 @@ class BPRCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Second derivatives ``d2t/dx2`` of the link times, same shape as ``x``.
         """
         s = slice(None) if idx is None else idx
         b, cap = self.beta[s], self.cap[s]
@@ -144,12 +153,15 @@ class BPRCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Beckmann terms ``int_0^x t(s) ds`` (units of ``t0`` x flow), same shape as ``x``.
         """
         s = slice(None) if idx is None else idx
         cap, b = self.cap[s], self.beta[s]
@@ -200,12 +212,15 @@ class CurveCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Link times (the curves' latency unit), linearly continued near a capacity, same shape as ``x``.
         """
         return self._eval("time", x, idx)
 
@@ -214,12 +229,15 @@ class CurveCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Derivatives ``dt/dx`` of the link times, same shape as ``x``.
         """
         return self._eval("slope", x, idx)
 
@@ -228,12 +246,15 @@ class CurveCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Central-difference second derivatives of the link times (0 in the continued region), same shape as ``x``.
         """
         return self._eval("curvature", x, idx)
 
@@ -242,12 +263,15 @@ class CurveCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Beckmann terms ``int_0^x t(s) ds`` (latency x flow), same shape as ``x``.
         """
         return self._eval("integral", x, idx)
 
@@ -256,7 +280,8 @@ class CurveCosts:
 
         Parameters
         ----------
-        x : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge.
 
         Raises
         ------
@@ -286,12 +311,15 @@ class MarginalCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Marginal social costs ``t + x t'`` (time units), same shape as ``x``.
         """
         return self.base.time(x, idx) + x * self.base.slope(x, idx)
 
@@ -300,12 +328,15 @@ class MarginalCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Derivatives ``2 t' + x t''`` of the marginal costs, same shape as ``x``.
         """
         return 2.0 * self.base.slope(x, idx) + x * self.base.curvature(x, idx)
 
@@ -314,12 +345,15 @@ class MarginalCosts:
 
         Parameters
         ----------
-        x : object
-        idx : object
+        x : numpy.ndarray
+            Link flows (in the OD demand's units), one per edge of ``idx``.
+        idx : numpy.ndarray of int, optional
+            Edges to evaluate (default: all, then ``x`` has one entry per edge).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Total costs ``x t(x)`` per edge (time x flow), same shape as ``x``.
         """
         return x * self.base.time(x, idx)
 
@@ -370,11 +404,14 @@ class ShortestPaths:
 
         Parameters
         ----------
-        t : object
+        t : numpy.ndarray
+            Link costs, one per edge (nonnegative; zeros are kept as tiny positive weights).
 
         Returns
         -------
-        object
+        tuple of numpy.ndarray
+            ``(dist, pred)``, each of shape (origins, nodes incl. copies): shortest-path costs (inf where
+            unreachable) and predecessor nodes (-9999 where none).
         """
         w = np.maximum(t, np.finfo(float).tiny)  # csgraph drops explicit zeros; keep zero-cost edges
         g = csr_matrix((w, (self.stail, self.head)), shape=(self.n, self.n))
@@ -386,11 +423,13 @@ class ShortestPaths:
 
         Parameters
         ----------
-        pred_row : object
+        pred_row : numpy.ndarray of int
+            One origin's row of the predecessor array from :meth:`run` (-9999 where none).
 
         Returns
         -------
-        object
+        numpy.ndarray
+            Edge index into each node of the tree, shape (nodes incl. copies,), -1 where none.
         """
         ok = pred_row >= 0
         keys = pred_row.astype(np.int64) * self.n + np.arange(self.n)
@@ -741,20 +780,31 @@ def cvxpy_assignment(tail, head, n_nodes, od_origin, od_dest, od_demand, curves,
 
     Parameters
     ----------
-    tail : object
-    head : object
-    n_nodes : object
-    od_origin : object
-    od_dest : object
-    od_demand : object
-    curves : object
-    system_optimum : object
-    no_through : object
-    solver : object
+    tail : array_like of int
+        Tail node of each edge, node indices 0..n_nodes-1.
+    head : array_like of int
+        Head node of each edge, node indices 0..n_nodes-1.
+    n_nodes : int
+        Number of nodes.
+    od_origin : array_like of int
+        Origin node of each OD pair.
+    od_dest : array_like of int
+        Destination node of each OD pair.
+    od_demand : array_like of float
+        Demand of each OD pair (> 0, flow units such as vehicles/h or req/s).
+    curves : sequence of LatencyCurve
+        Latency curve of each edge (one per edge).
+    system_optimum : bool
+        Minimize total cost ``sum x t(x)`` (system optimum) instead of the Beckmann potential (equilibrium).
+    no_through : sequence of int
+        Nodes that flows may start or end at but never pass through.
+    solver : str, optional
+        Name of an installed cvxpy solver (default: cvxpy's choice).
 
     Returns
     -------
-    object
+    tuple of (numpy.ndarray, float)
+        Link flows (shape (E,), demand units) and the optimal objective (Beckmann potential or total cost).
 
     Raises
     ------

@@ -87,14 +87,19 @@ def player_costs(curves, assignment, overlap=None, omega: float = 0.0) -> np.nda
 
     Parameters
     ----------
-    curves : object
-    assignment : object
-    overlap : object
+    curves : sequence of LatencyCurve
+        Latency of each worker, evaluated at its request count.
+    assignment : array_like of int
+        Worker index (0..m-1) of each player.
+    overlap : array_like, optional
+        O[i, j] >= 0, the fraction of i's prompt served from j's cache on a shared worker (n x n; default none).
     omega : float
+        Weight (>= 0) of the cache overlap in a player's cost.
 
     Returns
     -------
-    np.ndarray
+    numpy.ndarray
+        Cost of each player, ``l_w(n_w) - omega * max_j O[i, j]`` over its mates j on its worker, shape (n,).
 
     Raises
     ------
@@ -121,16 +126,23 @@ def deviation_cost(curves, assignment, i: int, w: int, O: np.ndarray, omega: flo
 
     Parameters
     ----------
-    curves : object
-    assignment : object
+    curves : sequence of LatencyCurve
+        Latency of each worker, evaluated at its request count.
+    assignment : array_like of int
+        Worker index (0..m-1) of each player.
     i : int
+        The deviating player.
     w : int
-    O : np.ndarray
+        The worker it would move to.
+    O : numpy.ndarray
+        Overlap matrix, O[i, j] >= 0 the fraction of i's prompt cached by j (n x n), or None for none.
     omega : float
+        Weight (>= 0) of the cache overlap in a player's cost.
 
     Returns
     -------
     float
+        Player i's cost on worker w, ``l_w(n_w) - omega * max_j O[i, j]`` with i counted on w.
     """
     curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
     a = _assignment(assignment, len(curves)).copy()
@@ -156,14 +168,19 @@ def social_cost(curves, assignment, overlap=None, omega: float = 0.0) -> float:
 
     Parameters
     ----------
-    curves : object
-    assignment : object
-    overlap : object
+    curves : sequence of LatencyCurve
+        Latency of each worker, evaluated at its request count.
+    assignment : array_like of int
+        Worker index (0..m-1) of each player.
+    overlap : array_like, optional
+        O[i, j] >= 0, the fraction of i's prompt served from j's cache on a shared worker (n x n; default none).
     omega : float
+        Weight (>= 0) of the cache overlap in a player's cost.
 
     Returns
     -------
     float
+        Sum of the players' costs (:func:`player_costs`).
     """
     return float(player_costs(curves, assignment, overlap, omega).sum())
 
@@ -173,12 +190,15 @@ def rosenthal_potential(curves, assignment) -> float:
 
     Parameters
     ----------
-    curves : object
-    assignment : object
+    curves : sequence of LatencyCurve
+        Latency of each worker, evaluated at its request count.
+    assignment : array_like of int
+        Worker index (0..m-1) of each player.
 
     Returns
     -------
     float
+        Rosenthal's potential ``sum_w sum_{j=1}^{n_w} l_w(j)``.
     """
     curves = sequence_of(curves, LatencyCurve, "curves", what="LatencyCurve")
     a = _assignment(assignment, len(curves))
@@ -272,14 +292,19 @@ def pure_equilibria(curves, n_players: int, overlap=None, omega: float = 0.0) ->
 
     Parameters
     ----------
-    curves : object
+    curves : sequence of LatencyCurve
+        Latency of each worker, evaluated at its request count.
     n_players : int
-    overlap : object
+        Number of players (unit requests).
+    overlap : array_like, optional
+        O[i, j] >= 0, the fraction of i's prompt served from j's cache on a shared worker (n x n; default none).
     omega : float
+        Weight (>= 0) of the cache overlap in a player's cost.
 
     Returns
     -------
-    list[tuple[int, ...]]
+    list of tuple of int
+        Every assignment (worker per player) from which no player can strictly improve; empty if none.
 
     Raises
     ------
@@ -302,14 +327,19 @@ def exact_optimum(curves, n_players: int, overlap=None, omega: float = 0.0) -> t
 
     Parameters
     ----------
-    curves : object
+    curves : sequence of LatencyCurve
+        Latency of each worker, evaluated at its request count.
     n_players : int
-    overlap : object
+        Number of players (unit requests).
+    overlap : array_like, optional
+        O[i, j] >= 0, the fraction of i's prompt served from j's cache on a shared worker (n x n; default none).
     omega : float
+        Weight (>= 0) of the cache overlap in a player's cost.
 
     Returns
     -------
-    tuple[tuple[int, ...], float]
+    tuple of (tuple of int, float)
+        The assignment of least social cost (first found in enumeration order) and that cost.
 
     Raises
     ------
@@ -335,7 +365,8 @@ def cycling_instance():
 
     Returns
     -------
-    object
+    tuple of (list of LatencyCurve, numpy.ndarray, float)
+        The two worker curves, the 2 x 2 overlap matrix and omega = 1.0.
     """
     curves = [Affine(0.0, 0.5), Affine(0.0, 0.5)]
     overlap = np.array([[0.0, 1.0], [0.1, 0.0]])
@@ -386,10 +417,12 @@ class AtomicRoutingGame:
         Parameters
         ----------
         assignment : array_like of int
+            Worker index (0..m-1) of each player.
 
         Returns
         -------
         float
+            Sum of the players' costs (:func:`player_costs`).
         """
         return social_cost(self.latencies, assignment, self.overlap, self.omega)
 
@@ -473,6 +506,7 @@ class AtomicRoutingGame:
         Returns
         -------
         float
+            Worst pure-equilibrium social cost over the optimal social cost (>= 1, dimensionless).
 
         Raises
         ------

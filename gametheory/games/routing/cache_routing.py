@@ -99,13 +99,17 @@ def cache_benefit(x: np.ndarray, H: np.ndarray, s: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    x : np.ndarray
-    H : np.ndarray
-    s : np.ndarray
+    x : numpy.ndarray
+        Flow of class k on worker w (requests/s), shape (K, m), nonnegative.
+    H : numpy.ndarray
+        Saturation H_k of each class's cache benefit (latency unit), shape (K,).
+    s : numpy.ndarray
+        Warm-up rate s_k of each class (requests/s, > 0), shape (K,).
 
     Returns
     -------
-    np.ndarray
+    numpy.ndarray
+        Cache benefit h_k(x_kw) per unit of flow (latency unit), shape (K, m).
 
     Raises
     ------
@@ -126,16 +130,23 @@ def class_costs(curves, x: np.ndarray, omega: float, H: np.ndarray, s: np.ndarra
 
     Parameters
     ----------
-    curves : object
-    x : np.ndarray
+    curves : sequence of LatencyCurve
+        Latency of each of the m workers (latency unit, e.g. ms, at a load in requests/s).
+    x : numpy.ndarray
+        Flow of class k on worker w (requests/s), shape (K, m), nonnegative.
     omega : float
-    H : np.ndarray
-    s : np.ndarray
-    bank : object
+        Weight (>= 0) of the cache benefit in the cost.
+    H : numpy.ndarray
+        Saturation H_k of each class's cache benefit (latency unit), shape (K,).
+    s : numpy.ndarray
+        Warm-up rate s_k of each class (requests/s, > 0), shape (K,).
+    bank : CurveBank, optional
+        Vectorized evaluator of ``curves`` (default: evaluate the curves one by one).
 
     Returns
     -------
-    np.ndarray
+    numpy.ndarray
+        Cost c_kw of a class-k request on worker w (latency unit), shape (K, m).
     """
     return _class_costs(*_instance(curves, x, omega, H, s, bank))
 
@@ -151,16 +162,23 @@ def social_cost(curves, x: np.ndarray, omega: float, H: np.ndarray, s: np.ndarra
 
     Parameters
     ----------
-    curves : object
-    x : np.ndarray
+    curves : sequence of LatencyCurve
+        Latency of each of the m workers (latency unit, e.g. ms, at a load in requests/s).
+    x : numpy.ndarray
+        Flow of class k on worker w (requests/s), shape (K, m), nonnegative.
     omega : float
-    H : np.ndarray
-    s : np.ndarray
-    bank : object
+        Weight (>= 0) of the cache benefit in the cost.
+    H : numpy.ndarray
+        Saturation H_k of each class's cache benefit (latency unit), shape (K,).
+    s : numpy.ndarray
+        Warm-up rate s_k of each class (requests/s, > 0), shape (K,).
+    bank : CurveBank, optional
+        Vectorized evaluator of ``curves`` (default: evaluate the curves one by one).
 
     Returns
     -------
     float
+        Social cost (latency unit x requests/s); may be near zero or negative when the cache term dominates.
     """
     return _social_cost(*_instance(curves, x, omega, H, s, bank))
 
@@ -176,12 +194,15 @@ def project_rows(v: np.ndarray, r: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    v : np.ndarray
-    r : np.ndarray
+    v : numpy.ndarray
+        Points to project, one per row, shape (K, m), finite.
+    r : numpy.ndarray
+        Total r_k of each row's simplex (>= 0), shape (K,).
 
     Returns
     -------
-    np.ndarray
+    numpy.ndarray
+        The projections, shape (K, m), each row nonnegative and summing to r_k.
 
     Raises
     ------
@@ -212,17 +233,25 @@ def equilibrium_gap(curves, x, omega, H, s, r, bank=None) -> tuple[float, float]
 
     Parameters
     ----------
-    curves : object
-    x : object
-    omega : object
-    H : object
-    s : object
-    r : object
-    bank : object
+    curves : sequence of LatencyCurve
+        Latency of each of the m workers (latency unit, e.g. ms, at a load in requests/s).
+    x : numpy.ndarray
+        Flow of class k on worker w (requests/s), shape (K, m), nonnegative.
+    omega : float
+        Weight (>= 0) of the cache benefit in the cost.
+    H : numpy.ndarray
+        Saturation H_k of each class's cache benefit (latency unit), shape (K,).
+    s : numpy.ndarray
+        Warm-up rate s_k of each class (requests/s, > 0), shape (K,).
+    r : numpy.ndarray
+        Demand r_k of each class (requests/s), shape (K,).
+    bank : CurveBank, optional
+        Vectorized evaluator of ``curves`` (default: evaluate the curves one by one).
 
     Returns
     -------
-    tuple[float, float]
+    tuple of (float, float)
+        Absolute gap (latency unit) and relative gap (dimensionless, over the total latency cost).
     """
     c = _class_costs(curves, x, omega, H, s, bank)
     cmin = c.min(axis=1)
@@ -243,19 +272,30 @@ def projection_equilibrium(curves, r: np.ndarray, omega: float, H: np.ndarray, s
 
     Parameters
     ----------
-    curves : object
-    r : np.ndarray
+    curves : sequence of LatencyCurve
+        Latency of each of the m workers (latency unit, e.g. ms, at a load in requests/s).
+    r : numpy.ndarray
+        Demand r_k of each class (requests/s), shape (K,).
     omega : float
-    H : np.ndarray
-    s : np.ndarray
-    x0 : np.ndarray
+        Weight (>= 0) of the cache benefit in the cost.
+    H : numpy.ndarray
+        Saturation H_k of each class's cache benefit (latency unit), shape (K,).
+    s : numpy.ndarray
+        Warm-up rate s_k of each class (requests/s, > 0), shape (K,).
+    x0 : numpy.ndarray
+        Start flows (requests/s), shape (K, m), each row summing to r_k.
     rgap : float
+        Relative gap (> 0) at which to stop.
     max_iter : int
-    bank : object
+        Largest number of projection steps.
+    bank : CurveBank, optional
+        Vectorized evaluator of ``curves`` (default: evaluate the curves one by one).
 
     Returns
     -------
-    object
+    tuple of (numpy.ndarray, float, float, int)
+        ``(x, abs_gap, rel_gap, nit)``: final flows (requests/s, shape (K, m)), the gaps of
+        :func:`equilibrium_gap` at them and the steps taken (the gap is above ``rgap`` if ``max_iter`` ran out).
 
     Raises
     ------
@@ -329,19 +369,30 @@ def milp_optimum(curves, r: np.ndarray, omega: float, H: np.ndarray, s: np.ndarr
 
     Parameters
     ----------
-    curves : object
-    r : np.ndarray
+    curves : sequence of LatencyCurve
+        Latency of each of the m workers (latency unit, e.g. ms, at a load in requests/s).
+    r : numpy.ndarray
+        Demand r_k of each class (requests/s), shape (K,).
     omega : float
-    H : np.ndarray
-    s : np.ndarray
+        Weight (>= 0) of the cache benefit in the cost.
+    H : numpy.ndarray
+        Saturation H_k of each class's cache benefit (latency unit), shape (K,).
+    s : numpy.ndarray
+        Warm-up rate s_k of each class (requests/s, > 0), shape (K,).
     pieces : int
+        Initial number of SOS2 interpolation pieces per class and worker.
     cuts : int
+        Tangent cuts under-estimating each worker's total cost X l(X) (>= 2).
     rgap : float
+        Relative gap (> 0) between upper and lower bound to reach.
     max_pieces : int
+        Most pieces to double up to.
 
     Returns
     -------
-    object
+    tuple of (numpy.ndarray, float, float, float, int)
+        ``(x, cost, lower, gap, pieces)``: the polished flows (requests/s, shape (K, m)), their true social
+        cost, the certified lower bound, the relative gap and the pieces of the last solve.
 
     Raises
     ------

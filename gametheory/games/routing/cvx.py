@@ -84,13 +84,17 @@ def beckmann_cvx(curves, demand: float, solver: str | None = None) -> tuple[np.n
 
     Parameters
     ----------
-    curves : object
+    curves : sequence of LatencyCurve
+        Latency curve of each worker (ms at a load in requests/s).
     demand : float
-    solver : str | None
+        Total request rate to split (requests/s, >= 0, below the total capacity).
+    solver : str, optional
+        Name of an installed cvxpy solver (default: Clarabel).
 
     Returns
     -------
-    tuple[np.ndarray, float]
+    tuple of (numpy.ndarray, float)
+        Worker flows (requests/s, shape (m,)) and the Beckmann potential ``sum_w int_0^x_w l_w``.
     """
     return _solve(curves, demand, False, solver)
 
@@ -100,12 +104,16 @@ def optimum_cvx(curves, demand: float, solver: str | None = None) -> tuple[np.nd
 
     Parameters
     ----------
-    curves : object
+    curves : sequence of LatencyCurve
+        Latency curve of each worker (ms at a load in requests/s).
     demand : float
-    solver : str | None
+        Total request rate to split (requests/s, >= 0, below the total capacity).
+    solver : str, optional
+        Name of an installed cvxpy solver (default: Clarabel).
 
     Returns
     -------
-    tuple[np.ndarray, float]
+    tuple of (numpy.ndarray, float)
+        Worker flows (requests/s, shape (m,)) and the total cost ``sum_w x_w l_w(x_w)`` (ms x requests/s).
     """
     return _solve(curves, demand, True, solver)

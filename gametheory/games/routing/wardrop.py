@@ -103,12 +103,15 @@ class CurveBank:
 
         Parameters
         ----------
-        x : np.ndarray
-        idx : np.ndarray | None
+        x : numpy.ndarray
+            Loads (requests/s), one per curve, or one per curve in ``idx``.
+        idx : numpy.ndarray of int, optional
+            Curves to evaluate (default: all).
 
         Returns
         -------
-        object
+        tuple of numpy.ndarray
+            ``(l, l', l'')``: latencies (ms), their first and second derivatives, each the shape of ``x``.
         """
         x = np.asarray(x, dtype=float)
         full = idx is None
@@ -162,13 +165,17 @@ class CurveBank:
 
         Parameters
         ----------
-        x : object
+        x : array_like of float
+            Loads (requests/s), one per curve, or one per curve in ``idx``.
         marginal : bool
-        idx : object
+            Marginal cost ``l + x l'`` (optimum) instead of the latency ``l`` (equilibrium).
+        idx : numpy.ndarray of int, optional
+            Curves to evaluate (default: all).
 
         Returns
         -------
-        object
+        tuple of numpy.ndarray
+            ``(g, g')``: the cost (ms) and its derivative, each the shape of ``x``.
         """
         x = np.asarray(x, dtype=float)
         v, d1, d2 = self.eval(x, idx)
@@ -183,13 +190,18 @@ class CurveBank:
         Parameters
         ----------
         t : float
+            Common cost level (ms).
         marginal : bool
-        upper : np.ndarray
-        g0 : np.ndarray
+            Invert the marginal cost ``l + x l'`` instead of the latency ``l``.
+        upper : numpy.ndarray
+            Largest load per worker (requests/s), shape (m,).
+        g0 : numpy.ndarray
+            Cost of each worker at zero load (ms), shape (m,).
 
         Returns
         -------
-        np.ndarray
+        numpy.ndarray
+            Load per worker (requests/s) in ``[0, upper]``, shape (m,).
         """
         x = np.zeros(self.m)
         active = g0 < t
@@ -294,12 +306,19 @@ class WaterFillResult:
     Parameters
     ----------
     flows : numpy.ndarray
+        Flow per worker (requests/s), shape (m,).
     level : float
+        Common cost level of the used workers: latency, or marginal cost for the optimum (ms).
     costs : numpy.ndarray
+        Latency (or marginal cost) of each worker at its flow (ms), shape (m,).
     certificate : Certificate
+        The checked optimality certificate of the split.
     nit : int
+        Iterations of the safeguarded Newton search for the level.
     success : bool
+        Whether the solve met its tolerance.
     message : str
+        What the solver did, for people.
     """
 
     flows: np.ndarray
